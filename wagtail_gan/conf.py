@@ -1,0 +1,114 @@
+"""The one settings dict, ``WAGTAIL_GAN``, with documented defaults.
+
+Read settings through ``gan_settings.NAME`` (``from wagtail_gan.conf import gan_settings``).
+The object re-reads ``settings.WAGTAIL_GAN`` whenever Django's ``setting_changed`` fires,
+so ``override_settings(WAGTAIL_GAN={...})`` works in tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # Where model weights live (downloaded, converted or dropped in by hand). Must be
+    # writable by whoever runs ``gan_models install`` and readable by the worker.
+    # None means ``<BASE_DIR or cwd>/gan-models``.
+    "MODELS_DIR": None,
+    # "auto" picks cuda, then mps, then cpu. Or "cpu", "cuda", "cuda:1", "mps".
+    "DEVICE": "auto",
+    # "auto" = fp16 on CUDA when the model supports it, fp32 elsewhere; or "fp32"/"fp16"/"bf16".
+    "PRECISION": "auto",
+    # Torch threads in the worker process (None leaves torch's default).
+    "TORCH_THREADS": None,
+    # Memory budget for models kept loaded per worker process (LRU), in MiB.
+    "MODEL_CACHE_MB": 4096,
+    # Super-resolution / CycleGAN tile size in input pixels (0 disables tiling) and overlap.
+    "TILE_SIZE": 256,
+    "TILE_OVERLAP": 16,
+    # Run rendition models inside the web request (only for sites rendering on a GPU box).
+    "SYNC_RENDITIONS": False,
+    # Inputs larger than this (pixels) are never sent to a model; outputs above the cap are refused.
+    "MAX_INPUT_PIXELS": 4096 * 4096,
+    "MAX_OUTPUT_PIXELS": 8192 * 8192,
+    # Huey priorities: editor jobs jump ahead of background renditions.
+    "PRIORITY_INTERACTIVE": 100,
+    "PRIORITY_RENDITION": 10,
+    "PRIORITY_BACKGROUND": 0,
+    # Which operation families are available (filters, admin, API).
+    "ENABLED_OPERATIONS": ["upscale", "winterize", "stylize", "edit", "generate"],
+    # Fallback renditions: resample filter for upscale fallbacks above this many output pixels.
+    "FALLBACK_FAST_ABOVE_PIXELS": 1_000_000,
+    # Seconds a superseded fallback file is kept before deletion (must exceed the
+    # renditions cache timeout so cached HTML never points at a deleted file).
+    "FALLBACK_GRACE_SECONDS": 7 * 24 * 3600,
+    # Pending renditions: re-enqueue when no progress for this long; give up after this long.
+    "RENDITION_STALE_SECONDS": 15 * 60,
+    "RENDITION_EXPIRE_SECONDS": 24 * 3600,
+    "RENDITION_MAX_ATTEMPTS": 3,
+    # Specs rendered ahead of time when an image is uploaded or its file replaced.
+    "PREGENERATE_SPECS": [],
+    # Editor variants land in the library only when kept, unless this is True.
+    "AUTO_KEEP": False,
+    # Longest accepted natural-language instruction or prompt.
+    "MAX_INSTRUCTION_LENGTH": 500,
+    # Optional embedding model id for instruction routing (None = rules only).
+    "INSTRUCTION_EMBEDDINGS": None,
+    # Extra registry entries (dicts, see models_zoo.registry) added by the site.
+    "MODELS": {},
+    # Per-user rate for GPU jobs through the API (DRF throttle rate syntax).
+    "API_THROTTLE_RATE": "30/hour",
+    # Collection ids or names whose images may not be used as sources (e.g. licensed stock).
+    "PROTECTED_COLLECTIONS": [],
+    # Provenance: C2PA signing (paths to PEM chain and key; None disables signing).
+    "C2PA_CERT_CHAIN": None,
+    "C2PA_PRIVATE_KEY": None,
+    "C2PA_THUMBNAILS": False,
+    "WATERMARK": True,
+}
+
+
+class GanSettings:
+    """Attribute access to WAGTAIL_GAN with defaults; unknown names raise AttributeError."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] | None = None
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        if self._cache is None:
+            self._cache = dict(getattr(settings, "WAGTAIL_GAN", {}) or {})
+        return self._cache
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Unknown WAGTAIL_GAN setting: {name}")
+        return self.user_settings.get(name, DEFAULTS[name])
+
+    def unknown_keys(self) -> list[str]:
+        return sorted(set(self.user_settings) - set(DEFAULTS))
+
+    @property
+    def models_dir(self) -> Path:
+        configured = self.MODELS_DIR
+        if configured:
+            return Path(configured)
+        base = getattr(settings, "BASE_DIR", None) or Path.cwd()
+        return Path(base) / "gan-models"
+
+    def reload(self) -> None:
+        self._cache = None
+
+
+gan_settings = GanSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "WAGTAIL_GAN":
+        gan_settings.reload()
+
+
+setting_changed.connect(_reload)

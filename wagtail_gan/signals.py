@@ -1,0 +1,1 @@
+"""Signal handlers (web tier). Features connect their receivers here."""
