@@ -7,6 +7,8 @@ from wagtail.images.views.serve import ServeView
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
+    path("gan/", include("wagtail_gan.urls")),
+    path("api/gan/", include("wagtail_gan.api.urls")),
     path("images/<str:signature>/<int:image_id>/<str:filter_spec>/", ServeView.as_view(),
          name="wagtailimages_serve"),
 ]

@@ -10,6 +10,8 @@ from wagtail.images.views.serve import ServeView
 urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
+    path("gan/", include("wagtail_gan.urls")),
+    path("api/gan/", include("wagtail_gan.api.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("images/<str:signature>/<int:image_id>/<str:filter_spec>/", ServeView.as_view(),
          name="wagtailimages_serve"),

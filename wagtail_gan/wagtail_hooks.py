@@ -1,0 +1,2 @@
+"""Wagtail hooks. Each feature registers its hooks in its own module; importing the module
+here is what makes Wagtail (which only autoloads ``wagtail_hooks``) see them."""
