@@ -27,3 +27,19 @@ def priority_for(kind: str) -> int:
         "interactive": gan_settings.PRIORITY_INTERACTIVE,
         "rendition": gan_settings.PRIORITY_RENDITION,
     }.get(kind, gan_settings.PRIORITY_BACKGROUND)
+
+
+@task(name="wagtail_gan.generate_variant")
+def generate_variant(job_id: int) -> None:
+    """Editor/API variant of a library image (a ``GenerationJob`` of kind "variant")."""
+    from .jobs import run_generation_job
+
+    run_generation_job(job_id)
+
+
+@task(name="wagtail_gan.generate_image")
+def generate_image(job_id: int) -> None:
+    """Text-to-image candidates (a ``GenerationJob`` of kind "generate")."""
+    from .jobs import run_generation_job
+
+    run_generation_job(job_id)
