@@ -1,0 +1,173 @@
+"""CycleGAN ResnetGenerator (junyanz/pytorch-CycleGAN-and-pix2pix layout) for winterize and
+the painter styles. Released files may hold legacy InstanceNorm keys: they are dropped."""
+
+from __future__ import annotations
+
+import re
+
+from PIL import Image
+
+from wagtail_gan.conf import gan_settings
+
+from . import registry, runtime
+from .errors import EngineError, ModelNotInstalled
+
+LEGACY_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def build_generator(ngf: int = 64, n_blocks: int = 9):
+    """ResnetGenerator(3, 3, ngf, InstanceNorm2d(affine=False), no dropout, n_blocks, reflect):
+    the same ``nn.Sequential`` indices as upstream, so its state dicts load unchanged."""
+    from torch import nn
+
+    def norm(c):
+        return nn.InstanceNorm2d(c, affine=False, track_running_stats=False)
+
+    class ResnetBlock(nn.Module):
+        def __init__(self, dim):
+            super().__init__()
+            self.conv_block = nn.Sequential(
+                nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True), norm(dim), nn.ReLU(True),
+                nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True), norm(dim),
+            )
+
+        def forward(self, x):
+            return x + self.conv_block(x)
+
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7, bias=True), norm(ngf), nn.ReLU(True)]
+    for i in range(2):
+        mult = 2**i
+        layers += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1, bias=True),
+                   norm(ngf * mult * 2), nn.ReLU(True)]
+    for _ in range(n_blocks):
+        layers.append(ResnetBlock(ngf * 4))
+    for i in range(2):
+        mult = 2 ** (2 - i)
+        layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1,
+                                      output_padding=1, bias=True),
+                   norm(ngf * mult // 2), nn.ReLU(True)]
+    layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
+
+    class ResnetGenerator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = nn.Sequential(*layers)
+
+        def forward(self, x):
+            return self.model(x)
+
+    return ResnetGenerator()
+
+
+def clean_state_dict(sd: dict) -> dict:
+    """Drop legacy InstanceNorm keys and a ``module.`` prefix (DataParallel saves)."""
+    out = {}
+    for key, value in sd.items():
+        if key.startswith("module."):
+            key = key[len("module."):]
+        if key.rsplit(".", 1)[-1] in LEGACY_SUFFIXES:
+            continue
+        out[key] = value
+    return out
+
+
+def infer_config(sd: dict) -> tuple[int, int]:
+    """(ngf, n_blocks) from a cleaned state dict."""
+    try:
+        ngf = int(sd["model.1.weight"].shape[0])
+    except KeyError:
+        raise EngineError("Not a CycleGAN ResnetGenerator state dict (no model.1.weight)") from None
+    blocks = {int(m.group(1)) for k in sd if (m := re.match(r"model\.(\d+)\.conv_block\.", k))}
+    return ngf, len(blocks)
+
+
+def load_state_dict_file(path) -> dict:
+    path = str(path)
+    if path.endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        return load_file(path)
+    import torch
+
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise EngineError(f"Cannot load {path}: {type(exc).__name__}: {exc}") from None
+    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
+        sd = sd["state_dict"]
+    if not isinstance(sd, dict):
+        raise EngineError(f"{path} does not hold a state dict")
+    return sd
+
+
+def model_from_state_dict(sd: dict):
+    sd = clean_state_dict(sd)
+    ngf, n_blocks = infer_config(sd)
+    net = build_generator(ngf, n_blocks)
+    try:
+        net.load_state_dict(sd, strict=True)
+    except RuntimeError as exc:
+        raise EngineError(f"CycleGAN weights do not match the ResnetGenerator layout: "
+                          f"{str(exc).splitlines()[0]}") from None
+    return net.eval()
+
+
+def load(entry: registry.ModelEntry, device: str):
+    path = registry.weights_path(entry)
+    if path is None:
+        raise ModelNotInstalled(
+            f"Model {entry.id!r} is not installed: run `manage.py gan_models install {entry.id}` "
+            "(downloads from the CycleGAN authors' server; not available offline)"
+        )
+
+    def loader():
+        net = model_from_state_dict(load_state_dict_file(path))
+        return net.to(device)
+
+    st = path.stat()
+    return runtime.cache.get(("cyclegan", entry.id, str(path), st.st_mtime, device), loader,
+                             runtime.torch_module_bytes)
+
+
+def run_model(net, img: Image.Image, *, device: str, progress=None, tile: int | None = None,
+              overlap: int | None = None) -> Image.Image:
+    """Sides are padded (reflect) to a multiple of 4 and cropped back. Instance norm makes
+    tiles see their own statistics, so tiles are 4x the SR tile size (1024 px by default):
+    typical web images run in one piece and only huge inputs are tiled."""
+    import torch
+    import torch.nn.functional as F
+
+    tile = gan_settings.TILE_SIZE * 4 if tile is None else tile
+    overlap = gan_settings.TILE_OVERLAP * 4 if overlap is None else overlap
+    x = runtime.pil_to_tensor(img)
+
+    def call(piece):
+        _, _, h, w = piece.shape
+        ph, pw = (-h) % 4, (-w) % 4
+        inp = piece * 2 - 1
+        if ph or pw:
+            mode = "reflect" if h > ph and w > pw else "replicate"
+            inp = F.pad(inp, (0, pw, 0, ph), mode=mode)
+        with torch.inference_mode():
+            y = net(inp.to(device))
+        return ((y[:, :, :h, :w] + 1) / 2).clamp(0, 1)
+
+    arr = runtime.run_tiled_with_oom_retry(call, x, scale=1, tile=tile, overlap=overlap,
+                                           progress=progress, device=device)
+    return runtime.array_to_pil(arr)
+
+
+def translate(img: Image.Image, entry: registry.ModelEntry, *, device: str, strength: float = 1.0,
+              progress=None):
+    net = load(entry, device)
+    small = None
+    if min(img.size) < 4:  # reflect padding needs a few pixels: work on an enlarged copy
+        small = img.size
+        img = img.resize((max(4, img.width), max(4, img.height)), Image.Resampling.NEAREST)
+    out = run_model(net, img, device=device, progress=progress)
+    if small:
+        out = out.resize(small, Image.Resampling.LANCZOS)
+        img = img.resize(small, Image.Resampling.LANCZOS)
+    if strength < 1.0:
+        out = Image.blend(img.convert("RGB"), out, strength)
+    return out, {"strength": round(strength, 4)}

@@ -1,0 +1,15 @@
+"""Engine errors: each carries a clear one-line message that can be shown to users."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """A model run that cannot be done; ``str(exc)`` is a one-line message for users."""
+
+
+class ModelNotInstalled(EngineError):
+    """The model's weights are not installed (the message says how to install them)."""
+
+
+class LimitExceeded(EngineError):
+    """Input or output larger than WAGTAIL_GAN['MAX_INPUT_PIXELS'] / ['MAX_OUTPUT_PIXELS']."""
