@@ -47,6 +47,13 @@ class RenditionJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True, help_text=_("Model run time in seconds"))
+    # Swap bookkeeping (wagtail_gan.renditions): the rendition upgraded, the fallback file it
+    # replaced, the ML file now served, and files deleted once ``delete_after`` has passed.
+    rendition_id = models.BigIntegerField(null=True, blank=True)
+    fallback_name = models.CharField(max_length=255, blank=True, db_index=True)
+    result_name = models.CharField(max_length=255, blank=True)
+    superseded_files = models.JSONField(default=list, blank=True)
+    delete_after = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("ML rendition job")
