@@ -95,6 +95,7 @@ UPSCALE_RE = re.compile(
     r"(?:high|higher|hi)[- ]?res\w*|"
     r"(?:make|made|get|turn)\b[\w ]{0,20}?\b(?:bigger|larger)|"
     r"(?:bigger|larger) (?:version|copy|size)|"
+    r"(?:twice|double|two times|four times|2x|4x) (?:as )?(?:big|large|wide|the size)|"
     r"scale (?:it |this |the image |the photo )?up|"
     r"(?:2|4|two|four)[- ]?(?:x|×|times)\b(?: (?:bigger|larger|the size|resolution))?)"
 )
@@ -142,10 +143,10 @@ def clean_instruction(text: str | None) -> str:
 
 
 def _negated(norm: str, match: re.Match) -> bool:
-    """True when a negation word appears in the same clause, up to ~4 words before the match."""
+    """True when a negation word appears in the same clause, up to 6 words before the match."""
     before = norm[: match.start()]
     clause = re.split(r"[,.;!?]| but | and then ", before)[-1]
-    window = " ".join(clause.split()[-4:])
+    window = " ".join(clause.split()[-6:])
     return bool(NEGATION_RE.search(window))
 
 

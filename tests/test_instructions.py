@@ -1,0 +1,122 @@
+"""Natural-language routing: a table of instructions, paraphrases and negatives."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from wagtail_gan.instructions import EditPlan, InstructionError, interpret
+
+# (instruction, expected spec)
+TABLE = [
+    # upscale
+    ("upscale this 4x", "upscale-4x"),
+    ("Upscale it", "upscale-4x"),
+    ("please upscale by 2x", "upscale-2x"),
+    ("make it twice as big", "upscale-2x"),
+    ("double the resolution", "upscale-2x"),
+    ("increase the resolution", "upscale-4x"),
+    ("enlarge the photo four times", "upscale-4x"),
+    ("I need a higher resolution version", "upscale-4x"),
+    ("make this image bigger", "upscale-4x"),
+    ("super-resolution please", "upscale-4x"),
+    ("blow it up 2x", "upscale-2x"),
+    ("scale it up x4", "upscale-4x"),
+    ("hi-res version for print", "upscale-4x"),
+    ("Upscale 8x", "upscale-4x"),
+    # winterize
+    ("make it winter", "winterize"),
+    ("add snow", "winterize"),
+    ("Add some snow", "winterize-50"),
+    ("turn this summer scene into winter", "winterize"),
+    ("cover the landscape in snow", "winterize"),
+    ("make it look wintry", "winterize"),
+    ("a light dusting of snow on the hills", "winterize-50"),
+    ("make everything frozen and icy", "winterize"),
+    ("snowy version", "winterize"),
+    ("Make it feel like December", "winterize"),
+    # stylize: painters
+    ("paint it like Monet", "stylize-monet"),
+    ("in the style of Claude Monet", "stylize-monet"),
+    ("make it impressionist", "stylize-monet"),
+    ("Van Gogh style", "stylize-vangogh"),
+    ("like Starry Night", "stylize-vangogh"),
+    ("in the manner of Cézanne", "stylize-cezanne"),
+    ("as a ukiyo-e print", "stylize-ukiyoe"),
+    ("Japanese woodblock print", "stylize-ukiyoe"),
+    ("like Hokusai", "stylize-ukiyoe"),
+    # stylize: built-in styles
+    ("style 7", "stylize-7"),
+    ("apply style #12", "stylize-12"),
+    ("use preset 0", "stylize-0"),
+    # free-form edits, including negatives of the named operations
+    ("make the sky pink", "edit"),
+    ("make the person smile", "edit"),
+    ("remove the snow", "edit"),
+    ("don't upscale, just brighten it", "edit"),
+    ("no snow please, add flowers instead", "edit"),
+    ("get rid of the frost on the window", "edit"),
+    ("without winter, make it a sunny beach", "edit"),
+    ("make it look less wintry", "edit"),
+    ("turn the car red", "edit"),
+    ("add fireworks in the background", "edit"),
+    ("make it look like a watercolor painting", "edit"),
+    ("style 99", "edit"),
+    ("make the dog wear a hat", "edit"),
+    ("not in the style of Monet, make it a pencil sketch", "edit"),
+]
+
+
+@pytest.mark.parametrize(("text", "spec"), TABLE)
+def test_instruction_table(text, spec):
+    plan = interpret(text)
+    assert isinstance(plan, EditPlan)
+    assert plan.spec == spec, (text, plan)
+    assert plan.explanation
+
+
+def test_table_is_large_enough():
+    assert len(TABLE) >= 40
+    assert {s.split("-")[0] for _, s in TABLE} == {"upscale", "winterize", "stylize", "edit"}
+
+
+def test_free_form_edit_keeps_the_instruction_as_prompt():
+    plan = interpret("  make the sky <b>pink</b>  ")
+    assert plan.operation == "edit"
+    assert plan.params == {"prompt": "make the sky <b>pink</b>"}
+    assert plan.confidence < 0.9
+
+
+def test_named_operations_carry_params():
+    assert interpret("upscale 2x").params == {"scale": 2}
+    assert interpret("paint it like van gogh").params == {"painter": "vangogh"}
+    assert interpret("a bit of snow").params == {"strength": 50}
+    assert interpret("style 3").as_dict()["label"] == "stylize with style 3"
+
+
+def test_style_of_a_library_image_by_title():
+    titles = {"sunset over the bay": (42, "Sunset over the bay")}
+
+    def lookup(title):
+        return titles.get(title.lower())
+
+    plan = interpret("in the style of “Sunset over the bay”", image_lookup=lookup)
+    assert plan.spec == "stylize-image42"
+    assert plan.params["style_image_title"] == "Sunset over the bay"
+    # unknown title: a free-form edit, not a guess
+    assert interpret("in the style of Nothing Here", image_lookup=lookup).spec == "edit"
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, "\n\t"])
+def test_empty_instruction_rejected(text):
+    with pytest.raises(InstructionError, match="Describe the edit"):
+        interpret(text)
+
+
+def test_overlong_instruction_rejected():
+    with pytest.raises(InstructionError, match="limit is 500"):
+        interpret("a" * 501)
+    assert interpret("a" * 500).operation == "edit"
+    with override_settings(WAGTAIL_GAN={"MAX_INSTRUCTION_LENGTH": 10}):
+        with pytest.raises(InstructionError, match="limit is 10"):
+            interpret("add snow to the roof")

@@ -1,0 +1,251 @@
+"""The job service layer: validation, permissions, idempotency, keep/discard/cancel, status."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.test import override_settings
+
+from tests.gan_admin_fixtures import write_pending_output
+from wagtail_gan import jobs
+from wagtail_gan.models import GenerationJob, Variant
+
+pytestmark = pytest.mark.django_db
+
+
+def storage():
+    return jobs._storage()
+
+
+def test_submit_variant_creates_and_enqueues(gan_world, django_capture_on_commit_callbacks):
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                      operation="upscale-4x", seed=5)
+    job.refresh_from_db()
+    assert job.status == "queued" and job.kind == "variant"
+    assert job.operation == "upscale-4x" and job.params == {"scale": 4}
+    assert job.collection == gan_world.team and job.user == gan_world.editor
+    assert job.task_id
+    pending = HUEY.pending()
+    assert [t.id for t in pending] == [job.task_id]
+    assert pending[0].priority == 100 and pending[0].args == (job.pk,)
+    assert pending[0].name.endswith("generate_variant")
+    HUEY.flush()
+
+
+def test_instruction_is_interpreted_and_can_be_overridden(gan_world):
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  instruction="add some snow")
+    assert job.operation == "winterize-50"
+    assert job.interpretation["operation"] == "winterize"
+    assert job.instruction == "add some snow"
+    # the editor changed the interpretation before running
+    job2 = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                   instruction="add some snow", operation="stylize-3")
+    assert job2.operation == "stylize-3"
+    assert job2.interpretation["overridden_by"] == "stylize-3"
+    edit = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                   instruction="make the sky <script>pink</script>")
+    assert edit.operation == "edit"
+    assert edit.params["prompt"] == "make the sky <script>pink</script>"
+
+
+def test_strength_and_winterize_strength(gan_world):
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="winterize", strength=0.3)
+    assert job.operation == "winterize-30" and job.params == {"strength": 30}
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="stylize-2", strength="0.5")
+    assert job.params == {"styles": [2], "strength": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "message"),
+    [
+        ({"operation": "explode"}, "operation", "Valid operations"),
+        ({"operation": "upscale-3x"}, "operation", "upscale takes 2x, 4x"),
+        ({}, "operation", "Choose an operation"),
+        ({"operation": "edit"}, "instruction", "needs an instruction"),
+        ({"operation": "generate"}, "operation", "Generate new image"),
+        ({"instruction": "x" * 501}, "instruction", "limit is 500"),
+        ({"operation": "upscale-2x", "seed": "abc"}, "seed", "whole number"),
+        ({"operation": "upscale-2x", "seed": -1}, "seed", "between 0"),
+        ({"operation": "upscale-2x", "strength": 3}, "strength", "at most 1"),
+        ({"operation": "stylize-image999999"}, "operation", "no image with id 999999"),
+    ],
+)
+def test_bad_input_is_a_job_error_and_creates_nothing(gan_world, kwargs, field, message):
+    with pytest.raises(jobs.JobError, match=message) as excinfo:
+        jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, **kwargs)
+    assert excinfo.value.field == field
+    assert GenerationJob.objects.count() == 0
+
+
+def test_disabled_operation_is_refused(gan_world):
+    with override_settings(WAGTAIL_GAN={"ENABLED_OPERATIONS": ["upscale"]}):
+        with pytest.raises(jobs.JobError, match="not enabled"):
+            jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                    operation="winterize")
+        assert jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                       operation="upscale-2x").pk
+
+
+def test_permissions_refuse_without_creating_a_job(gan_world):
+    w = gan_world
+    # viewer may only choose Team images: no variants of them
+    with pytest.raises(PermissionDenied):
+        jobs.submit_variant_job(user=w.viewer, image=w.image, operation="upscale-2x")
+    # editor may not change images in Stock
+    with pytest.raises(PermissionDenied):
+        jobs.submit_variant_job(user=w.editor, image=w.stock_image, operation="upscale-2x")
+    # editor may not add into Stock
+    with pytest.raises(PermissionDenied):
+        jobs.submit_variant_job(user=w.editor, image=w.image, operation="upscale-2x",
+                                collection=w.stock)
+    # editor may not use a style image they cannot see
+    with pytest.raises(PermissionDenied):
+        jobs.submit_variant_job(user=w.editor, image=w.image,
+                                operation=f"stylize-image{w.stock_image.pk}")
+    with pytest.raises(PermissionDenied):
+        jobs.submit_generate_job(user=w.editor, prompt="a cat", collection=w.stock)
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(PermissionDenied):
+        jobs.submit_variant_job(user=AnonymousUser(), image=w.image, operation="upscale-2x")
+    assert GenerationJob.objects.count() == 0
+    # the superuser may do all of it
+    assert jobs.submit_variant_job(user=w.admin, image=w.stock_image, operation="upscale-2x",
+                                   collection=w.team).pk
+
+
+def test_protected_collection(gan_world):
+    with override_settings(WAGTAIL_GAN={"PROTECTED_COLLECTIONS": ["team"]}):
+        with pytest.raises(jobs.JobError, match="may not be used as sources"):
+            jobs.submit_variant_job(user=gan_world.admin, image=gan_world.image,
+                                    operation="upscale-2x")
+    assert GenerationJob.objects.count() == 0
+
+
+def test_idempotency_key_returns_the_same_job(gan_world):
+    a = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                operation="upscale-2x", idempotency_key="k1")
+    b = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                operation="upscale-4x", idempotency_key="k1")
+    c = jobs.submit_variant_job(user=gan_world.admin, image=gan_world.image,
+                                operation="upscale-2x", idempotency_key="k1")
+    assert a.pk == b.pk != c.pk
+    assert GenerationJob.objects.count() == 2
+
+
+def test_generate_job_validation(gan_world):
+    job = jobs.submit_generate_job(user=gan_world.editor, prompt=" a red fox ",
+                                   collection=gan_world.team, count=3, seed=1)
+    assert (job.kind, job.operation, job.instruction, job.count) == ("generate", "generate",
+                                                                     "a red fox", 3)
+    for kwargs, message in [({"prompt": ""}, "Describe the image"),
+                            ({"prompt": "x", "count": 5}, "1 to 4"),
+                            ({"prompt": "x" * 600}, "limit is 500")]:
+        with pytest.raises(jobs.JobError, match=message):
+            jobs.submit_generate_job(user=gan_world.editor, collection=gan_world.team, **kwargs)
+
+
+def test_cancel_only_queued_and_only_own(gan_world):
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="upscale-2x")
+    with pytest.raises(PermissionDenied):
+        jobs.cancel_job(job, gan_world.viewer)
+    assert jobs.cancel_job(job, gan_world.editor) is True
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert jobs.cancel_job(job, gan_world.editor) is False
+    # a cancelled job is skipped by the worker
+    jobs.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and not job.outputs
+
+
+def test_keep_creates_image_with_provenance(gan_world, django_capture_on_commit_callbacks):
+    w = gan_world
+    w.image.focal_point_x, w.image.focal_point_y = 20, 10
+    w.image.focal_point_width, w.image.focal_point_height = 4, 6
+    w.image.save()
+    job = jobs.submit_variant_job(user=w.editor, image=w.image, instruction="upscale 2x", seed=9)
+    out = write_pending_output(job, width=80, height=60)
+    assert storage().exists(out["name"]) and out["name"].startswith("gan_pending/")
+    status = jobs.job_status(job)
+    assert status["status"] == "succeeded" and status["outputs"][0]["width"] == 80
+
+    with pytest.raises(PermissionDenied):
+        jobs.keep_job(job, w.viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = jobs.keep_job(job, w.editor)
+    kept.refresh_from_db()
+    assert kept.title == "Harbour — upscale-2x"
+    assert kept.collection == w.team
+    assert (kept.width, kept.height) == (80, 60)
+    assert (kept.focal_point_x, kept.focal_point_y) == (40, 20)
+    assert (kept.focal_point_width, kept.focal_point_height) == (8, 12)
+    assert sorted(t.name for t in kept.tags.all()) == ["ai-generated", "upscale"]
+    assert kept.file_hash and kept.uploaded_by_user == w.editor
+    variant = Variant.objects.get(image=kept)
+    assert variant.source_image == w.image and variant.operation == "upscale-2x"
+    assert variant.instruction == "upscale 2x" and variant.seed == 7
+    assert variant.interpretation["operation"] == "upscale" and variant.user == w.editor
+    assert not storage().exists(out["name"])
+    job.refresh_from_db()
+    assert job.result_image == kept and job.outputs == []
+    assert jobs.keep_job(job, w.editor) == kept  # keeping twice is harmless
+    # the source is untouched and provenance survives its deletion
+    source_pk = w.image.pk
+    w.image.delete()
+    variant.refresh_from_db()
+    assert variant.source_image is None and variant.source_image_pk == source_pk
+    assert variant.source_title == "Harbour"
+
+
+def test_discard_removes_pending_outputs(gan_world):
+    from wagtail.images import get_image_model
+
+    before = get_image_model().objects.count()
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="winterize")
+    out = write_pending_output(job)
+    jobs.discard_job(job, gan_world.editor)
+    job.refresh_from_db()
+    assert job.outputs == [] and not storage().exists(out["name"])
+    assert jobs.job_status(job)["discarded"] is True
+    assert get_image_model().objects.count() == before
+    with pytest.raises(jobs.JobError, match="no finished output"):
+        jobs.keep_job(job, gan_world.editor)
+
+
+def test_keep_one_candidate_of_a_generate_job(gan_world, django_capture_on_commit_callbacks):
+    job = jobs.submit_generate_job(user=gan_world.editor, prompt="a lighthouse at dusk",
+                                   collection=gan_world.team, count=2)
+    a = write_pending_output(job, color=(0, 0, 200))
+    b = write_pending_output(job, color=(0, 200, 0))
+    with pytest.raises(jobs.JobError, match="between 0 and 1"):
+        jobs.keep_job(job, gan_world.editor, index=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = jobs.keep_job(job, gan_world.editor, index=1)
+    assert kept.title == "a lighthouse at dusk" and kept.collection == gan_world.team
+    assert kept.gan_variant.source_image is None
+    assert kept.gan_variant.params["candidate"] == 1
+    assert not storage().exists(a["name"]) and not storage().exists(b["name"])
+    with kept.open_file() as fh:
+        from PIL import Image as PILImage
+
+        assert PILImage.open(fh).convert("RGB").getpixel((5, 5))[1] > 150
+
+
+def test_failed_job_status(gan_world):
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="upscale-2x")
+    GenerationJob.objects.filter(pk=job.pk).update(status="failed", error="Model not installed")
+    job.refresh_from_db()
+    status = jobs.job_status(job)
+    assert status["finished"] and status["error"] == "Model not installed"
+    assert status["outputs"] == []
