@@ -67,7 +67,12 @@ DEFAULTS: dict[str, Any] = {
     "C2PA_CERT_CHAIN": None,
     "C2PA_PRIVATE_KEY": None,
     "C2PA_THUMBNAILS": False,
+    # PEM roots (path or text) the checker trusts when validating C2PA manifests.
+    "C2PA_TRUST_ANCHORS": None,
+    # Invisible watermark (job/variant id) in every generated output.
     "WATERMARK": True,
+    # Image-model fields copied from a source to its variants, where the model has them.
+    "RIGHTS_FIELDS": ["copyright", "credit", "licence", "license", "rights", "attribution"],
 }
 
 

@@ -411,6 +411,9 @@ def keep_job(job, user, index: int = 0):
         image.focal_point_y = round(source.focal_point_y * sy)
         image.focal_point_width = max(1, round((source.focal_point_width or 1) * sx))
         image.focal_point_height = max(1, round((source.focal_point_height or 1) * sy))
+    from .provenance import copy_rights
+
+    copy_rights(source, image)  # copyright/credit/licence fields, where the image model has them
     image.save()
     image.get_file_hash()
     op_name = job.operation.split("-")[0]
@@ -534,10 +537,10 @@ def _load_pixels(image):
     return ImageOps.exif_transpose(pil)
 
 
-def _write_output(job, pil, index: int, seed) -> dict:
+def _write_output(job, pil, index: int, seed, result=None) -> dict:
     from .provenance import finalize_output
 
-    data, ext = finalize_output(pil, job=job, index=index)
+    data, ext = finalize_output(pil, job=job, index=index, result=result)
     name = _storage().save(f"{PENDING_DIR}/{job.uuid.hex}-{index}.{ext}", ContentFile(data))
     return {"name": name, "width": pil.width, "height": pil.height, "seed": seed}
 
@@ -579,7 +582,7 @@ def run_generation_job(job_id: int) -> None:
                 kwargs["style_image"] = _load_pixels(style)
             results = [engine.run_operation(spec, _load_pixels(source), **kwargs)]
         for i, result in enumerate(results):
-            written.append(_write_output(job, result.image, i, result.seed))
+            written.append(_write_output(job, result.image, i, result.seed, result))
         first = results[0]
         GenerationJob.objects.filter(pk=job_id).update(
             status=GenerationJob.Status.SUCCEEDED, progress=100, outputs=written,
