@@ -1,0 +1,156 @@
+"""diffusers backends: InstructPix2Pix edits, img2img and text-to-image.
+
+Pipelines load from a local folder only (``local_files_only``): weights arrive through
+``gan_models install`` (Hugging Face, pinned revision) or a folder the site provides. The seed
+always drives a CPU ``torch.Generator`` so a recorded seed reproduces the image on any device.
+Steps/guidance default to the registry entry's ``defaults``.
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from . import registry, runtime
+from .errors import EngineError, ModelNotInstalled
+
+
+def _path(entry: registry.ModelEntry):
+    path = registry.weights_path(entry)
+    if path is None or not path.is_dir():
+        hf = next((s for s in entry.sources if s.kind == "hf"), None)
+        how = f"`manage.py gan_models install {entry.id}`"
+        if hf and not hf.revision:
+            how += (f" after pinning a revision: WAGTAIL_GAN['MODELS']['{entry.id}'] = "
+                    "{'revision': '<commit>'}")
+        raise ModelNotInstalled(
+            f"Model {entry.id!r} is not installed: run {how} (Hugging Face download, not "
+            "available offline), or point WAGTAIL_GAN['MODELS'] at a local diffusers folder"
+        )
+    return path
+
+
+def _load(entry: registry.ModelEntry, kind: str, device: str):
+    path = _path(entry)
+
+    def loader():
+        import diffusers
+
+        dtype = runtime.select_dtype(device)
+        diffusers.utils.logging.set_verbosity_error()
+        diffusers.utils.logging.disable_progress_bar()
+        try:
+            import transformers
+
+            transformers.utils.logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover
+            pass
+        # diffusers renamed torch_dtype to dtype (the old name warns).
+        renamed = hasattr(diffusers.utils.deprecation_utils, "_TORCH_DTYPE_DEPRECATION_MESSAGE")
+        kwargs = {"local_files_only": True, ("dtype" if renamed else "torch_dtype"): dtype}
+        try:
+            if kind == "pix2pix":
+                pipe = diffusers.StableDiffusionInstructPix2PixPipeline.from_pretrained(
+                    str(path), safety_checker=None, requires_safety_checker=False, **kwargs)
+            else:
+                pipe = diffusers.AutoPipelineForText2Image.from_pretrained(str(path), **kwargs)
+        except Exception as exc:
+            raise EngineError(f"Cannot load {entry.id} from {path}: {type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        if hasattr(pipe, "safety_checker"):
+            pipe.safety_checker = None
+        pipe.set_progress_bar_config(disable=True)
+        return pipe.to(device)
+
+    def size(pipe):
+        return sum(runtime.torch_module_bytes(m) for m in pipe.components.values()
+                   if hasattr(m, "parameters"))
+
+    key = ("diffusers", kind, entry.id, str(path), device)
+    return runtime.cache.get(key, loader, size)
+
+
+def _generator(seed: int):
+    import torch
+
+    return torch.Generator(device="cpu").manual_seed(int(seed))
+
+
+def _callback(progress, steps):
+    if progress is None:
+        return None
+
+    def on_step_end(pipe, step, timestep, callback_kwargs):
+        progress(min(1.0, (step + 1) / max(1, steps)))
+        return callback_kwargs
+
+    return on_step_end
+
+
+def _working_size(img: Image.Image, max_side: int) -> tuple[int, int]:
+    scale = min(1.0, max_side / max(img.size))
+    w = max(8, int(round(img.width * scale / 8)) * 8)
+    h = max(8, int(round(img.height * scale / 8)) * 8)
+    return w, h
+
+
+def _defaults(entry, steps, guidance):
+    d = entry.defaults
+    steps = int(steps if steps is not None else d.get("steps", 20))
+    guidance = float(guidance if guidance is not None else d.get("guidance", 7.5))
+    if not 1 <= steps <= 500:
+        raise EngineError("steps must be between 1 and 500")
+    return steps, guidance
+
+
+def edit(entry, img: Image.Image, prompt: str, *, seed: int, device: str, steps=None,
+         guidance=None, progress=None):
+    """InstructPix2Pix: the image edited following ``prompt``; same size as the input."""
+    steps, guidance = _defaults(entry, steps, guidance)
+    image_guidance = float(entry.defaults.get("image_guidance", 1.5))
+    pipe = _load(entry, "pix2pix", device)
+    size = _working_size(img, int(entry.defaults.get("max_side", 512)))
+    work = img.resize(size, Image.Resampling.LANCZOS) if size != img.size else img
+    out = pipe(
+        prompt, image=work, num_inference_steps=steps, guidance_scale=guidance,
+        image_guidance_scale=image_guidance, generator=_generator(seed),
+        callback_on_step_end=_callback(progress, steps),
+    ).images[0]
+    if out.size != img.size:
+        out = out.resize(img.size, Image.Resampling.LANCZOS)
+    return out.convert("RGB"), {"steps": steps, "guidance": guidance,
+                                "image_guidance": image_guidance, "working_size": list(size)}
+
+
+def img2img(entry, img: Image.Image, prompt: str, *, seed: int, device: str, strength=None,
+            steps=None, guidance=None, progress=None):
+    import diffusers
+
+    steps, guidance = _defaults(entry, steps, guidance)
+    strength = float(strength if strength is not None else entry.defaults.get("img2img_strength", 0.5))
+    base = _load(entry, "txt2img", device)
+    pipe = diffusers.AutoPipelineForImage2Image.from_pipe(base)
+    pipe.set_progress_bar_config(disable=True)
+    size = _working_size(img, int(entry.defaults.get("max_side", 512)))
+    work = img.resize(size, Image.Resampling.LANCZOS) if size != img.size else img
+    # img2img runs int(steps * strength) denoising steps.
+    effective = max(1, int(steps * strength))
+    out = pipe(
+        prompt, image=work, strength=strength, num_inference_steps=steps,
+        guidance_scale=guidance, generator=_generator(seed),
+        callback_on_step_end=_callback(progress, effective),
+    ).images[0]
+    if out.size != img.size:
+        out = out.resize(img.size, Image.Resampling.LANCZOS)
+    return out.convert("RGB"), {"steps": steps, "guidance": guidance, "strength": strength,
+                                "working_size": list(size)}
+
+
+def txt2img(entry, prompt: str, *, seed: int, width: int, height: int, device: str, steps=None,
+            guidance=None, progress=None):
+    steps, guidance = _defaults(entry, steps, guidance)
+    pipe = _load(entry, "txt2img", device)
+    out = pipe(
+        prompt, width=width, height=height, num_inference_steps=steps, guidance_scale=guidance,
+        generator=_generator(seed), callback_on_step_end=_callback(progress, steps),
+    ).images[0]
+    return out.convert("RGB"), {"steps": steps, "guidance": guidance}
