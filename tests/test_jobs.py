@@ -249,3 +249,82 @@ def test_failed_job_status(gan_world):
     status = jobs.job_status(job)
     assert status["finished"] and status["error"] == "Model not installed"
     assert status["outputs"] == []
+
+
+# --------------------------------------------------------------------------- worker side
+
+def test_worker_runs_a_real_stylize_and_never_touches_the_source(gan_world):
+    w = gan_world
+    source_name, source_hash = w.image.file.name, w.image.get_file_hash()
+    job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-3", seed=11)
+    jobs.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert job.progress == 100 and job.started_at and job.finished_at
+    assert job.model_id and len(job.model_sha256) == 64
+    [out] = job.outputs
+    assert out["name"].startswith("gan_pending/") and storage().exists(out["name"])
+    assert (out["width"], out["height"]) == (40, 30)
+    w.image.refresh_from_db()
+    assert (w.image.file.name, w.image.get_file_hash()) == (source_name, source_hash)
+    status = jobs.job_status(job)
+    assert status["timings"]["run_seconds"] >= 0 and status["outputs"][0]["url"]
+    # running it again is a no-op (the job is no longer queued)
+    jobs.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert len(job.outputs) == 1
+
+
+def test_worker_style_of_another_image(gan_world):
+    w = gan_world
+    style = w.stock_image
+    style.collection = w.team
+    style.save()
+    job = jobs.submit_variant_job(user=w.editor, image=w.image,
+                                  operation=f"stylize-image{style.pk}", strength=0.8)
+    jobs.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert job.params["style_image"] == style.pk and job.params["strength"] == 0.8
+
+
+def test_worker_failure_is_reported_and_leaves_nothing(gan_world, tmp_path):
+    w = gan_world
+    with override_settings(WAGTAIL_GAN={"MODELS_DIR": str(tmp_path / "empty"),
+                                        "MAX_INPUT_PIXELS": 100}):
+        job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-1")
+        jobs.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.outputs == []
+    assert "100" in job.error and "Unexpected" not in job.error
+    assert jobs.job_status(job)["error"] == job.error
+
+
+def test_auto_keep(gan_world):
+    with override_settings(WAGTAIL_GAN={"AUTO_KEEP": True}):
+        job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                      operation="stylize-5")
+        jobs.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.result_image is not None
+    assert job.result_image.title == "Harbour — stylize-5"
+    assert job.result_image.gan_variant.model_id == job.model_id
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_variant_job_through_a_real_consumer(huey_consumer, gan_world):
+    from tests.utils import wait_for
+
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  instruction="style 4")
+    assert job.task_id
+
+    def finished():
+        job.refresh_from_db()
+        return not job.is_active
+
+    wait_for(finished, timeout=120, message=huey_consumer.log()[-2000:])
+    assert job.status == "succeeded", job.error
+    kept = jobs.keep_job(job, gan_world.editor)
+    assert kept.gan_variant.operation == "stylize-4"

@@ -210,11 +210,11 @@ def _create_and_enqueue(user, idempotency_key: str, **fields) -> GenerationJob:
         if existing is None:
             raise
         return existing
-    transaction.on_commit(lambda: enqueue_job(job.pk))
+    transaction.on_commit(lambda: enqueue_job(job.pk, instance=job))
     return job
 
 
-def enqueue_job(job_id: int) -> None:
+def enqueue_job(job_id: int, instance: GenerationJob | None = None) -> None:
     """Put the job on the Huey queue with the interactive priority and remember the task id."""
     from . import tasks
 
@@ -234,6 +234,8 @@ def enqueue_job(job_id: int) -> None:
     task_id = getattr(result, "id", "") or ""
     if task_id:
         GenerationJob.objects.filter(pk=job_id).update(task_id=str(task_id))
+        if instance is not None:
+            instance.task_id = str(task_id)
 
 
 def submit_variant_job(
