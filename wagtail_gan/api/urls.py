@@ -1,4 +1,22 @@
-"""REST API URLs: include with ``path("api/gan/", include("wagtail_gan.api.urls"))``."""
+"""REST API URLs: include with ``path("api/gan/", include("wagtail_gan.api.urls"))``.
+
+The prefix is yours to choose; every URL the API returns is built with ``reverse``.
+"""
+
+from django.urls import path
+
+from . import views
 
 app_name = "wagtail_gan_api"
-urlpatterns: list = []
+urlpatterns = [
+    path("variants/", views.VariantCreateView.as_view(), name="variant-create"),
+    path("generate/", views.GenerateView.as_view(), name="generate"),
+    path("jobs/", views.JobListView.as_view(), name="job-list"),
+    path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<int:pk>/keep/", views.JobKeepView.as_view(), name="job-keep"),
+    path("jobs/<int:pk>/discard/", views.JobDiscardView.as_view(), name="job-discard"),
+    path("images/<int:pk>/variants/", views.ImageVariantsView.as_view(), name="image-variants"),
+    path("models/", views.ModelsView.as_view(), name="models"),
+    path("operations/", views.OperationsView.as_view(), name="operations"),
+    path("schema/", views.SchemaView.as_view(), name="schema"),
+]

@@ -1,0 +1,164 @@
+"""What the API lists: registry models with their installed state, and the operation grammar.
+
+Torch-free: reads ``wagtail_gan.models_zoo.registry`` (metadata and files on disk only).
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from wagtail_gan import specs
+from wagtail_gan.conf import gan_settings
+from wagtail_gan.jobs import MAX_COUNT, MAX_SEED
+from wagtail_gan.models_zoo import registry
+
+OPERATION_DOCS = {
+    "upscale": (
+        "Super-resolution (Real-ESRGAN by default, or any registered / dropped-in model).",
+        True,
+    ),
+    "winterize": ("Summer to winter (CycleGAN); optional strength 1..100.", True),
+    "stylize": (
+        "26 built-in styles and blends, the style of another library image, or a CycleGAN "
+        "painter.",
+        True,
+    ),
+    "edit": ("Free-form instruction edit (InstructPix2Pix): send an 'instruction'.", False),
+    "generate": ("Text-to-image: POST generate/ with a 'prompt'.", False),
+}
+
+
+class ModelInfoSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    task = serializers.CharField(help_text="upscale, translate, stylize, edit or generate.")
+    family = serializers.CharField()
+    description = serializers.CharField()
+    scale = serializers.IntegerField(allow_null=True)
+    installed = serializers.BooleanField()
+    installable_offline = serializers.BooleanField()
+    licence = serializers.CharField()
+    citation = serializers.CharField()
+    size = serializers.IntegerField(allow_null=True, help_text="Download size in bytes.")
+    sha256 = serializers.CharField(
+        allow_null=True, help_text="Published sha256 (None: trust-on-first-use or none)."
+    )
+    installed_sha256 = serializers.CharField(allow_null=True)
+    source = serializers.CharField(help_text="Where the weights come from.")
+    sources = serializers.ListField(child=serializers.CharField())
+    default_for = serializers.ListField(
+        child=serializers.CharField(), help_text="Specs this model runs by default."
+    )
+    origin = serializers.CharField(help_text="builtin, site or dropin.")
+
+
+def list_models() -> list[dict]:
+    out = []
+    for entry in sorted(registry.entries().values(), key=lambda e: (e.task, e.id)):
+        manifest = registry.read_manifest(entry.id) or {}
+        sources = [s.describe() for s in entry.sources]
+        out.append({
+            "id": entry.id,
+            "task": entry.task,
+            "family": entry.family,
+            "description": entry.description,
+            "scale": entry.scale,
+            "installed": registry.is_installed(entry),
+            "installable_offline": entry.installable_offline,
+            "licence": entry.licence,
+            "citation": entry.citation,
+            "size": entry.size,
+            "sha256": entry.published_sha256,
+            "installed_sha256": manifest.get("sha256") or None,
+            "source": sources[0] if sources else "",
+            "sources": sources,
+            "default_for": list(entry.default_for),
+            "origin": entry.origin,
+        })
+    return out
+
+
+class OperationInfoSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    enabled = serializers.BooleanField()
+    rendition_filter = serializers.BooleanField(
+        help_text="Usable in Wagtail image tags as well as in the API."
+    )
+    specs = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+
+
+class StyleSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    name = serializers.CharField(allow_null=True)
+    spec = serializers.CharField()
+
+
+class LimitsSerializer(serializers.Serializer):
+    max_input_pixels = serializers.IntegerField()
+    max_output_pixels = serializers.IntegerField()
+    max_instruction_length = serializers.IntegerField()
+    seed_min = serializers.IntegerField()
+    seed_max = serializers.IntegerField()
+    strength = serializers.CharField(help_text="Range of the 'strength' field.")
+    winterize_strength = serializers.CharField()
+    max_count = serializers.IntegerField(help_text="Most candidates per generate job.")
+    throttle_rate = serializers.CharField(
+        allow_null=True, help_text="Per-user GPU job rate through the API."
+    )
+
+
+class OperationsSerializer(serializers.Serializer):
+    operations = OperationInfoSerializer(many=True)
+    upscale_models = serializers.ListField(child=serializers.CharField())
+    styles = StyleSerializer(many=True)
+    painters = serializers.ListField(child=serializers.CharField())
+    limits = LimitsSerializer()
+
+
+def operations() -> dict:
+    enabled = set(gan_settings.ENABLED_OPERATIONS or [])
+    upscale_ids = registry.upscale_model_ids()
+    spec_lists = {
+        "upscale": ["upscale-2x", "upscale-4x"] + [f"upscale-{m}" for m in upscale_ids],
+        "winterize": ["winterize", "winterize-<1..100>"],
+        "stylize": (
+            [f"stylize-{specs.STYLE_NAMES.get(i, i)}" for i in range(specs.NUM_STYLES)]
+            + ["stylize-<style>-<style>[-...]", "stylize-image<image id>"]
+            + [f"stylize-{p}" for p in specs.CYCLEGAN_PAINTERS]
+        ),
+        "edit": ["edit"],
+        "generate": ["generate"],
+    }
+    return {
+        "operations": [
+            {
+                "name": name,
+                "enabled": name in enabled,
+                "rendition_filter": is_filter,
+                "specs": spec_lists[name],
+                "description": doc,
+            }
+            for name, (doc, is_filter) in OPERATION_DOCS.items()
+        ],
+        "upscale_models": upscale_ids,
+        "styles": [
+            {
+                "index": i,
+                "name": specs.STYLE_NAMES.get(i),
+                "spec": f"stylize-{specs.STYLE_NAMES.get(i, i)}",
+            }
+            for i in range(specs.NUM_STYLES)
+        ],
+        "painters": list(specs.CYCLEGAN_PAINTERS),
+        "limits": {
+            "max_input_pixels": gan_settings.MAX_INPUT_PIXELS,
+            "max_output_pixels": gan_settings.MAX_OUTPUT_PIXELS,
+            "max_instruction_length": gan_settings.MAX_INSTRUCTION_LENGTH,
+            "seed_min": 0,
+            "seed_max": MAX_SEED,
+            "strength": "greater than 0, at most 1",
+            "winterize_strength": "1..100 in the spec (winterize-70)",
+            "max_count": MAX_COUNT,
+            "throttle_rate": gan_settings.API_THROTTLE_RATE or None,
+        },
+    }

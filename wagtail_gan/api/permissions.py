@@ -1,0 +1,77 @@
+"""Authentication and permissions for the REST API.
+
+They mirror the Wagtail admin exactly:
+
+* every endpoint needs an authenticated user who may use the admin
+  (``wagtailadmin.access_admin``; superusers always may);
+* an image is *visible* when the image permission policy gives the user any of
+  ``change``, ``delete`` (the admin's image listing) or ``choose`` (the image chooser) on it;
+  an invisible image is answered with 404, exactly like a missing one;
+* generating from an image needs ``change`` on it and adding to a collection needs ``add``
+  there (``wagtail_gan.jobs.check_can_generate_from`` / ``check_can_add_to``) -> 403.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import BasePermission
+from wagtail.images import get_image_model
+from wagtail.permissions import policy_registry
+
+MAX_PK = 2**63 - 1
+VISIBLE_IMAGE_PERMISSIONS = ["change", "delete", "choose"]
+
+
+def authenticators() -> list:
+    """Token first (so anonymous requests get 401 with ``WWW-Authenticate: Token``), then session.
+
+    Token authentication is only offered when ``rest_framework.authtoken`` is installed.
+    """
+    classes = []
+    if apps.is_installed("rest_framework.authtoken"):
+        classes.append(TokenAuthentication())
+    classes.append(SessionAuthentication())
+    return classes
+
+
+class IsWagtailEditor(BasePermission):
+    """Authenticated users allowed into the Wagtail admin."""
+
+    message = "You need permission to access the Wagtail admin to use this API."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated or not user.is_active:
+            return False
+        return user.is_superuser or user.has_perm("wagtailadmin.access_admin")
+
+
+def image_policy():
+    return policy_registry.get_by_type(get_image_model())
+
+
+def visible_images(user):
+    """Images the user can see in the admin (listing or chooser)."""
+    return image_policy().instances_user_has_any_permission_for(user, VISIBLE_IMAGE_PERMISSIONS)
+
+
+def get_visible_image(user, pk):
+    """The image with this pk if the user may see it, else None (missing and hidden look alike)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < pk <= MAX_PK:
+        return None
+    return visible_images(user).filter(pk=pk).first()
+
+
+def visible_jobs(user, queryset=None):
+    """Generation jobs a user may follow: their own; superusers see all."""
+    from wagtail_gan.models import GenerationJob
+
+    qs = GenerationJob.objects.all() if queryset is None else queryset
+    if user.is_superuser:
+        return qs
+    return qs.filter(user=user)

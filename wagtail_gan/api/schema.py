@@ -1,0 +1,13 @@
+"""drf-spectacular hooks: the schema at ``schema/`` describes this API only."""
+
+from __future__ import annotations
+
+
+def only_gan_endpoints(endpoints, **kwargs):
+    from .views import GanAPIView
+
+    return [
+        (path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+        if issubclass(getattr(callback, "cls", object), GanAPIView)
+    ]

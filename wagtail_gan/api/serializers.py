@@ -1,0 +1,217 @@
+"""Request and response serializers of the REST API (no ML imports)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from wagtail.images import get_image_model
+
+from wagtail_gan.conf import gan_settings
+from wagtail_gan.jobs import MAX_COUNT, MAX_SEED
+from wagtail_gan.models import GenerationJob, Variant
+
+SEED_MAX = MAX_SEED
+RENDITIONS = {"thumbnail": "max-165x165", "medium": "max-800x800"}
+
+OPERATION_HELP = (
+    "An operation spec, as in image tags: upscale-2x, upscale-4x, upscale-<model id>, "
+    "winterize, winterize-<1..100>, stylize-<style>[-<style>...] (0..25 or a style name), "
+    "stylize-image<image id>, stylize-monet, stylize-vangogh, stylize-cezanne, stylize-ukiyoe. "
+    "GET operations/ lists them."
+)
+
+
+def _text_length_error(value: str, field: str) -> str:
+    value = value.strip()
+    if not value:
+        raise serializers.ValidationError(f"The {field} is empty.")
+    limit = gan_settings.MAX_INSTRUCTION_LENGTH
+    if len(value) > limit:
+        raise serializers.ValidationError(
+            f"The {field} is {len(value)} characters long; the limit is {limit}."
+        )
+    return value
+
+
+class VariantRequestSerializer(serializers.Serializer):
+    image = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="Id of the source image."
+    )
+    operation = serializers.CharField(
+        required=False, max_length=255, trim_whitespace=True, help_text=OPERATION_HELP
+    )
+    instruction = serializers.CharField(
+        required=False,
+        max_length=10_000,
+        help_text="A free-text edit instead of an operation, e.g. 'make it snowy'. "
+        "At most WAGTAIL_GAN['MAX_INSTRUCTION_LENGTH'] characters (default 500).",
+    )
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SEED_MAX,
+        help_text="Random seed (recorded in the provenance); random when omitted.",
+    )
+    strength = serializers.FloatField(
+        required=False, allow_null=True, min_value=0.0, max_value=1.0,
+        help_text="Effect strength, greater than 0 and at most 1, where the operation "
+        "supports it (winterize: scales the spec's 1..100).",
+    )
+    collection = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**31 - 1,
+        help_text="Collection for the result; the source image's collection when omitted.",
+    )
+
+    def validate_instruction(self, value: str) -> str:
+        return _text_length_error(value, "instruction")
+
+    def validate(self, attrs):
+        has_op = bool(attrs.get("operation"))
+        has_text = bool(attrs.get("instruction"))
+        if has_op == has_text:
+            raise serializers.ValidationError(
+                {"operation": ["Give either an operation or an instruction (exactly one)."]}
+            )
+        return attrs
+
+
+class GenerateRequestSerializer(serializers.Serializer):
+    prompt = serializers.CharField(
+        max_length=10_000,
+        help_text="What to draw. At most WAGTAIL_GAN['MAX_INSTRUCTION_LENGTH'] characters.",
+    )
+    collection = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="Collection the new images go to."
+    )
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=SEED_MAX
+    )
+    count = serializers.IntegerField(
+        required=False, default=1, min_value=1, max_value=MAX_COUNT,
+        help_text="Number of candidates (1..4).",
+    )
+
+    def validate_prompt(self, value: str) -> str:
+        return _text_length_error(value, "prompt")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """``{"detail": "..."}`` or ``{"<field>": ["message", ...], ...}``."""
+
+    detail = serializers.CharField(required=False)
+
+
+class RenditionUrlsSerializer(serializers.Serializer):
+    thumbnail = serializers.CharField(allow_null=True)
+    medium = serializers.CharField(allow_null=True)
+
+
+class ImageRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    url = serializers.CharField(help_text="URL of the original file.")
+    renditions = RenditionUrlsSerializer()
+
+    def to_representation(self, image):
+        renditions = {}
+        for name, spec in RENDITIONS.items():
+            try:
+                renditions[name] = image.get_rendition(spec).url
+            except (OSError, ValueError):  # SourceImageIOError is an OSError
+                renditions[name] = None
+        try:
+            url = image.file.url
+        except ValueError:
+            url = ""
+        return {
+            "id": image.pk,
+            "title": image.title,
+            "width": image.width,
+            "height": image.height,
+            "url": url,
+            "renditions": renditions,
+        }
+
+
+class OutputSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    url = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    seed = serializers.IntegerField(
+        allow_null=True, help_text="Seed that produced this output (None: deterministic)."
+    )
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    image = serializers.IntegerField(source="image_id", help_text="The generated image.")
+    image_title = serializers.CharField(source="image.title")
+    source_image = serializers.IntegerField(source="source_image_id", allow_null=True)
+    job = serializers.UUIDField(source="job.uuid", allow_null=True, default=None)
+    user = serializers.CharField(source="user.get_username", allow_null=True, default=None)
+    params = serializers.DictField()
+    interpretation = serializers.DictField()
+
+    class Meta:
+        model = Variant
+        fields = [
+            "id", "image", "image_title", "source_image", "source_image_pk", "source_title",
+            "job", "operation", "model_id", "model_sha256", "params", "seed", "instruction",
+            "interpretation", "user", "created_at", "duration",
+        ]
+        read_only_fields = fields
+
+
+class JobSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    user = serializers.CharField(source="user.get_username", allow_null=True, default=None)
+    source_image = serializers.IntegerField(source="source_image_id", allow_null=True)
+    collection = serializers.IntegerField(source="collection_id", allow_null=True)
+    result_image = ImageRefSerializer(allow_null=True)
+    outputs = serializers.SerializerMethodField()
+    duration = serializers.FloatField(allow_null=True)
+    params = serializers.DictField()
+    interpretation = serializers.DictField()
+    variants = VariantSerializer(many=True, help_text="Provenance of the images kept from this job.")
+
+    class Meta:
+        model = GenerationJob
+        fields = [
+            "id", "uuid", "url", "kind", "status", "progress", "operation", "instruction",
+            "interpretation", "params", "seed", "count", "user", "source_image", "collection",
+            "result_image", "outputs", "model_id", "model_sha256", "error", "created_at",
+            "started_at", "finished_at", "duration", "variants",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, job):
+        path = reverse("wagtail_gan_api:job-detail", args=[job.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(OutputSerializer(many=True))
+    def get_outputs(self, job):
+        """Generated files waiting to be kept or discarded (URLs in the image storage)."""
+        storage = get_image_model()._meta.get_field("file").storage
+        request = self.context.get("request")
+        result = []
+        for index, output in enumerate(job.outputs or []):
+            if not isinstance(output, dict) or not output.get("name"):
+                continue
+            try:
+                url = storage.url(output["name"])
+                if request is not None and url.startswith("/"):
+                    url = request.build_absolute_uri(url)
+            except Exception:  # a storage that cannot make URLs: list the output without one
+                url = ""
+            result.append({
+                "index": index,
+                "url": url,
+                "width": output.get("width"),
+                "height": output.get("height"),
+                "seed": output.get("seed"),
+            })
+        return result
+
