@@ -50,6 +50,7 @@ def check_settings(app_configs=None, **kwargs):
             )
         )
     messages += app_order_messages(apps)
+    messages += rendition_cache_messages()
     models_dir = gan_settings.models_dir
     probe = models_dir if models_dir.exists() else models_dir.parent
     if probe.exists() and not os.access(probe, os.W_OK):
@@ -74,4 +75,30 @@ def app_order_messages(apps: list[str]) -> list:
                     id="wagtail_gan.W003",
                 )
             ]
+    return []
+
+
+PER_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+def rendition_cache_messages() -> list:
+    """W005: Wagtail's rendition cache must be shared by web and worker processes, or the
+    web keeps serving fallbacks after the worker has swapped the ML rendition in."""
+    caches = getattr(settings, "CACHES", {}) or {}
+    alias = "renditions" if "renditions" in caches else "default"
+    backend = (caches.get(alias) or {}).get("BACKEND", PER_PROCESS_CACHES[0])
+    if backend in PER_PROCESS_CACHES:
+        return [
+            Warning(
+                f"The {alias!r} cache ({backend.rsplit('.', 1)[-1]}) is per-process: web "
+                "processes would keep serving fallback renditions after the worker has swapped "
+                "in the ML version.",
+                hint="Configure CACHES['renditions'] with a shared backend: Redis, "
+                "FileBasedCache or DatabaseCache.",
+                id="wagtail_gan.W005",
+            )
+        ]
     return []

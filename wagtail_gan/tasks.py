@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from huey.contrib.djhuey import task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, task
 
 from .conf import gan_settings
 
@@ -43,3 +44,28 @@ def generate_image(job_id: int) -> None:
     from .jobs import run_generation_job
 
     run_generation_job(job_id)
+
+
+@db_task(name="wagtail_gan.generate_rendition")
+def generate_rendition(job_id: int) -> str:
+    """Render one ML rendition (a ``RenditionJob``) and swap it in place of its fallback."""
+    from .renditions import run_rendition_job
+
+    return run_rendition_job(job_id)
+
+
+@db_periodic_task(crontab(minute="*"), name="wagtail_gan.sweep_renditions")
+def sweep_renditions() -> dict:
+    """Every minute: re-enqueue lost rendition jobs, expire stuck ones, delete fallback files
+    whose grace period is over."""
+    from .renditions import sweep
+
+    return sweep()
+
+
+@db_task(name="wagtail_gan.pregenerate_renditions")
+def pregenerate_renditions(image_id: int, specs: list[str]) -> int:
+    """Request the renditions in ``specs`` for an uploaded or replaced image."""
+    from .renditions import pregenerate_image
+
+    return pregenerate_image(image_id, specs)

@@ -1,2 +1,3 @@
 """Wagtail hooks. Each feature registers its hooks in its own module; importing the module
 here is what makes Wagtail (which only autoloads ``wagtail_hooks``) see them."""
+from . import rendition_hooks  # noqa: E402,F401  (rendition filters, ML renditions listing)

