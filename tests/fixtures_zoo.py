@@ -46,8 +46,11 @@ def rrdb_state_dict(scale: int = 4, num_feat: int = 64, num_block: int = 23, see
     grow = 32
     in_ch = 3 * (4 if scale == 2 else 1)
 
-    def conv(out_c, in_c, std=0.02):
-        return (torch.randn(out_c, in_c, 3, 3, generator=g) * std, torch.zeros(out_c))
+    def conv(out_c, in_c, bias=0.0, gain=1.0):
+        # Kaiming normal (BasicSR scales the dense-block convs by 0.1).
+        std = gain * (2.0 / (in_c * 9)) ** 0.5
+        w = torch.randn(out_c, in_c, 3, 3, generator=g) * std
+        return w, torch.full((out_c,), float(bias))
 
     sd = {}
 
@@ -59,10 +62,10 @@ def rrdb_state_dict(scale: int = 4, num_feat: int = 64, num_block: int = 23, see
         for m in range(1, 4):
             for k in range(1, 6):
                 out_c = num_feat if k == 5 else grow
-                put(f"body.{n}.rdb{m}.conv{k}", conv(out_c, num_feat + (k - 1) * grow))
+                put(f"body.{n}.rdb{m}.conv{k}", conv(out_c, num_feat + (k - 1) * grow, gain=0.1))
     for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
         put(name, conv(num_feat, num_feat))
-    put("conv_last", conv(3, num_feat))
+    put("conv_last", conv(3, num_feat, bias=0.5, gain=0.25))  # mid-grey plus visible texture
     return sd
 
 
