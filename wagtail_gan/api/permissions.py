@@ -56,13 +56,24 @@ def visible_images(user):
     return image_policy().instances_user_has_any_permission_for(user, VISIBLE_IMAGE_PERMISSIONS)
 
 
-def get_visible_image(user, pk):
-    """The image with this pk if the user may see it, else None (missing and hidden look alike)."""
+def parse_pk(value) -> int | None:
+    """A primary key from a URL or body (1..2**63-1), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit():
+            return None
     try:
-        pk = int(pk)
+        pk = int(value)
     except (TypeError, ValueError):
         return None
-    if not 0 < pk <= MAX_PK:
+    return pk if 0 < pk <= MAX_PK else None
+
+
+def get_visible_image(user, pk):
+    """The image with this pk if the user may see it, else None (missing and hidden look alike)."""
+    pk = parse_pk(pk)
+    if pk is None:
         return None
     return visible_images(user).filter(pk=pk).first()
 

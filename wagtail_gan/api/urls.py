@@ -1,6 +1,8 @@
 """REST API URLs: include with ``path("api/gan/", include("wagtail_gan.api.urls"))``.
 
 The prefix is yours to choose; every URL the API returns is built with ``reverse``.
+Ids in paths are matched as strings so that a malformed id still gets the API's JSON 404
+rather than Django's HTML one.
 """
 
 from django.urls import path
@@ -12,10 +14,10 @@ urlpatterns = [
     path("variants/", views.VariantCreateView.as_view(), name="variant-create"),
     path("generate/", views.GenerateView.as_view(), name="generate"),
     path("jobs/", views.JobListView.as_view(), name="job-list"),
-    path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job-detail"),
-    path("jobs/<int:pk>/keep/", views.JobKeepView.as_view(), name="job-keep"),
-    path("jobs/<int:pk>/discard/", views.JobDiscardView.as_view(), name="job-discard"),
-    path("images/<int:pk>/variants/", views.ImageVariantsView.as_view(), name="image-variants"),
+    path("jobs/<str:pk>/", views.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<str:pk>/keep/", views.JobKeepView.as_view(), name="job-keep"),
+    path("jobs/<str:pk>/discard/", views.JobDiscardView.as_view(), name="job-discard"),
+    path("images/<str:pk>/variants/", views.ImageVariantsView.as_view(), name="image-variants"),
     path("models/", views.ModelsView.as_view(), name="models"),
     path("operations/", views.OperationsView.as_view(), name="operations"),
     path("schema/", views.SchemaView.as_view(), name="schema"),

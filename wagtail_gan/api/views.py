@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
@@ -37,6 +37,7 @@ from .permissions import (
     IsWagtailEditor,
     authenticators,
     get_visible_image,
+    parse_pk,
     visible_images,
     visible_jobs,
 )
@@ -49,7 +50,6 @@ from .serializers import (
 )
 from .throttling import GpuJobThrottle
 
-MAX_BIGINT = 2**63 - 1
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -124,8 +124,12 @@ class OperationsView(GanAPIView):
 JOB_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Job id.")
 
 
-class JobListView(GanAPIView):
+class JobListView(GanAPIView, generics.ListAPIView):
     """Your jobs, newest first (superusers: everyone's); filter by status and kind."""
+
+    serializer_class = JobSerializer
+    pagination_class = Pagination
+    queryset = GenerationJob.objects.none()  # for the schema; get_queryset filters by user
 
     @api_doc(
         operation_id="jobs_list",
@@ -140,12 +144,15 @@ class JobListView(GanAPIView):
             **AUTH_ERRORS,
         },
     )
-    def get(self, request):
-        qs = visible_jobs(request.user).select_related(
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = visible_jobs(self.request.user).select_related(
             "user", "result_image", "collection"
         ).prefetch_related("variants__image", "variants__job", "variants__user")
         for name, choices in (("status", GenerationJob.Status), ("kind", GenerationJob.Kind)):
-            value = request.query_params.get(name)
+            value = self.request.query_params.get(name)
             if value is None:
                 continue
             if value not in choices.values:
@@ -154,16 +161,14 @@ class JobListView(GanAPIView):
                                 + ", ".join(choices.values) + ".")
                 )
             qs = qs.filter(**{name: value})
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs.order_by("-created_at", "-pk"), request, view=self)
-        data = JobSerializer(page, many=True, context={"request": request}).data
-        return paginator.get_paginated_response(data)
+        return qs.order_by("-created_at", "-pk")
 
 
 def get_job_or_404(request, pk) -> GenerationJob:
     job = None
-    if 0 < pk <= MAX_BIGINT:
-        job = visible_jobs(request.user).filter(pk=pk).first()
+    number = parse_pk(pk)
+    if number is not None:
+        job = visible_jobs(request.user).filter(pk=number).first()
     if job is None:
         raise NotFound(f"No job {pk} that you can see.")
     return job
@@ -181,7 +186,7 @@ class JobDetailView(GanAPIView):
         parameters=[JOB_ID],
         responses={200: JobSerializer, 404: _ERR, **AUTH_ERRORS},
     )
-    def get(self, request, pk: int):
+    def get(self, request, pk: str):
         job = self.get_job(request, pk)
         return Response(JobSerializer(job, context={"request": request}).data)
 
@@ -196,7 +201,7 @@ class JobDetailView(GanAPIView):
             **AUTH_ERRORS,
         },
     )
-    def delete(self, request, pk: int):
+    def delete(self, request, pk: str):
         from wagtail_gan import jobs
 
         job = self.get_job(request, pk)
@@ -232,7 +237,7 @@ class JobKeepView(GanAPIView):
             **AUTH_ERRORS,
         },
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: str):
         from wagtail_gan import jobs
 
         job = get_job_or_404(request, pk)
@@ -262,7 +267,7 @@ class JobDiscardView(GanAPIView):
             **AUTH_ERRORS,
         },
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: str):
         from wagtail_gan import jobs
 
         job = get_job_or_404(request, pk)
@@ -277,8 +282,12 @@ class JobDiscardView(GanAPIView):
 # --- image provenance -------------------------------------------------------------------------
 
 
-class ImageVariantsView(GanAPIView):
+class ImageVariantsView(GanAPIView, generics.ListAPIView):
     """Provenance of the images generated from an image you can see."""
+
+    serializer_class = VariantSerializer
+    pagination_class = Pagination
+    queryset = Variant.objects.none()  # for the schema; get_queryset does the work
 
     @api_doc(
         operation_id="images_variants_list",
@@ -286,18 +295,19 @@ class ImageVariantsView(GanAPIView):
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Image id.")],
         responses={200: VariantSerializer(many=True), 404: _ERR, **AUTH_ERRORS},
     )
-    def get(self, request, pk: int):
-        image = get_visible_image(request.user, pk)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        pk = self.kwargs["pk"]
+        image = get_visible_image(self.request.user, pk)
         if image is None:
             raise NotFound(f"No image {pk} that you can see.")
-        qs = (
-            Variant.objects.filter(source_image=image, image__in=visible_images(request.user))
+        return (
+            Variant.objects.filter(source_image=image, image__in=visible_images(self.request.user))
             .select_related("image", "job", "user")
             .order_by("-created_at", "-pk")
         )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(VariantSerializer(page, many=True).data)
 
 
 # --- submitting jobs --------------------------------------------------------------------------
