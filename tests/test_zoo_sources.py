@@ -1,0 +1,245 @@
+"""Weight sources against a local HTTP server on 127.0.0.1 (never the internet), the registry
+(site entries, dropped-in files, id validation), and the ncnn -> safetensors conversion."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import os
+import stat
+import threading
+
+import pytest
+
+from wagtail_gan.models_zoo import registry
+
+pytestmark = pytest.mark.ml
+
+PAYLOAD = os.urandom(300_000)
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    state: dict = {}
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        st = self.server.state
+        st["requests"].append(self.headers.get("Range"))
+        body = st["body"]
+        start = 0
+        rng = self.headers.get("Range")
+        if rng and st.get("ranges", True):
+            start = int(rng.split("=")[1].split("-")[0])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(body) - start))
+        self.end_headers()
+        chunk = body[start:]
+        if st.get("cut_first") and len(st["requests"]) == 1:
+            self.wfile.write(chunk[: len(chunk) // 3])
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(chunk)
+
+
+@pytest.fixture
+def http_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.state = {"body": PAYLOAD, "requests": []}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, f"http://127.0.0.1:{server.server_address[1]}/weights.pth"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_good_hash(http_server, tmp_path):
+    from wagtail_gan.models_zoo import sources
+
+    _, url = http_server
+    out = io.StringIO()
+    digest = sources.download(url, tmp_path / "w.pth", sha256=SHA, stream=out)
+    assert digest == SHA
+    assert (tmp_path / "w.pth").read_bytes() == PAYLOAD
+    assert not (tmp_path / "w.pth.part").exists()
+    assert stat.S_IMODE((tmp_path / "w.pth").stat().st_mode) == 0o644
+    assert "100.0%" in out.getvalue()  # progress bar
+
+
+def test_download_bad_hash_is_refused(http_server, tmp_path):
+    from wagtail_gan.models_zoo import sources
+
+    _, url = http_server
+    (tmp_path / "w.pth").write_bytes(b"previous good file")
+    with pytest.raises(sources.HashMismatch, match="sha256 mismatch"):
+        sources.download(url, tmp_path / "w.pth", sha256="0" * 64)
+    assert (tmp_path / "w.pth").read_bytes() == b"previous good file"  # untouched
+    assert not (tmp_path / "w.pth.part").exists()
+
+
+def test_interrupted_download_resumes_with_range(http_server, tmp_path):
+    from wagtail_gan.models_zoo import sources
+
+    server, url = http_server
+    server.state["cut_first"] = True
+    digest = sources.download(url, tmp_path / "w.pth", sha256=SHA)
+    assert digest == SHA
+    assert server.state["requests"][0] is None
+    assert server.state["requests"][1].startswith("bytes=") and server.state["requests"][1] != "bytes=0-"
+
+
+def test_interrupted_download_without_range_support_restarts(http_server, tmp_path):
+    from wagtail_gan.models_zoo import sources
+
+    server, url = http_server
+    server.state.update(cut_first=True, ranges=False)
+    assert sources.download(url, tmp_path / "w.pth", sha256=SHA) == SHA
+    assert (tmp_path / "w.pth").read_bytes() == PAYLOAD
+
+
+def test_trust_on_first_use_then_verify(http_server, settings, tmp_path):
+    from wagtail_gan.models_zoo import sources
+
+    server, url = http_server
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu",
+                            "MODELS": {"cyclegan_style_monet": {"url": url}}}
+    entry = registry.get("cyclegan_style_monet")
+    info = sources.install(entry)
+    assert info["tofu"] is True and info["sha256"] == SHA
+    assert registry.read_manifest(entry.id)["sha256"] == SHA
+    assert sources.verify(entry) == (True, "matches the sha256 recorded on first use")
+    # The file changes on disk: verify says so.
+    path = registry.weights_path(entry)
+    path.write_bytes(PAYLOAD[:-1] + b"x")
+    ok, message = sources.verify(entry)
+    assert not ok and "does not match" in message
+    # The server now serves something else: a reinstall is refused (pinned on first use).
+    path.unlink()
+    server.state["body"] = b"tampered" + PAYLOAD
+    with pytest.raises(sources.SourceError, match="sha256 mismatch"):
+        sources.install(entry)
+
+
+def test_hf_source_needs_a_pinned_commit(settings, tmp_path):
+    from wagtail_gan.models_zoo import sources
+
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path)}
+    entry = registry.get("instruct_pix2pix")
+    with pytest.raises(sources.SourceError, match="no pinned revision"):
+        sources.install_from_hf(entry, entry.sources[0])
+    with pytest.raises(sources.SourceError, match="40-hex"):
+        sources.install_from_hf(entry, registry.Source("hf", repo="a/b", revision="main"))
+
+
+# -- registry -----------------------------------------------------------------------------
+
+
+def test_registry_entries_and_defaults():
+    ids = set(registry.entries())
+    for model_id in ("realesrgan_x4plus", "realesrgan_x2plus", "realesr_general_x4v3",
+                     "cyclegan_summer2winter_yosemite", "cyclegan_winter2summer_yosemite",
+                     "cyclegan_style_monet", "cyclegan_style_vangogh", "cyclegan_style_cezanne",
+                     "cyclegan_style_ukiyoe", "styletransfer_multistyle26",
+                     "styletransfer_arbitrary", "instruct_pix2pix", "sd_turbo"):
+        assert model_id in ids
+        entry = registry.get(model_id)
+        assert entry.licence and entry.citation and entry.sources
+    assert registry.default_for("upscale-4x").id == "realesrgan_x4plus"
+    assert registry.default_for("winterize").id == "cyclegan_summer2winter_yosemite"
+    assert registry.get("realesrgan_x4plus").installable_offline
+    assert not registry.get("realesrgan_x2plus").installable_offline
+    assert registry.is_installed(registry.get("styletransfer_multistyle26"))  # package files
+
+
+@pytest.mark.parametrize("bad", ["../etc/passwd", "a/b", "..", ".hidden", "x" * 200, "", "a-b"])
+def test_model_ids_are_validated(bad):
+    with pytest.raises(registry.InvalidModelId):
+        registry.get(bad)
+
+
+def test_dropped_in_file_is_usable_by_stem(settings, tmp_path, tiny_sr_model):
+    from wagtail_gan.specs import parse_spec
+
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu", "TORCH_THREADS": 1}
+    (tmp_path / "my_sharp_x4.safetensors").write_bytes(tiny_sr_model.read_bytes())
+    (tmp_path / "bad-name.pth").write_bytes(b"ignored: not a valid id")
+    assert "my_sharp_x4" in registry.upscale_model_ids()
+    assert parse_spec("upscale-my_sharp_x4").params == {"model": "my_sharp_x4"}
+
+    from tests.test_zoo_engine import photo
+    from wagtail_gan.models_zoo.engine import run_operation
+
+    result = run_operation("upscale-my_sharp_x4", photo(10, 8))
+    assert result.image.size == (40, 32) and result.model_id == "my_sharp_x4"
+    assert result.model_sha256 == hashlib.sha256(tiny_sr_model.read_bytes()).hexdigest()
+
+
+def test_dropped_in_non_sr_file_is_a_clear_error(settings, tmp_path):
+    from tests.test_zoo_engine import photo
+    from wagtail_gan.models_zoo.engine import EngineError, run_operation
+
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu"}
+    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(EngineError, match="junk.pth"):
+        run_operation("upscale-junk", photo(8, 8))
+
+
+def test_site_entry_adds_a_model(settings, tmp_path, tiny_sr_model):
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "MODELS": {
+        "studio_x4": {"task": "upscale", "scale": 4, "path": str(tiny_sr_model),
+                      "licence": "ours", "default_for": ["upscale-4x"]}}}
+    entry = registry.get("studio_x4")
+    assert entry.origin == "site" and registry.is_installed(entry)
+    assert registry.default_for("upscale-4x").id == "studio_x4"
+    with pytest.raises(ValueError, match="unknown keys"):
+        settings.WAGTAIL_GAN = {"MODELS": {"x": {"task": "upscale", "colour": 1}}}
+        registry.entries()
+
+
+# -- ncnn conversion (real weights) -------------------------------------------------------
+
+
+def test_ncnn_layout_parses_as_rrdb():
+    from wagtail_gan.models_zoo import sources
+
+    src = registry.get("realesrgan_x4plus").sources[0]
+    param = registry.package_file(src, src.files[0])
+    convs = sources.parse_ncnn_convs(param)
+    assert len(convs) == 351
+    assert convs[0] == {"out": 64, "k": 3, "bias": 1, "size": 1728}
+    assert convs[-1]["out"] == 3
+
+
+@pytest.mark.slow
+def test_ncnn_conversion_matches_ncnn_runtime(settings, tmp_path):
+    """Offline install of Real-ESRGAN x4plus: converted weights, 0644, checked against the
+    ncnn runtime (max abs diff <= 1e-3), then usable for upscale-4x with real weights."""
+    import numpy as np
+
+    from wagtail_gan.models_zoo import sources
+    from wagtail_gan.models_zoo.engine import run_operation
+
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu", "TORCH_THREADS": 1}
+    entry = registry.get("realesrgan_x4plus")
+    info = sources.install(entry, offline=True)
+    assert info["kind"] == "ncnn" and info["verified_max_abs_diff"] <= 1e-3
+    path = registry.weights_path(entry)
+    assert path.suffix == ".safetensors"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert sources.verify(entry)[0]
+    img = sources.verification_image(24)
+    from PIL import Image
+
+    pil = Image.fromarray((img * 255).astype(np.uint8))
+    result = run_operation("upscale-4x", pil)
+    assert result.image.size == (96, 96) and result.model_sha256 == info["sha256"]
+    # A real SR output stays close to a bicubic upscale of the input (not noise).
+    bicubic = np.asarray(pil.resize((96, 96), Image.Resampling.BICUBIC), np.float32)
+    assert np.abs(np.asarray(result.image, np.float32) - bicubic).mean() < 20
