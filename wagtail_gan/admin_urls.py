@@ -1,0 +1,19 @@
+"""Admin URLs of the editor actions, registered under /admin/gan/ by ``admin_hooks``."""
+
+from django.urls import path
+
+from .views import editor
+
+app_name = "wagtail_gan_admin"
+
+urlpatterns = [
+    path("images/<int:image_id>/variant/", editor.generate_variant, name="generate_variant"),
+    path("images/<int:image_id>/interpret/", editor.interpret_instruction, name="interpret"),
+    path("jobs/<int:job_id>/", editor.job_detail, name="job"),
+    path("jobs/<int:job_id>/status/", editor.job_status_view, name="job_status"),
+    path("jobs/<int:job_id>/output/<int:index>/", editor.job_output, name="job_output"),
+    path("jobs/<int:job_id>/keep/", editor.keep, name="job_keep"),
+    path("jobs/<int:job_id>/discard/", editor.discard, name="job_discard"),
+    path("jobs/<int:job_id>/cancel/", editor.cancel, name="job_cancel"),
+    path("generate/", editor.generate_image, name="generate"),
+]

@@ -1,0 +1,203 @@
+/* wagtail-gan admin: Stimulus controllers registered with Wagtail's application.
+ *
+ * gan-variant-form  "Generate variant" panel: shows the interpretation of the instruction
+ *                   ("Interpreted as: winterize"), lets the editor change it, shows the fields
+ *                   the chosen operation needs.
+ * gan-job           job page: polls the JSON status view, updates the progress bar, reloads
+ *                   the page when the job finishes (the server renders the review).
+ * gan-compare       before/after slider.
+ */
+(function () {
+  'use strict';
+
+  function register() {
+    const app = window.wagtail && window.wagtail.app;
+    const Controller = window.StimulusModule && window.StimulusModule.Controller;
+    if (!app || !Controller) {
+      return false;
+    }
+
+    class VariantFormController extends Controller {
+      static targets = ['interpretation', 'styles', 'painter', 'styleImage'];
+      static values = { interpretUrl: String };
+
+      connect() {
+        this.instruction = this.element.querySelector('[name="instruction"]');
+        this.operation = this.element.querySelector('[name="operation"]');
+        this.timer = null;
+        this.lastText = null;
+        this.userChoseOperation = Boolean(this.operation && this.operation.value);
+        if (this.instruction) {
+          this.onInput = () => this.schedule();
+          this.instruction.addEventListener('input', this.onInput);
+        }
+        if (this.operation) {
+          this.onChange = () => {
+            this.userChoseOperation = Boolean(this.operation.value);
+            this.toggle();
+          };
+          this.operation.addEventListener('change', this.onChange);
+        }
+        this.toggle();
+        if (this.instruction && this.instruction.value.trim()) {
+          this.interpret();
+        }
+      }
+
+      disconnect() {
+        if (this.instruction) this.instruction.removeEventListener('input', this.onInput);
+        if (this.operation) this.operation.removeEventListener('change', this.onChange);
+        clearTimeout(this.timer);
+      }
+
+      toggle() {
+        const op = this.operation ? this.operation.value : '';
+        if (this.hasStylesTarget) this.stylesTarget.hidden = op !== 'stylize';
+        if (this.hasPainterTarget) this.painterTarget.hidden = op !== 'painter';
+        if (this.hasStyleImageTarget) this.styleImageTarget.hidden = op !== 'style-image';
+      }
+
+      schedule() {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.interpret(), 400);
+      }
+
+      async interpret() {
+        const text = this.instruction.value.trim();
+        if (text === this.lastText) return;
+        this.lastText = text;
+        const out = this.interpretationTarget;
+        if (!text) {
+          out.hidden = true;
+          out.textContent = '';
+          return;
+        }
+        const body = new FormData();
+        body.append('instruction', text);
+        const token = this.element.querySelector('[name="csrfmiddlewaretoken"]');
+        let data;
+        try {
+          const response = await fetch(this.interpretUrlValue, {
+            method: 'POST',
+            body,
+            headers: { 'X-CSRFToken': token ? token.value : '', Accept: 'application/json' },
+            credentials: 'same-origin',
+          });
+          data = await response.json();
+        } catch (e) {
+          return; // the server interprets again on submit
+        }
+        if (text !== this.instruction.value.trim()) return; // stale answer
+        out.hidden = false;
+        out.replaceChildren();
+        if (data.error) {
+          out.classList.add('gan-interpretation--error');
+          out.textContent = data.error;
+          return;
+        }
+        out.classList.remove('gan-interpretation--error');
+        const strong = document.createElement('strong');
+        strong.textContent = data.interpretation.label;
+        const note = document.createElement('span');
+        note.className = 'gan-muted';
+        note.textContent = ' ' + data.interpretation.explanation;
+        out.append('Interpreted as: ', strong, note);
+        out.dataset.spec = data.interpretation.spec;
+        if (!this.userChoseOperation) this.apply(data.form_values || {});
+      }
+
+      apply(values) {
+        // Pre-fill the operation fields so the editor sees, and can change, what will run.
+        if (this.operation && values.operation !== undefined) {
+          this.operation.value = values.operation;
+        }
+        if (values.style !== undefined) {
+          const radio = this.element.querySelector(`[name="style"][value="${CSS.escape(String(values.style))}"]`);
+          if (radio) radio.checked = true;
+        }
+        if (values.painter !== undefined) {
+          const painter = this.element.querySelector('[name="painter"]');
+          if (painter) painter.value = values.painter;
+        }
+        if (values.strength !== undefined) {
+          const strength = this.element.querySelector('[name="strength"]');
+          if (strength) strength.value = values.strength;
+        }
+        if (values.operation === 'style-image' && values.style_image !== undefined) {
+          const input = this.element.querySelector('[name="style_image"]');
+          if (input && !input.value) {
+            // The chooser widget shows nothing for a value set this way: keep the instruction
+            // route instead (the server resolves the image from it).
+            this.operation.value = '';
+          }
+        }
+        this.toggle();
+      }
+    }
+
+    class JobController extends Controller {
+      static targets = ['bar', 'fill', 'label', 'status'];
+      static values = { url: String, active: Boolean, status: String, interval: { type: Number, default: 1000 } };
+
+      connect() {
+        this.stopped = false;
+        if (this.activeValue) this.poll();
+      }
+
+      disconnect() {
+        this.stopped = true;
+        clearTimeout(this.timer);
+      }
+
+      async poll() {
+        if (this.stopped) return;
+        let data = null;
+        try {
+          const response = await fetch(this.urlValue, {
+            headers: { Accept: 'application/json' },
+            credentials: 'same-origin',
+          });
+          if (response.ok) data = await response.json();
+        } catch (e) {
+          data = null;
+        }
+        if (data) {
+          this.render(data);
+          if (data.finished) {
+            // Let the editor see 100 % for a moment, then show the server-rendered review.
+            this.timer = setTimeout(() => window.location.reload(), 600);
+            return;
+          }
+        }
+        this.timer = setTimeout(() => this.poll(), this.intervalValue);
+      }
+
+      render(data) {
+        const pct = Math.max(0, Math.min(100, data.progress | 0));
+        if (this.hasBarTarget) {
+          this.barTarget.hidden = false;
+          this.barTarget.setAttribute('aria-valuenow', String(pct));
+        }
+        if (this.hasFillTarget) this.fillTarget.style.width = pct + '%';
+        if (this.hasLabelTarget) this.labelTarget.textContent = pct + ' %';
+        if (this.hasStatusTarget) this.statusTarget.textContent = data.status;
+        this.element.dataset.ganJobStatusValue = data.status;
+      }
+    }
+
+    class CompareController extends Controller {
+      move(event) {
+        this.element.style.setProperty('--gan-split', event.target.value + '%');
+      }
+    }
+
+    app.register('gan-variant-form', VariantFormController);
+    app.register('gan-job', JobController);
+    app.register('gan-compare', CompareController);
+    return true;
+  }
+
+  if (!register()) {
+    document.addEventListener('DOMContentLoaded', register, { once: true });
+  }
+})();

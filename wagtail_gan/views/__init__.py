@@ -1,0 +1,1 @@
+"""Admin views (editor actions, jobs listing, bulk action)."""

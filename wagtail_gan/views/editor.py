@@ -1,0 +1,236 @@
+"""Admin views for editors: generate a variant, follow its progress, review, keep or discard;
+generate new images from text. All state-changing views are POST-only (CSRF-protected by
+Django's middleware); permissions are checked in ``wagtail_gan.jobs``."""
+
+from __future__ import annotations
+
+import mimetypes
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from wagtail.images import get_image_model
+
+from .. import jobs
+from ..forms import GenerateImageForm, InterpretForm, VariantForm, form_values_for_spec
+from ..instructions import InstructionError, clean_instruction, interpret
+from ..models import GenerationJob
+
+# field names the job layer reports -> form fields
+_FORM_FIELD = {"operation": "operation", "instruction": "instruction", "seed": "seed",
+               "strength": "strength", "image": None, "prompt": "prompt", "count": "count",
+               "index": None, "idempotency_key": None}
+
+
+def forbidden_as_403(view):
+    """Answer PermissionDenied with a real 403 (Wagtail's admin wrapper would otherwise turn
+    it into a redirect to the dashboard): nothing was created or changed."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            message = str(exc) or _("You do not have permission to do this.")
+            if _wants_json(request):
+                return JsonResponse({"error": message}, status=403)
+            return TemplateResponse(request, "wagtail_gan/admin/denied.html",
+                                    {"page_title": _("Permission denied"), "message": message},
+                                    status=403)
+
+    return wrapped
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _get_job(request, job_id) -> GenerationJob:
+    job = get_object_or_404(GenerationJob.objects.select_related("source_image", "user"),
+                            pk=job_id)
+    if not jobs.can_manage_job(request.user, job):
+        raise PermissionDenied
+    return job
+
+
+def _add_job_error(form, exc: jobs.JobError):
+    field = _FORM_FIELD.get(exc.field or "", None)
+    if field and field in form.fields:
+        form.add_error(field, exc.message)
+    else:
+        form.add_error(None, exc.message)
+
+
+# --------------------------------------------------------------------------- variants
+
+@forbidden_as_403
+@require_POST
+def generate_variant(request, image_id):
+    image = get_object_or_404(get_image_model(), pk=image_id)
+    jobs.check_can_generate_from(request.user, image)
+    form = VariantForm(request.POST, user=request.user, image=image)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = jobs.submit_variant_job(
+                user=request.user, image=image, operation=form.operation_spec(),
+                instruction=data.get("instruction") or None, seed=data.get("seed"),
+                strength=form.strength_fraction(), collection=data.get("collection"),
+                idempotency_key=request.POST.get("idempotency_key", "")[:255],
+            )
+        except jobs.JobError as exc:
+            _add_job_error(form, exc)
+        else:
+            if _wants_json(request):
+                return JsonResponse(jobs.job_status(job), status=202)
+            return redirect("wagtail_gan_admin:job", job.pk)
+    if _wants_json(request):
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    return TemplateResponse(request, "wagtail_gan/admin/variant_form_page.html", {
+        "image": image, "form": form, "page_title": _("Generate variant"),
+    }, status=400)
+
+
+@forbidden_as_403
+@require_POST
+def interpret_instruction(request, image_id):
+    """JSON: how an instruction will be run ("Interpreted as: winterize")."""
+    image = get_object_or_404(get_image_model(), pk=image_id)
+    jobs.check_can_generate_from(request.user, image)
+    form = InterpretForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": _("Describe the edit you want.")}, status=400)
+    try:
+        text = clean_instruction(form.cleaned_data["instruction"])
+        plan = interpret(text, image_lookup=jobs._lookup_image_by_title(request.user))
+    except InstructionError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"interpretation": plan.as_dict(),
+                         "form_values": form_values_for_spec(plan.spec)})
+
+
+# --------------------------------------------------------------------------- jobs
+
+@forbidden_as_403
+@require_GET
+def job_detail(request, job_id):
+    job = _get_job(request, job_id)
+    source = job.source_image
+    status = jobs.job_status(job)
+    return TemplateResponse(request, "wagtail_gan/admin/job.html", {
+        "job": job,
+        "status": status,
+        "source": source,
+        "page_title": _("Variant of “%(title)s”") % {"title": source.title} if source
+        else _("New image"),
+        "status_url": reverse("wagtail_gan_admin:job_status", args=[job.pk]),
+    })
+
+
+@forbidden_as_403
+@require_GET
+def job_status_view(request, job_id):
+    job = _get_job(request, job_id)
+    return JsonResponse(jobs.job_status(job))
+
+
+@forbidden_as_403
+@require_GET
+def job_output(request, job_id, index):
+    job = _get_job(request, job_id)
+    try:
+        name = job.outputs[index]["name"]
+    except (IndexError, KeyError, TypeError):
+        raise Http404("No such output") from None
+    storage = jobs._storage()
+    if not storage.exists(name):
+        raise Http404("The output file is gone")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@forbidden_as_403
+@require_POST
+def keep(request, job_id):
+    job = _get_job(request, job_id)
+    try:
+        index = int(request.POST.get("index", 0))
+    except ValueError:
+        index = -1
+    try:
+        image = jobs.keep_job(job, request.user, index)
+    except jobs.JobError as exc:
+        if _wants_json(request):
+            return JsonResponse({"error": exc.message}, status=400)
+        messages.error(request, exc.message)
+        return redirect("wagtail_gan_admin:job", job.pk)
+    if _wants_json(request):
+        return JsonResponse({"image_id": image.pk,
+                             "edit_url": reverse("wagtailimages:edit", args=[image.pk])})
+    messages.success(request, format_html(
+        _("Saved “{}” to the image library."), image.title))
+    return redirect("wagtailimages:edit", image.pk)
+
+
+@forbidden_as_403
+@require_POST
+def discard(request, job_id):
+    job = _get_job(request, job_id)
+    try:
+        jobs.discard_job(job, request.user)
+    except jobs.JobError as exc:
+        messages.error(request, exc.message)
+        return redirect("wagtail_gan_admin:job", job.pk)
+    messages.success(request, _("Discarded; nothing was added to the library."))
+    if job.source_image_id:
+        return redirect("wagtailimages:edit", job.source_image_id)
+    return redirect("wagtail_gan_admin:generate")
+
+
+@forbidden_as_403
+@require_POST
+def cancel(request, job_id):
+    job = _get_job(request, job_id)
+    if jobs.cancel_job(job, request.user):
+        messages.success(request, _("Job cancelled."))
+    else:
+        messages.warning(request, _("The job had already started; it can no longer be cancelled."))
+    next_url = request.POST.get("next") or ""
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return HttpResponseRedirect(next_url)
+    return redirect("wagtail_gan_admin:job", job.pk)
+
+
+# --------------------------------------------------------------------------- text-to-image
+
+@forbidden_as_403
+def generate_image(request):
+    form = GenerateImageForm(request.POST or None, user=request.user)
+    if not form.fields["collection"].queryset.exists():
+        raise PermissionDenied
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = jobs.submit_generate_job(
+                user=request.user, prompt=data["prompt"], collection=data["collection"],
+                seed=data.get("seed"), count=data["count"],
+            )
+        except jobs.JobError as exc:
+            _add_job_error(form, exc)
+        else:
+            return redirect("wagtail_gan_admin:job", job.pk)
+    recent = GenerationJob.objects.filter(user=request.user, kind=GenerationJob.Kind.GENERATE)[:5]
+    return TemplateResponse(request, "wagtail_gan/admin/generate.html", {
+        "form": form, "page_title": _("Generate new image"), "recent_jobs": recent,
+    }, status=400 if form.is_bound and form.errors else 200)
+
