@@ -147,3 +147,9 @@ WAGTAIL_GAN = {
     "DEVICE": "cpu",
     "TORCH_THREADS": 1,
 }
+# Registry entries for subprocesses (consumer) of tests that use the tiny local models:
+# a JSON dict like WAGTAIL_GAN["MODELS"] (see tests/fixtures_zoo.py tiny_models_dict).
+if os.environ.get("GAN_TEST_EXTRA_MODELS"):
+    import json
+
+    WAGTAIL_GAN["MODELS"] = json.loads(os.environ["GAN_TEST_EXTRA_MODELS"])
