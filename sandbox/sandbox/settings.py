@@ -135,6 +135,17 @@ WAGTAIL_GAN = {
     "PREGENERATE_SPECS": [],
 }
 
+# C2PA content credentials: the sandbox signs every generated output with a development CA
+# made by `manage.py gan_c2pa_devcert --dir <DATA_DIR>/c2pa` (scripts/demo.sh runs it), and the
+# "Check an image" page trusts that CA. Without those files outputs are stored unsigned.
+C2PA_DIR = DATA_DIR / "c2pa"
+if all((C2PA_DIR / name).exists() for name in ("chain.pem", "key.pem", "ca.pem")):
+    WAGTAIL_GAN.update(
+        C2PA_CERT_CHAIN=str(C2PA_DIR / "chain.pem"),
+        C2PA_PRIVATE_KEY=str(C2PA_DIR / "key.pem"),
+        C2PA_TRUST_ANCHORS=str(C2PA_DIR / "ca.pem"),
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
