@@ -248,7 +248,8 @@ def test_unsigned_when_not_configured_and_png_for_alpha(gan_world):
 # --------------------------------------------------------------------------- rights
 
 @pytest.mark.django_db
-def test_rights_summary_and_deleted_source(gan_world, django_capture_on_commit_callbacks):
+def test_rights_summary_in_api_and_deleted_source(client, gan_world,
+                                                  django_capture_on_commit_callbacks):
     from tests.gan_admin_fixtures import write_pending_output
 
     job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, operation="stylize-2")
@@ -259,6 +260,13 @@ def test_rights_summary_and_deleted_source(gan_world, django_capture_on_commit_c
     summary = provenance.rights_summary(variant)
     assert summary["statement"] == "Derived from “Harbour”; the source's rights apply."
     assert summary["derived_from"] == {"id": gan_world.image.pk, "title": "Harbour", "exists": True}
+    # The API shows the same summary with each variant.
+    client.force_login(gan_world.editor)
+    response = client.get(reverse("wagtail_gan_api:image-variants", args=[gan_world.image.pk]))
+    assert response.status_code == 200, response.content
+    [listed] = response.json()["results"]
+    assert listed["rights"]["statement"] == summary["statement"]
+    assert listed["rights"]["derived_from"]["title"] == "Harbour"
     gan_world.image.delete()
     variant.refresh_from_db()
     summary = provenance.rights_summary(variant)

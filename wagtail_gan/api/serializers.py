@@ -144,6 +144,30 @@ class OutputSerializer(serializers.Serializer):
     )
 
 
+class SourceRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField()
+    exists = serializers.BooleanField(help_text="False once the source image was deleted.")
+
+
+class ModelRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    sha256 = serializers.CharField()
+    licence = serializers.CharField()
+
+
+class RightsSerializer(serializers.Serializer):
+    derived_from = SourceRefSerializer(allow_null=True, help_text="None for text-to-image.")
+    statement = serializers.CharField(
+        help_text="E.g. 'Derived from “Harbour”; the source's rights apply.'"
+    )
+    rights = serializers.DictField(
+        help_text="The source's rights fields (copyright, credit, licence...), where the image "
+        "model has them."
+    )
+    model = ModelRefSerializer()
+
+
 class VariantSerializer(serializers.ModelSerializer):
     image = serializers.IntegerField(source="image_id", help_text="The generated image.")
     image_title = serializers.CharField(source="image.title")
@@ -152,15 +176,22 @@ class VariantSerializer(serializers.ModelSerializer):
     user = serializers.CharField(source="user.get_username", allow_null=True, default=None)
     params = serializers.DictField()
     interpretation = serializers.DictField()
+    rights = serializers.SerializerMethodField()
 
     class Meta:
         model = Variant
         fields = [
             "id", "image", "image_title", "source_image", "source_image_pk", "source_title",
             "job", "operation", "model_id", "model_sha256", "params", "seed", "instruction",
-            "interpretation", "user", "created_at", "duration",
+            "interpretation", "user", "created_at", "duration", "rights",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(RightsSerializer)
+    def get_rights(self, variant):
+        from wagtail_gan.provenance import rights_summary
+
+        return rights_summary(variant)
 
 
 class JobSerializer(serializers.ModelSerializer):
