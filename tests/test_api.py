@@ -224,6 +224,15 @@ def test_style_image_must_be_visible(api_world):
     assert GenerationJob.objects.get().params == {"style_image": api_world.style_image.pk}
 
 
+def test_protected_collection_source_is_400(api_world):
+    with gan_override(PROTECTED_COLLECTIONS=["Allowed"]):
+        response = post(api_client_for(api_world.editor), "variants/",
+                        {"image": api_world.image.pk, "operation": "stylize-3"})
+    assert response.status_code == 400
+    assert "may not be used as sources" in response.json()["image"][0]
+    assert GenerationJob.objects.count() == 0
+
+
 def test_disabled_operation_is_400(api_world):
     with gan_override(ENABLED_OPERATIONS=["upscale"]):
         response = post(api_client_for(api_world.editor), "variants/",

@@ -10,6 +10,7 @@ import re
 
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -386,6 +387,7 @@ class SubmitView(GanAPIView):
         if not throttle.allow_request(request, self):
             self.throttled(request, throttle.wait())
 
+        started = timezone.now()
         try:
             job = self.submit(request, data, key)
         except jobs.JobError as exc:
@@ -401,6 +403,9 @@ class SubmitView(GanAPIView):
             if existing is None:
                 raise
             return self.job_response(request, existing, replayed=True)
+        if key and job.created_at < started:
+            # jobs.py returned the job of a concurrent request with the same key
+            return self.job_response(request, job, replayed=True)
         throttle.record()
         return self.job_response(request, job, replayed=False)
 
