@@ -333,15 +333,21 @@ def read_xmp(data: bytes) -> dict[str, str]:
 
 
 def _candidate_sizes() -> list[tuple[int, int]]:
-    """Sizes of the originals a resized copy may come from: our variants' sizes."""
+    """Sizes of the originals a resized copy may come from: our variants' and pooled
+    renditions' sizes."""
     try:
         from wagtail.images import get_image_model
 
-        rows = (
-            get_image_model().objects.filter(gan_variant__isnull=False)
+        Image = get_image_model()
+        rows = list(
+            Image.objects.filter(gan_variant__isnull=False)
             .values_list("width", "height").distinct()[:500]
         )
-        return [(w, h) for w, h in rows if w and h]
+        rows += list(
+            Image.get_rendition_model().objects.filter(filter_spec__contains="poolslot-")
+            .values_list("width", "height").distinct()[:500]
+        )
+        return list(dict.fromkeys((w, h) for w, h in rows if w and h))
     except Exception:  # no database (e.g. gan_verify outside a project)
         logger.debug("No candidate sizes", exc_info=True)
         return []
@@ -350,24 +356,27 @@ def _candidate_sizes() -> list[tuple[int, int]]:
 def resolve_payload(payload: Any) -> dict[str, Any]:
     """Look a watermark payload (``watermark.Payload``) up: which job, which output, which
     kept variant."""
-    from wagtail.images import get_image_model
-
     from . import watermark
     from .models import GenerationJob, Variant
 
     found: dict[str, Any] = {"payload": str(payload)}
-    if payload.kind == watermark.KIND_RENDITION:
-        rendition_model = get_image_model().get_rendition_model()
-        rendition = rendition_model.objects.filter(pk=payload.ident).select_related("image").first()
-        if rendition is None:
-            found["note"] = f"Rendition {payload.ident} no longer exists."
+    if payload.kind == watermark.KIND_RENDITION:  # a pooled ML rendition (wagtail_gan.pools)
+        from .models import RenditionJob
+
+        rjob = RenditionJob.objects.filter(pk=payload.ident).select_related("image").first()
+        if rjob is None:
+            found["note"] = f"ML rendition job {payload.ident} no longer exists."
             return found
-        found["rendition"] = {"id": rendition.pk, "filter_spec": rendition.filter_spec,
-                              "pool_slot": payload.index}
-        variant = Variant.objects.filter(image_id=rendition.image_id).first()
-        found["image"] = {"id": rendition.image_id, "title": rendition.image.title}
+        found["rendition"] = {"job_id": rjob.pk, "filter_spec": rjob.filter_spec,
+                              "pool_slot": payload.index, "rendition_id": rjob.rendition_id}
+        found["image"] = {"id": rjob.image_id, "title": rjob.image.title}
+        variant = Variant.objects.filter(image_id=rjob.image_id).first()
         if variant is not None:
             found["variant"] = _variant_dict(variant)
+        found["note"] = (
+            f"Pool slot {payload.index} of the rendition “{rjob.filter_spec}” of image "
+            f"“{rjob.image.title}”: derived from it; the source's rights apply."
+        )
         return found
     job = GenerationJob.objects.filter(pk=payload.ident).first()
     if job is None:

@@ -1,11 +1,18 @@
-"""Wagtail hooks for provenance: the "Check an image" admin page (Reports menu)."""
+"""Wagtail hooks for provenance: the "Check an image" admin page (Reports menu) and the
+``poolslot`` image operation of personalised variant pools."""
 
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from . import pools
 from .provenance_views import CheckImageView, user_can_check
+
+
+@hooks.register("register_image_operations")
+def register_pool_operations():
+    return pools.OPERATIONS
 
 
 @hooks.register("register_admin_urls")
