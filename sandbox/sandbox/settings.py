@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # A random first-party cookie that picks each visitor's slot in variant pools.
+    "wagtail_gan.pools.VisitorCookieMiddleware",
 ]
 
 ROOT_URLCONF = "sandbox.urls"
