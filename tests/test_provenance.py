@@ -267,6 +267,11 @@ def test_rights_summary_in_api_and_deleted_source(client, gan_world,
     [listed] = response.json()["results"]
     assert listed["rights"]["statement"] == summary["statement"]
     assert listed["rights"]["derived_from"]["title"] == "Harbour"
+    # ... and so does the variant's edit page in the admin.
+    edit = client.get(reverse("wagtailimages:edit", args=[kept.pk]))
+    assert edit.status_code == 200
+    banner = edit.content.decode().split("data-gan-rights>", 1)[1].split("</span>", 1)[0]
+    assert banner == "Derived from the source image: the source's rights apply."
     gan_world.image.delete()
     variant.refresh_from_db()
     summary = provenance.rights_summary(variant)
