@@ -243,7 +243,7 @@ def test_worker_swaps_ml_rendition_in_place(make_image):
     renditions.sweep()
     assert storage.exists(old_name)
     later = timezone.now() + timedelta(seconds=renditions.gan_settings.FALLBACK_GRACE_SECONDS + 1)
-    assert renditions.sweep(now=later)["files_deleted"] == 1
+    assert renditions.sweep(now=later)["files_deleted"] >= 1  # + unreferenced race losers
     assert not storage.exists(old_name) and storage.exists(job.result_name)
     # A second run of the same job is a no-op.
     assert renditions.run_rendition_job(job.pk) == "done"

@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -157,14 +158,16 @@ def request_ml_rendition(image, filter_, op, input_size, env) -> None:
     if problem:
         logger.warning("wagtail-gan: image %s: %s", image.pk, problem)
     status = RenditionJob.Status.SKIPPED if problem else RenditionJob.Status.PENDING
+    task_id = "" if problem else str(uuid.uuid4())
     try:
         with transaction.atomic():
-            job = RenditionJob.objects.create(**key, status=status, error=problem)
+            job = RenditionJob.objects.create(**key, status=status, error=problem,
+                                              task_id=task_id)
     except IntegrityError:
         _rearm_done_job(key)
         return
     if not problem:
-        transaction.on_commit(lambda: enqueue(job.pk))
+        transaction.on_commit(lambda: enqueue(job.pk, task_id=task_id))
 
 
 def _rearm_done_job(key: dict) -> None:
@@ -179,16 +182,18 @@ def _rearm_done_job(key: dict) -> None:
         transaction.on_commit(lambda: enqueue(job.pk))
 
 
-def enqueue(job_id: int, delay: float | None = None) -> None:
+def enqueue(job_id: int, delay: float | None = None, task_id: str | None = None) -> None:
+    """Enqueue ``generate_rendition``; ``task_id`` already stored on the row saves a write."""
     from . import tasks
 
     priority = tasks.priority_for("rendition")
     if delay:
         result = tasks.generate_rendition.schedule(args=(job_id,), delay=delay, priority=priority)
     else:
-        result = tasks.generate_rendition(job_id, priority=priority)
-    task_id = getattr(result, "id", "") or ""
-    _job_model().objects.filter(pk=job_id).update(task_id=task_id[:64])
+        result = tasks.generate_rendition(job_id, priority=priority, id=task_id)
+    if task_id is None:
+        new_id = getattr(result, "id", "") or ""
+        _job_model().objects.filter(pk=job_id).update(task_id=new_id[:64])
 
 
 # -- model run (worker mode and SYNC_RENDITIONS) ------------------------------------------
@@ -317,13 +322,13 @@ def run_rendition_job(job_id: int) -> str:
         new_name = _store(image, generated)
     finally:
         generated.close()
+    job.model_id, job.duration = ",".join(ctx.model_ids)[:128], ctx.duration
     outcome = _swap_in(image, job, rendition, new_name)
     if outcome != "done":
         _storage().delete(new_name)
         return outcome
     logger.info("wagtail-gan: %s of image %s swapped in (%s, %.2fs)", job.filter_spec, image.pk,
-                ",".join(ctx.model_ids), ctx.duration)
-    _set(job, model_id=",".join(ctx.model_ids)[:128], duration=ctx.duration)
+                job.model_id, ctx.duration)
     return Status.DONE
 
 
@@ -399,7 +404,7 @@ def _finish(image, job, rendition, new_name, old_name) -> None:
     _set(
         job, status=type(job).Status.DONE, finished_at=timezone.now(), error="",
         result_name=new_name, fallback_name=old_name or "", rendition_id=rendition.pk,
-        superseded_files=superseded,
+        superseded_files=superseded, model_id=job.model_id, duration=job.duration,
         delete_after=timezone.now() + timedelta(seconds=int(gan_settings.FALLBACK_GRACE_SECONDS)),
     )
 
@@ -418,9 +423,14 @@ def _race_losers(old_name: str) -> list[str]:
     patterns = [
         re.compile(re.escape(r) + r"(_[A-Za-z0-9]{7})?" + re.escape(dot + rest)) for r in roots
     ]
+    from django.core.files.storage import FileSystemStorage
+
+    storage = _storage()
+    if not isinstance(storage, FileSystemStorage):
+        return []  # listing a remote bucket per job would cost more than the orphans
     try:
-        _, files = _storage().listdir(directory)
-    except (OSError, NotImplementedError):
+        _, files = storage.listdir(directory)
+    except OSError:
         return []
     candidates = [
         f"{directory}/{f}" if directory else f
