@@ -515,6 +515,13 @@ def test_admin_listing_shows_jobs_and_errors(make_image, admin_client):
     assert response.status_code == 200
     body = response.content.decode()
     assert "stylize-image424242" in body and "does not exist" in body
+    job = RenditionJob.objects.get()
+    before = huey_counts()
+    response = admin_client.post(f"/admin/gan/renditions/edit/{job.pk}/", {"status": "pending"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == ("pending", 0, "")
+    assert huey_counts() == before + 1
 
 
 def test_operations_are_registered():

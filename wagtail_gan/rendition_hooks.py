@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .models import RenditionJob
@@ -19,8 +21,23 @@ def register_gan_operations():
     return OPERATIONS
 
 
+class RenditionJobEditView(generic.EditView):
+    """Editing a job's status to "pending" (e.g. after installing a missing model) re-queues it
+    with a fresh attempt count."""
+
+    def save_instance(self):
+        instance = super().save_instance()
+        if instance.status == RenditionJob.Status.PENDING:
+            from .renditions import enqueue
+
+            RenditionJob.objects.filter(pk=instance.pk).update(attempts=0, error="")
+            transaction.on_commit(lambda: enqueue(instance.pk))
+        return instance
+
+
 class RenditionJobViewSet(ModelViewSet):
     model = RenditionJob
+    edit_view_class = RenditionJobEditView
     icon = "image"
     menu_label = _("ML renditions")
     add_to_admin_menu = True
@@ -32,8 +49,7 @@ class RenditionJobViewSet(ModelViewSet):
     list_filter = ["status"]
     search_fields = ["filter_spec", "error"]
     ordering = ["-updated_at"]
-    # Only the status is editable: set a failed job back to "pending" and the sweeper
-    # re-queues it.
+    # Only the status is editable: setting a failed job back to "pending" re-queues it.
     form_fields = ["status"]
     inspect_view_enabled = True
     copy_view_enabled = False
