@@ -526,3 +526,28 @@ def test_admin_listing_shows_jobs_and_errors(make_image, admin_client):
 
 def test_operations_are_registered():
     assert isinstance(Filter(spec="stylize-3").operations[0], StylizeOperation)
+
+
+def test_serve_view_and_image_url_get_fallback(make_image, client):
+    from wagtail.images.views.serve import generate_signature
+
+    image = make_image(width=64, height=48)
+    spec = "width-20|upscale-2x"
+    signature = generate_signature(image.pk, spec)
+    response = client.get(f"/images/{signature}/{image.pk}/{spec}/")
+    assert response.status_code == 200
+    with PILImage.open(io.BytesIO(b"".join(response.streaming_content))) as served:
+        assert served.size == (40, 30)
+    assert RenditionJob.objects.get().filter_spec == spec
+
+
+def test_deleting_the_image_deletes_superseded_fallbacks(make_image):
+    image = make_image()
+    fallback = image.get_rendition("stylize-3")
+    storage, old_name = fallback.file.storage, fallback.file.name
+    renditions.run_rendition_job(RenditionJob.objects.get().pk)
+    result_name = RenditionJob.objects.get().result_name
+    assert storage.exists(old_name) and storage.exists(result_name)
+    image.delete()
+    assert not RenditionJob.objects.exists()
+    assert not storage.exists(old_name) and not storage.exists(result_name)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import threading
 
 from PIL import Image as PILImage
 from wagtail.images.exceptions import InvalidFilterSpecError
@@ -120,6 +121,13 @@ class GanOperation(FilterOperation):
             renditions.request_ml_rendition(image, filter_, self, willow.get_size(), env)
         except Exception:  # pages never break: log, serve the fallback
             logger.exception("wagtail-gan: could not queue %s for image %s", self.spec, image.pk)
+        finally:
+            if threading.current_thread().name.startswith("ThreadPoolExecutor"):
+                # Wagtail's create_renditions pool ({% picture %}, {% srcset_image %}): the
+                # thread opened its own DB connection for the job row; don't leave it open.
+                from django.db import connection
+
+                connection.close()
         return fallback
 
     def fallback(self, willow, env):
