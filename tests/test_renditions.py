@@ -358,6 +358,14 @@ def test_sync_renditions_run_in_process(make_image):
         ml = image.get_rendition("width-32|stylize-3")
     assert huey_counts() == before
     assert pixels(ml).tobytes() != pixels(plain).tobytes()
+    job = RenditionJob.objects.get()
+    assert (job.status, job.model_id) == ("done", "styletransfer_multistyle26")
+    assert render("{{ img|gan_ready:'width-32|stylize-3' }}", img=image) == "True"
+    with gan_settings(SYNC_RENDITIONS=True):
+        fallback = image.get_rendition("width-32|stylize-image31337")
+    assert (fallback.width, fallback.height) == (32, 24)
+    failed = RenditionJob.objects.get(filter_spec="width-32|stylize-image31337")
+    assert failed.status == "failed" and "31337 does not exist" in failed.error
 
 
 def test_rerequest_after_ml_rendition_deleted(make_image):
@@ -418,20 +426,28 @@ def test_gan_ready_filter_and_status_tag(make_image):
     assert render("{{ img|gan_ready:'width-20' }}", img=image) == "True"
 
 
-def test_status_endpoint_and_swap_script(make_image, client):
+def test_status_endpoint_and_swap_script(make_image, client, django_assert_max_num_queries):
     image = make_image()
     fallback = image.get_rendition("width-20|stylize-3")
+    broken = image.get_rendition("width-20|stylize-image55555")
     plain = image.get_rendition("width-20")
     url = "/gan/renditions/status/"
-    data = client.get(url, {"src": [fallback.url, plain.url, "/elsewhere.png"]}).json()
-    assert data["renditions"] == {fallback.url: {"status": "pending", "url": fallback.url,
-                                                 "width": 20, "height": 15}}
-    renditions.run_rendition_job(RenditionJob.objects.get().pk)
-    response = client.get(url, {"src": fallback.url})
+    # Not claimed by a worker yet, or not ML renditions: unknown.
+    assert client.get(url, {"src": [fallback.url, plain.url]}).json() == {"renditions": {}}
+    for job in RenditionJob.objects.all():
+        renditions.run_rendition_job(job.pk)
+    with django_assert_max_num_queries(3):
+        response = client.get(url, {"src": [fallback.url, broken.url, plain.url, "/elsewhere.png"]})
     assert response["Cache-Control"] == "no-store"
-    info = response.json()["renditions"][fallback.url]
+    data = response.json()["renditions"]
+    assert set(data) == {fallback.url, broken.url}
+    assert data[broken.url] == {"status": "failed", "url": broken.url, "width": 20, "height": 15}
+    info = data[fallback.url]
     assert info["status"] == "ready" and info["url"] != fallback.url
-    assert info["url"] == fresh(image).get_rendition("width-20|stylize-3").url
+    new_url = fresh(image).get_rendition("width-20|stylize-3").url
+    assert info["url"] == new_url
+    # The new URL itself reports ready (the script stops polling it).
+    assert client.get(url, {"src": new_url}).json()["renditions"][new_url]["status"] == "ready"
     html = render("{% gan_swap_script %}")
     assert 'data-gan-status-url="/gan/renditions/status/"' in html
     assert "wagtail_gan/js/gan-renditions.js" in html

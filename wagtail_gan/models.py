@@ -51,7 +51,7 @@ class RenditionJob(models.Model):
     # replaced, the ML file now served, and files deleted once ``delete_after`` has passed.
     rendition_id = models.BigIntegerField(null=True, blank=True)
     fallback_name = models.CharField(max_length=255, blank=True, db_index=True)
-    result_name = models.CharField(max_length=255, blank=True)
+    result_name = models.CharField(max_length=255, blank=True, db_index=True)
     superseded_files = models.JSONField(default=list, blank=True)
     delete_after = models.DateTimeField(null=True, blank=True, db_index=True)
 

@@ -111,16 +111,21 @@ class GanOperation(FilterOperation):
 
         if env.get("original-format") == "svg" or renditions.is_animated(image, env):
             return willow  # SVG and animated GIF pass through unchanged
-        worker = renditions.current_worker_context()
-        if worker is not None or gan_settings.SYNC_RENDITIONS:
-            filter_, _ = (worker.filter, image) if worker else find_filter_and_image()
-            return renditions.run_model_operation(self, willow, image, env, filter_, worker)
-        filter_, _ = find_filter_and_image()
-        fallback = self.fallback(willow, env)
         try:
-            renditions.request_ml_rendition(image, filter_, self, willow.get_size(), env)
-        except Exception:  # pages never break: log, serve the fallback
-            logger.exception("wagtail-gan: could not queue %s for image %s", self.spec, image.pk)
+            worker = renditions.current_worker_context()
+            if worker is not None:
+                return renditions.run_model_operation(self, willow, image, env, worker.filter,
+                                                      worker)
+            filter_, _ = find_filter_and_image()
+            if gan_settings.SYNC_RENDITIONS:
+                return renditions.run_model_operation(self, willow, image, env, filter_, None)
+            fallback = self.fallback(willow, env)
+            try:
+                renditions.request_ml_rendition(image, filter_, self, willow.get_size(), env)
+            except Exception:  # pages never break: log, serve the fallback
+                logger.exception("wagtail-gan: could not queue %s for image %s", self.spec,
+                                 image.pk)
+            return fallback
         finally:
             if threading.current_thread().name.startswith("ThreadPoolExecutor"):
                 # Wagtail's create_renditions pool ({% picture %}, {% srcset_image %}): the
@@ -128,7 +133,6 @@ class GanOperation(FilterOperation):
                 from django.db import connection
 
                 connection.close()
-        return fallback
 
     def fallback(self, willow, env):
         return willow

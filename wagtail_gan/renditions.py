@@ -240,10 +240,15 @@ def run_model_operation(op, willow, image, env, filter_, worker: WorkerContext |
             raise
         logger.warning("wagtail-gan: SYNC_RENDITIONS %s failed for image %s: %s",
                        op.spec.text, image.pk, exc)
+        _record_sync(image, filter_, env, "skipped" if isinstance(exc, LimitSkip) else "failed",
+                     error=str(exc).strip().split("\n")[0][:1000])
         return op.fallback(willow, env)
     if worker is not None:
         worker.model_ids.append(result.model_id)
         worker.duration += result.duration
+    else:
+        _record_sync(image, filter_, env, "done", model_id=result.model_id,
+                     duration=result.duration)
     out = result.image
     expected = op.output_size(size)
     if out.size != tuple(expected):  # layouts rely on the fallback's size: keep it exact
@@ -251,6 +256,32 @@ def run_model_operation(op, willow, image, env, filter_, worker: WorkerContext |
 
         out = out.resize(expected, PILImage.LANCZOS)
     return PillowImage(out)
+
+
+def _record_sync(image, filter_, env, status: str, **fields) -> None:
+    """SYNC_RENDITIONS: keep a job row so readiness tags and the admin listing see the result
+    (one row per spec; a failure in any operation of the spec wins)."""
+    if filter_ is None or image.pk is None:
+        return
+    if env.get("gan-sync-status") in ("failed", "skipped"):
+        return
+    env["gan-sync-status"] = status
+    RenditionJob = _job_model()
+    key = {
+        "image_id": image.pk,
+        "file_hash": image.file_hash or image.get_file_hash(),
+        "filter_spec": filter_.spec,
+        "focal_point_key": filter_.get_cache_key(image),
+    }
+    now = timezone.now()
+    values = {"status": status, "finished_at": now, "error": "", **fields}
+    try:
+        with transaction.atomic():
+            job, created = RenditionJob.objects.get_or_create(**key, defaults=values)
+        if not created:
+            RenditionJob.objects.filter(pk=job.pk).update(updated_at=now, **values)
+    except Exception:  # recording never breaks a page
+        logger.exception("wagtail-gan: could not record the SYNC_RENDITIONS result")
 
 
 # -- worker side ---------------------------------------------------------------------------
@@ -310,6 +341,9 @@ def run_rendition_job(job_id: int) -> str:
     if not claimed:  # another worker took it (a duplicate message)
         return "claimed elsewhere"
     job.refresh_from_db()
+    if rendition is not None and rendition.file.name != job.result_name:
+        # Lets the status endpoint map the fallback URL pages have to this job.
+        _set(job, rendition_id=rendition.pk, fallback_name=rendition.file.name)
     token = _worker_ctx.set(ctx)
     try:
         generated = image.generate_rendition_file(filter_)
@@ -573,7 +607,10 @@ def rendition_status(image, spec: str) -> str:
 
 def status_for_urls(urls: list[str]) -> dict[str, dict]:
     """For the public status endpoint: rendition URLs (as a page has them) -> status and the
-    URL to use now. Unknown URLs are left out."""
+    URL to use now. Looks only at indexed ``RenditionJob`` columns (``fallback_name``,
+    ``result_name``; Wagtail's rendition table has no index on its file column). URLs not
+    known yet (a job the worker has not claimed) or not ML renditions are left out."""
+    from django.db.models import Q
     from wagtail.images import get_image_model
 
     Rendition = get_image_model().get_rendition_model()
@@ -587,22 +624,23 @@ def status_for_urls(urls: list[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     if not names:
         return out
-    current = {r.file.name: r for r in Rendition.objects.filter(file__in=names).select_related("image")}
-    for name, rendition in current.items():
-        job = RenditionJob.objects.filter(
-            image_id=rendition.image_id, file_hash=rendition.image.file_hash,
-            filter_spec=rendition.filter_spec, focal_point_key=rendition.focal_point_key,
-        ).first()
-        if job is None:
+    jobs = list(RenditionJob.objects.filter(
+        Q(fallback_name__in=list(names)) | Q(result_name__in=list(names))
+    ).exclude(rendition_id=None))
+    current = Rendition.objects.in_bulk([j.rendition_id for j in jobs])
+    for job in jobs:
+        rendition = current.get(job.rendition_id)
+        if rendition is None:
             continue
-        ready = job.status == RenditionJob.Status.DONE and job.result_name == name
-        out[names[name]] = {"status": "ready" if ready else job.status, "url": rendition.url,
-                            "width": rendition.width, "height": rendition.height}
-    for job in RenditionJob.objects.filter(fallback_name__in=[n for n in names if n not in current]):
-        rendition = Rendition.objects.filter(pk=job.rendition_id).first()
-        if rendition is not None and job.status == RenditionJob.Status.DONE:
-            out[names[job.fallback_name]] = {"status": "ready", "url": rendition.url,
-                                             "width": rendition.width, "height": rendition.height}
+        for name in (job.fallback_name, job.result_name):
+            if name not in names:
+                continue
+            ready = job.status == RenditionJob.Status.DONE and rendition.file.name == job.result_name
+            out[names[name]] = {
+                "status": "ready" if ready else job.status,
+                "url": rendition.url if ready else names[name],
+                "width": rendition.width, "height": rendition.height,
+            }
     return out
 
 

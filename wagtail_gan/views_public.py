@@ -13,9 +13,9 @@ def rendition_status(request):
     """``GET /gan/renditions/status/?src=<rendition url>&src=...`` (at most 50).
 
     Answers ``{"renditions": {<url>: {"status", "url", "width", "height"}}}`` for the URLs
-    that are ML renditions; ``status`` is "ready" once the ML version has been swapped in
-    and ``url`` is then the URL to show. Used by ``gan-renditions.js``; cheap (two queries
-    per known URL, nothing for others) and never cached.
+    that a worker has claimed; ``status`` is "ready" once the ML version has been swapped in
+    and ``url`` is then the URL to show. Used by ``gan-renditions.js``; two indexed queries
+    per request, never cached.
     """
     urls = request.GET.getlist("src")[:MAX_STATUS_URLS]
     response = JsonResponse({"renditions": status_for_urls(urls)})

@@ -5,7 +5,8 @@
  * <img src/srcset> and <source srcset> URLs of wagtail-gan filters (file names containing
  * ".upscale-", ".winterize" or ".stylize-"), asks the status endpoint which of them have an
  * ML version ready, and swaps those URLs in place. It polls with a growing interval and
- * stops when nothing is pending (or after 10 minutes).
+ * stops when nothing is pending (or after 10 minutes). A URL the server does not know yet
+ * (its job is still queued) is asked about up to 8 times.
  */
 (function () {
   "use strict";
@@ -54,6 +55,8 @@
   }
 
   var done = {};
+  var unknown = {};
+  var MAX_UNKNOWN = 8;  // ~2 minutes of polling for a URL no worker has claimed
 
   function poll() {
     var pending = collect().filter(function (u) { return !done[u]; });
@@ -67,7 +70,12 @@
         var waiting = false;
         batch.forEach(function (u) {
           var info = (data.renditions || {})[u];
-          if (!info) { done[u] = true; return; }          // not an ML rendition we know
+          if (!info) {                                      // not claimed by a worker yet
+            unknown[u] = (unknown[u] || 0) + 1;
+            if (unknown[u] >= MAX_UNKNOWN) done[u] = true;  // or not an ML rendition
+            else waiting = true;
+            return;
+          }
           if (info.status === "ready") {
             done[u] = true;
             if (info.url !== u) { ready[u] = info.url; done[info.url] = true; }
