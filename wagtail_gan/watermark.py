@@ -36,8 +36,6 @@ PAYLOAD_BITS = 64
 MAGIC = 0xA7
 SCALE = 30.0  # quantisation step of the largest singular value
 BLOCK = 4
-# Channels carrying the mark: 0 = Y (luma); 1 = U, 2 = V (chroma, halved by JPEG 4:2:0).
-CHANNELS = (0,)
 MIN_SIDE = 32  # below this there are too few blocks to repeat 64 bits reliably
 
 KIND_JOB_OUTPUT = 1  # id = GenerationJob pk, index = output index
@@ -98,34 +96,31 @@ class Detection:
     size: tuple[int, int]  # the size the image was decoded at
 
 
-# --- colour space (OpenCV's BGR2YUV, BT.601) and 4x4 orthonormal DCT -----------------------
+# --- luma (OpenCV's BGR2YUV / BT.601 Y) and the 4x4 orthonormal DCT -------------------------
+# Only Y carries the mark. With U and V unchanged, a change dY of luma is the same change of
+# R, G and B (invert Y = .299R + .587G + .114B, U = .492(B - Y), V = .877(R - Y)), so the
+# encoder never converts the whole image to float YUV: it works on one float32 plane.
 
 _K = np.arange(BLOCK)
 _DCT = np.sqrt(2.0 / BLOCK) * np.cos(np.pi * (2 * _K[None, :] + 1) * _K[:, None] / (2 * BLOCK))
 _DCT[0] /= np.sqrt(2.0)
 
 
-def _rgb_to_yuv(rgb: np.ndarray) -> np.ndarray:
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * b
-    return np.stack([y, 0.492 * (b - y) + 128.0, 0.877 * (r - y) + 128.0], axis=-1)
-
-
-def _yuv_to_rgb(yuv: np.ndarray) -> np.ndarray:
-    y, u, v = yuv[..., 0], yuv[..., 1] - 128.0, yuv[..., 2] - 128.0
-    b = y + u / 0.492
-    r = y + v / 0.877
-    g = (y - 0.299 * r - 0.114 * b) / 0.587
-    return np.stack([r, g, b], axis=-1)
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    """Y plane (float32) of an (H, W, 3) uint8 array."""
+    y = rgb[..., 0].astype(np.float32) * np.float32(0.299)
+    y += rgb[..., 1].astype(np.float32) * np.float32(0.587)
+    y += rgb[..., 2].astype(np.float32) * np.float32(0.114)
+    return y
 
 
 def _ll_blocks(channel: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     """Haar LL band of the channel's top-left (rows//4*4, cols//4*4) area, as 4x4 blocks
-    in row-major block order: shape (n_blocks, 4, 4); plus the block grid shape."""
+    in row-major block order: shape (n_blocks, 4, 4) float64; plus the block grid shape."""
     rows, cols = channel.shape[0] // 4 * 4, channel.shape[1] // 4 * 4
     x = channel[:rows, :cols]
     # pywt.dwt2(x, "haar")[0]: (a + b + c + d) / 2 over each 2x2 square.
-    ll = (x[0::2, 0::2] + x[0::2, 1::2] + x[1::2, 0::2] + x[1::2, 1::2]) / 2.0
+    ll = (x[0::2, 0::2].astype(np.float64) + x[0::2, 1::2] + x[1::2, 0::2] + x[1::2, 1::2]) / 2.0
     nh, nw = ll.shape[0] // BLOCK, ll.shape[1] // BLOCK
     ll = ll[: nh * BLOCK, : nw * BLOCK]
     blocks = ll.reshape(nh, BLOCK, nw, BLOCK).swapaxes(1, 2).reshape(-1, BLOCK, BLOCK)
@@ -141,19 +136,16 @@ def _bits_of(data: bytes) -> np.ndarray:
     return np.unpackbits(np.frombuffer(data, dtype=np.uint8)).astype(np.float64)
 
 
-def _as_rgb_array(image: Image.Image) -> np.ndarray:
-    return np.asarray(image.convert("RGB"), dtype=np.float64)
-
-
 def capacity(size: tuple[int, int]) -> int:
     """How many times each payload bit is repeated in an image of this size."""
     width, height = size
     blocks = ((height // 4 * 2) // BLOCK) * ((width // 4 * 2) // BLOCK)
-    return blocks * len(CHANNELS) // PAYLOAD_BITS
+    return blocks // PAYLOAD_BITS
 
 
 def embed(image: Image.Image, payload: Payload | bytes) -> Image.Image:
-    """Return a copy of ``image`` carrying ``payload`` (8 bytes). Alpha is kept unchanged."""
+    """Return a copy of ``image`` carrying ``payload`` (8 bytes) as RGB, or RGBA with the
+    alpha channel unchanged."""
     data = payload.to_bytes() if isinstance(payload, Payload) else bytes(payload)
     if len(data) * 8 != PAYLOAD_BITS:
         raise WatermarkError(f"payload must be {PAYLOAD_BITS // 8} bytes")
@@ -164,41 +156,40 @@ def embed(image: Image.Image, payload: Payload | bytes) -> Image.Image:
         )
     bits = _bits_of(data)
     alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
-    yuv = _rgb_to_yuv(_as_rgb_array(image))
-    for ch in CHANNELS:
-        blocks, (nh, nw) = _ll_blocks(yuv[..., ch])
-        want = bits[np.arange(len(blocks)) % PAYLOAD_BITS]
-        dct = _DCT @ blocks @ _DCT.T
-        u, s, vt = np.linalg.svd(dct)
-        s_new = s.copy()
-        s_new[:, 0] = (np.floor(s[:, 0] / SCALE) + 0.25 + 0.5 * want) * SCALE
-        new_dct = u @ (s_new[:, :, None] * vt)
-        delta = _DCT.T @ (new_dct - dct) @ _DCT  # change of the LL band, per block
-        delta = delta.reshape(nh, nw, BLOCK, BLOCK).swapaxes(1, 2).reshape(nh * BLOCK, nw * BLOCK)
-        # Inverse Haar with unchanged detail bands: each LL change spreads as delta/2 over
-        # the 2x2 pixels it came from.
-        up = np.kron(delta, np.full((2, 2), 0.5))
-        yuv[: up.shape[0], : up.shape[1], ch] += up
-    rgb = np.clip(np.rint(_yuv_to_rgb(yuv)), 0, 255).astype(np.uint8)
-    out = Image.fromarray(rgb, "RGB")
+    rgb = np.asarray(image.convert("RGB"))
+    blocks, (nh, nw) = _ll_blocks(_luma(rgb))
+    want = bits[np.arange(len(blocks)) % PAYLOAD_BITS]
+    dct = _DCT @ blocks @ _DCT.T
+    u, s, vt = np.linalg.svd(dct)
+    s_new = s.copy()
+    s_new[:, 0] = (np.floor(s[:, 0] / SCALE) + 0.25 + 0.5 * want) * SCALE
+    new_dct = u @ (s_new[:, :, None] * vt)
+    delta = _DCT.T @ (new_dct - dct) @ _DCT  # change of the LL band, per block
+    delta = delta.reshape(nh, nw, BLOCK, BLOCK).swapaxes(1, 2).reshape(nh * BLOCK, nw * BLOCK)
+    # Inverse Haar with unchanged detail bands: each LL change spreads as delta/2 over the
+    # 2x2 pixels it came from; the luma change is the same change of R, G and B.
+    up = np.repeat(np.repeat((delta * 0.5).astype(np.float32), 2, axis=0), 2, axis=1)
+    h, w = up.shape
+    out = rgb.copy()
+    for c in range(3):
+        plane = out[:h, :w, c].astype(np.float32)
+        plane += up
+        out[:h, :w, c] = np.clip(np.rint(plane), 0, 255).astype(np.uint8)
+    marked = Image.fromarray(out, "RGB")
     if alpha is not None:
-        out.putalpha(alpha)
-    return out
+        marked.putalpha(alpha)
+    return marked
 
 
 def _votes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    yuv = _rgb_to_yuv(rgb)
-    ones = np.zeros(PAYLOAD_BITS)
-    counts = np.zeros(PAYLOAD_BITS)
-    for ch in CHANNELS:
-        blocks, _ = _ll_blocks(yuv[..., ch])
-        if not len(blocks):
-            continue
-        s0 = _top_singular(blocks)
-        vote = (np.mod(s0, SCALE) > SCALE * 0.5).astype(np.float64)
-        idx = np.arange(len(blocks)) % PAYLOAD_BITS
-        ones += np.bincount(idx, weights=vote, minlength=PAYLOAD_BITS)
-        counts += np.bincount(idx, minlength=PAYLOAD_BITS)
+    blocks, _ = _ll_blocks(_luma(rgb))
+    if not len(blocks):
+        return np.zeros(PAYLOAD_BITS), np.zeros(PAYLOAD_BITS)
+    s0 = _top_singular(blocks)
+    vote = (np.mod(s0, SCALE) > SCALE * 0.5).astype(np.float64)
+    idx = np.arange(len(blocks)) % PAYLOAD_BITS
+    ones = np.bincount(idx, weights=vote, minlength=PAYLOAD_BITS)
+    counts = np.bincount(idx, minlength=PAYLOAD_BITS).astype(np.float64)
     return ones, counts
 
 
@@ -206,7 +197,7 @@ def decode_once(image: Image.Image) -> Detection:
     """Decode at the image's own size."""
     if min(image.size) < MIN_SIDE:
         return Detection(None, 0.5, image.size)
-    ones, counts = _votes(_as_rgb_array(image))
+    ones, counts = _votes(np.asarray(image.convert("RGB")))
     if counts.min() == 0:
         return Detection(None, 0.5, image.size)
     mean = ones / counts
