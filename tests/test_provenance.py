@@ -230,6 +230,18 @@ def test_text_to_image_output_is_trained_algorithmic_media(gan_world, devcert):
     assert report["match"]["note"] == f"Output 2 of job {job.pk} was not kept in the library."
 
 
+@pytest.mark.ml
+def test_checker_refuses_oversized_and_broken_files():
+    big = encoded(Image.new("RGB", (4000, 3000), (10, 20, 30)), quality=50)
+    with override_settings(WAGTAIL_GAN={"MAX_OUTPUT_PIXELS": 1000 * 1000}):
+        report = provenance.inspect_file(big, use_database=False)
+    assert report["width"] == 4000 and not report["watermark"]["found"]
+    assert "too large for the watermark check" in report["errors"][0]
+    truncated = encoded(photo())[:2000]
+    report = provenance.inspect_file(truncated, use_database=False)
+    assert "Not a readable image" in report["errors"][0] and report["ours"] is False
+
+
 @pytest.mark.django_db
 def test_unsigned_when_not_configured_and_png_for_alpha(gan_world):
     job = GenerationJob.objects.create(kind="variant", operation="stylize-1",

@@ -425,8 +425,16 @@ def inspect_file(data: bytes, *, name: str = "", use_database: bool = True) -> d
         return report
     try:
         pil = Image.open(io.BytesIO(data))
-        pil.load()
         report.update(format=pil.format, width=pil.width, height=pil.height)
+        max_pixels = max(int(gan_settings.MAX_OUTPUT_PIXELS), 1)
+        if pil.width * pil.height > max_pixels:
+            report["errors"].append(
+                f"Image too large for the watermark check ({pil.width}x{pil.height}; our "
+                f"outputs are at most {max_pixels} pixels)."
+            )
+            pil = None
+        else:
+            pil.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         report["errors"].append(f"Not a readable image ({type(exc).__name__}: {exc}).")
         pil = None
