@@ -567,3 +567,27 @@ def test_deleting_the_image_deletes_superseded_fallbacks(make_image):
     image.delete()
     assert not RenditionJob.objects.exists()
     assert not storage.exists(old_name) and not storage.exists(result_name)
+
+
+@pytest.mark.parametrize(
+    "spec, size",
+    [
+        ("width-16|upscale-4x", (64, 48)),
+        ("width-32|upscale-2x", (64, 48)),
+        ("width-16|upscale-realesrgan_x2plus", (32, 24)),
+        ("width-32|winterize-70", (32, 24)),
+        ("width-32|stylize-monet", (32, 24)),
+    ],
+)
+def test_upscale_and_cyclegan_filters_with_tiny_models(make_image, gan_tiny_models, spec, size):
+    """Real architectures (tiny random weights): the fallback and the ML rendition have the
+    same, correct size; the pixels change."""
+    image = make_image(width=64, height=48)
+    fallback = image.get_rendition(spec)
+    assert (fallback.width, fallback.height) == size
+    job = RenditionJob.objects.get(filter_spec=spec)
+    assert renditions.run_rendition_job(job.pk) == "done", RenditionJob.objects.get().error
+    upgraded = fresh(image).get_rendition(spec)
+    assert upgraded.file.name != fallback.file.name
+    assert (upgraded.width, upgraded.height) == size
+    assert pixels(upgraded).tobytes() != pixels(fallback).tobytes()
