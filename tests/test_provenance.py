@@ -317,6 +317,12 @@ def test_protected_collection_refuses_sources(gan_world):
             provenance.check_source_not_protected(gan_world.stock_image)
         provenance.check_source_not_protected(gan_world.image)
     provenance.check_source_not_protected(gan_world.stock_image)
+    # A protected image cannot be a style reference either.
+    with override_settings(WAGTAIL_GAN={"PROTECTED_COLLECTIONS": [gan_world.stock.pk]}):
+        with pytest.raises(jobs.JobError, match="style images included"):
+            jobs.submit_variant_job(user=gan_world.admin, image=gan_world.image,
+                                    operation=f"stylize-image{gan_world.stock_image.pk}")
+    assert not GenerationJob.objects.exists()
 
 
 # --------------------------------------------------------------------------- verifier

@@ -154,6 +154,11 @@ def _resolve_style_image(user, image_id: int):
     policy = image_permission_policy()
     if not (policy.user_has_any_permission_for_instance(user, ["choose", "change"], style)):
         raise PermissionDenied("You may not use that image as a style.")
+    if is_protected(style):  # a style reference is a source too
+        raise JobError(
+            f"Images in the collection “{style.collection}” may not be used as sources, "
+            "style images included.", "operation"
+        )
     return style
 
 
