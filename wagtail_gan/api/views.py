@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.db import IntegrityError
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
@@ -26,6 +27,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from wagtail_gan.conf import gan_settings
@@ -43,6 +45,7 @@ from .permissions import (
     visible_jobs,
 )
 from .serializers import (
+    RENDITIONS,
     ErrorSerializer,
     GenerateRequestSerializer,
     JobSerializer,
@@ -149,9 +152,11 @@ class JobListView(GanAPIView, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        qs = visible_jobs(self.request.user).select_related(
-            "user", "result_image", "collection"
-        ).prefetch_related("variants__image", "variants__job", "variants__user")
+        results = get_image_model().objects.prefetch_renditions(*RENDITIONS.values())
+        qs = visible_jobs(self.request.user).select_related("user").prefetch_related(
+            Prefetch("result_image", queryset=results),
+            "variants__image", "variants__job", "variants__user",
+        )
         for name, choices in (("status", GenerationJob.Status), ("kind", GenerationJob.Kind)):
             value = self.request.query_params.get(name)
             if value is None:
