@@ -139,7 +139,7 @@ def run_model(net, img: Image.Image, *, device: str, progress=None, tile: int | 
 
     tile = gan_settings.TILE_SIZE * 4 if tile is None else tile
     overlap = gan_settings.TILE_OVERLAP * 4 if overlap is None else overlap
-    x = runtime.pil_to_tensor(img)
+    x = runtime.pil_to_uint8_tensor(img)
 
     def call(piece):
         _, _, h, w = piece.shape

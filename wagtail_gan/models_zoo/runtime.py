@@ -251,6 +251,14 @@ def pil_to_tensor(img: Image.Image):
     return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
 
 
+def pil_to_uint8_tensor(img: Image.Image):
+    """(1,3,H,W) uint8 view of an RGB image: 4x smaller than float; tiles convert themselves."""
+    import torch
+
+    arr = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
+
+
 def array_to_pil(arr: np.ndarray) -> Image.Image:
     return Image.fromarray(arr, "RGB")
 
@@ -287,26 +295,28 @@ def tiled_apply(
     overlapping tiles and stitch them with linear feathering in the overlaps, so seams are
     invisible. Returns an HxWxC uint8 array.
 
-    Memory is bounded by the tile size, not the image size: float accumulators exist only for
-    one band of tile rows; finished rows go straight into the uint8 output.
+    ``x`` may be uint8 (converted per tile) or float in [0,1]. Working memory is one band of
+    tile rows (float accumulators of tile height x image width) plus the uint8 output:
+    finished rows go straight into the output, nothing is held for the whole image in float.
     """
+    import torch
+
     _, c, h, w = x.shape
     ys = tile_boxes(h, tile, overlap)
     xs = tile_boxes(w, tile, overlap)
     out = np.empty((h * scale, w * scale, c), dtype=np.uint8)
-    acc = np.zeros((0, w * scale, c), dtype=np.float32)
-    wacc = np.zeros((0, w * scale, 1), dtype=np.float32)
+    band = max(y1 - y0 for y0, y1 in ys) * scale
+    acc = np.zeros((band, w * scale, c), dtype=np.float32)
+    wacc = np.zeros((band, w * scale, 1), dtype=np.float32)
     top = 0  # output row of acc[0]
     total = len(ys) * len(xs)
     done = 0
     for r, (y0, y1) in enumerate(ys):
-        need = y1 * scale - top
-        if need > acc.shape[0]:
-            grow = need - acc.shape[0]
-            acc = np.concatenate([acc, np.zeros((grow, w * scale, c), np.float32)])
-            wacc = np.concatenate([wacc, np.zeros((grow, w * scale, 1), np.float32)])
         for x0, x1 in xs:
-            piece = fn(x[:, :, y0:y1, x0:x1])
+            piece = x[:, :, y0:y1, x0:x1]
+            if piece.dtype == torch.uint8:
+                piece = piece.float() / 255.0
+            piece = fn(piece)
             piece = piece.detach().float().cpu().numpy()[0].transpose(1, 2, 0)
             ramp = _feather(y1 - y0, x1 - x0, overlap, y0 == 0, y1 == h, x0 == 0, x1 == w, scale)
             ry0 = y0 * scale - top
@@ -319,8 +329,11 @@ def tiled_apply(
         if final > 0:
             rows = acc[:final] / np.maximum(wacc[:final], 1e-8)
             out[top:top + final] = (np.clip(rows, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-            acc = acc[final:].copy()
-            wacc = wacc[final:].copy()
+            keep = band - final  # rows the next tile row still adds to: shift them up
+            acc[:keep] = acc[final:].copy()
+            wacc[:keep] = wacc[final:].copy()
+            acc[keep:] = 0
+            wacc[keep:] = 0
             top += final
     return out
 

@@ -57,7 +57,7 @@ def run_model(desc, img: Image.Image, *, device: str, progress=None,
     tile = gan_settings.TILE_SIZE if tile is None else tile
     overlap = gan_settings.TILE_OVERLAP if overlap is None else overlap
     dtype = next(desc.model.parameters()).dtype
-    x = runtime.pil_to_tensor(img)
+    x = runtime.pil_to_uint8_tensor(img)
 
     def call(piece):
         with torch.inference_mode():
