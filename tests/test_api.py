@@ -622,3 +622,32 @@ def test_finished_job_round_trip_with_real_stylize_model(api_world):
     assert variants[0]["model_sha256"] == detail["model_sha256"]
     # stylize is deterministic: the engine records no seed for it, and neither does provenance
     assert variants[0]["seed"] == output["seed"]
+
+
+def test_job_list_query_count_does_not_grow_with_jobs(api_world, make_image):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client_for(api_world.editor)
+
+    def add_finished_jobs(n):
+        for i in range(n):
+            result = make_image(title=f"Result {i}", collection=api_world.allowed)
+            job = _job(api_world, api_world.editor, status="succeeded", result_image=result)
+            Variant.objects.create(image=result, source_image=api_world.image, job=job,
+                                   operation="stylize-3", user=api_world.editor)
+
+    def count_queries():
+        client.get(API + "jobs/")  # first call renders the renditions
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(API + "jobs/").json()
+        assert all(j["result_image"]["renditions"]["thumbnail"] for j in body["results"])
+        return len(ctx.captured_queries), body["count"]
+
+    add_finished_jobs(2)
+    few, count = count_queries()
+    assert count == 2
+    add_finished_jobs(4)
+    many, count = count_queries()
+    assert count == 6
+    assert many == few

@@ -155,7 +155,7 @@ class JobListView(GanAPIView, generics.ListAPIView):
         results = get_image_model().objects.prefetch_renditions(*RENDITIONS.values())
         qs = visible_jobs(self.request.user).select_related("user").prefetch_related(
             Prefetch("result_image", queryset=results),
-            "variants__image", "variants__job", "variants__user",
+            "variants__image", "variants__job", "variants__user", "variants__source_image",
         )
         for name, choices in (("status", GenerationJob.Status), ("kind", GenerationJob.Kind)):
             value = self.request.query_params.get(name)
@@ -311,7 +311,7 @@ class ImageVariantsView(GanAPIView, generics.ListAPIView):
             raise NotFound(f"No image {pk} that you can see.")
         return (
             Variant.objects.filter(source_image=image, image__in=visible_images(self.request.user))
-            .select_related("image", "job", "user")
+            .select_related("image", "job", "user", "source_image")
             .order_by("-created_at", "-pk")
         )
 
