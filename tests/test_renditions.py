@@ -591,3 +591,22 @@ def test_upscale_and_cyclegan_filters_with_tiny_models(make_image, gan_tiny_mode
     assert upgraded.file.name != fallback.file.name
     assert (upgraded.width, upgraded.height) == size
     assert pixels(upgraded).tobytes() != pixels(fallback).tobytes()
+
+
+def test_stale_cache_entry_written_during_the_swap_is_purged_again(make_image):
+    from huey.contrib.djhuey import HUEY
+
+    image = make_image()
+    fallback = image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    HUEY.flush()
+    renditions.run_rendition_job(job.pk)
+    assert huey_counts() == 1  # the second purge, 5 s later
+    # A request that read the row just before the swap committed re-caches the fallback.
+    Rendition = type(fallback)
+    key = Rendition.construct_cache_key(image, "", "stylize-3")
+    Rendition.cache_backend.set(key, fallback)
+    assert fresh(image).get_rendition("stylize-3").file.name == fallback.file.name
+    renditions.purge_job_cache(job.pk)
+    job.refresh_from_db()
+    assert fresh(image).get_rendition("stylize-3").file.name == job.result_name

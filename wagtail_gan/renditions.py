@@ -334,16 +334,19 @@ def run_rendition_job(job_id: int) -> str:
 
     filter_ = Filter(spec=job.filter_spec)
     ctx = WorkerContext(filter=filter_, job=job)
-    claimed = RenditionJob.objects.filter(
-        pk=job.pk, status=job.status, attempts=job.attempts
-    ).update(status=Status.RUNNING, attempts=job.attempts + 1, started_at=timezone.now(),
-             updated_at=timezone.now(), error="")
-    if not claimed:  # another worker took it (a duplicate message)
-        return "claimed elsewhere"
-    job.refresh_from_db()
+    now = timezone.now()
+    claim = {"status": Status.RUNNING, "attempts": job.attempts + 1, "started_at": now,
+             "updated_at": now, "error": ""}
     if rendition is not None and rendition.file.name != job.result_name:
         # Lets the status endpoint map the fallback URL pages have to this job.
-        _set(job, rendition_id=rendition.pk, fallback_name=rendition.file.name)
+        claim.update(rendition_id=rendition.pk, fallback_name=rendition.file.name)
+    claimed = RenditionJob.objects.filter(
+        pk=job.pk, status=job.status, attempts=job.attempts
+    ).update(**claim)
+    if not claimed:  # another worker took it (a duplicate message)
+        return "claimed elsewhere"
+    for name, value in claim.items():
+        setattr(job, name, value)
     token = _worker_ctx.set(ctx)
     try:
         generated = image.generate_rendition_file(filter_)
@@ -353,11 +356,12 @@ def run_rendition_job(job_id: int) -> str:
         _worker_ctx.reset(token)
 
     try:
+        size = _file_size(generated)
         new_name = _store(image, generated)
     finally:
         generated.close()
     job.model_id, job.duration = ",".join(ctx.model_ids)[:128], ctx.duration
-    outcome = _swap_in(image, job, rendition, new_name)
+    outcome = _swap_in(image, job, rendition, new_name, size)
     if outcome != "done":
         _storage().delete(new_name)
         return outcome
@@ -382,18 +386,21 @@ def _store(image, generated) -> str:
     return field_.storage.save(name, generated)
 
 
-def _image_size(name: str) -> tuple[int, int]:
+def _file_size(generated) -> tuple[int, int]:
     from PIL import Image as PILImage
 
-    with _storage().open(name) as fh, PILImage.open(fh) as pil:
-        return pil.size
+    generated.seek(0)
+    with PILImage.open(generated) as pil:  # reads the header only
+        size = pil.size
+    generated.seek(0)
+    return size
 
 
-def _swap_in(image, job, rendition, new_name: str) -> str:
+def _swap_in(image, job, rendition, new_name: str, size: tuple[int, int]) -> str:
     """Compare-and-swap the stored result into the rendition row; returns the job status."""
     Rendition = image.get_rendition_model()
     Status = type(job).Status
-    width, height = _image_size(new_name)
+    width, height = size
     if rendition is None:
         # No fallback row after waiting: create the rendition ourselves.
         try:
@@ -407,34 +414,62 @@ def _swap_in(image, job, rendition, new_name: str) -> str:
             if rendition is None:
                 return _retry_later(job, "rendition row vanished during the swap")
         else:
-            _finish(image, job, created, new_name, old_name=None)
+            _finish(image, job, created, new_name, old_name=None, losers=[])
+            purge_cache(image, job)
             return "done"
     old_name = rendition.file.name
-    with transaction.atomic():
+    losers = _race_losers(old_name)
+    with transaction.atomic():  # swap and job bookkeeping commit together
         swapped = Rendition.objects.filter(
             pk=rendition.pk, file=old_name, image__file_hash=job.file_hash
         ).update(file=new_name, width=width, height=height)
-    if not swapped:
+        if swapped:
+            _finish(image, job, rendition, new_name, old_name=old_name, losers=losers)
+    if swapped:
+        purge_cache(image, job)  # after the commit: a reader can no longer cache the fallback
+    else:
         fresh_hash = type(image).objects.filter(pk=image.pk).values_list("file_hash", flat=True)
         if not fresh_hash or fresh_hash[0] != job.file_hash:
             _set(job, status=Status.EXPIRED, finished_at=timezone.now(),
                  error="The image file was replaced while the model ran; result discarded.")
             return Status.EXPIRED
         return _retry_later(job, "the rendition changed while the model ran")
-    _finish(image, job, rendition, new_name, old_name=old_name)
     return "done"
 
 
-def _finish(image, job, rendition, new_name, old_name) -> None:
+PURGE_AGAIN_AFTER = 5  # seconds
+
+
+def purge_cache(image, job, again: bool = True) -> None:
+    """Drop the rendition's entry from Wagtail's renditions cache. A request that read the
+    row just before the swap committed may re-cache the fallback a moment later, so the
+    purge is repeated once, ``PURGE_AGAIN_AFTER`` seconds later, by a small task."""
     Rendition = image.get_rendition_model()
     image.file_hash = job.file_hash
     Rendition.cache_backend.delete(
         Rendition.construct_cache_key(image, job.focal_point_key, job.filter_spec)
     )
+    if again:
+        from . import tasks
+
+        tasks.purge_rendition_cache.schedule(args=(job.pk,), delay=PURGE_AGAIN_AFTER,
+                                             priority=tasks.priority_for("rendition"))
+
+
+def purge_job_cache(job_id: int) -> None:
+    from wagtail.images import get_image_model
+
+    job = _job_model().objects.filter(pk=job_id).first()
+    image = job and get_image_model().objects.filter(pk=job.image_id).first()
+    if image is not None:
+        purge_cache(image, job, again=False)
+
+
+def _finish(image, job, rendition, new_name, old_name, losers) -> None:
     superseded = list(job.superseded_files or [])
     if old_name:
         superseded.append(old_name)
-        superseded += [n for n in _race_losers(old_name) if n not in superseded]
+        superseded += [n for n in losers if n not in superseded]
     _set(
         job, status=type(job).Status.DONE, finished_at=timezone.now(), error="",
         result_name=new_name, fallback_name=old_name or "", rendition_id=rendition.pk,

@@ -54,6 +54,14 @@ def generate_rendition(job_id: int) -> str:
     return run_rendition_job(job_id)
 
 
+@db_task(name="wagtail_gan.purge_rendition_cache")
+def purge_rendition_cache(job_id: int) -> None:
+    """Second purge of a swapped rendition's cache entry (see renditions.purge_cache)."""
+    from .renditions import purge_job_cache
+
+    purge_job_cache(job_id)
+
+
 @db_periodic_task(crontab(minute="*"), name="wagtail_gan.sweep_renditions")
 def sweep_renditions() -> dict:
     """Every minute: re-enqueue lost rendition jobs, expire stuck ones, delete fallback files
