@@ -113,7 +113,11 @@ def test_tag_serves_the_visitors_slot_fallback_first_and_queues_the_pool(make_im
 
 
 @pytest.mark.django_db
-def test_each_pooled_rendition_carries_its_slot_in_a_watermark(make_image):
+def test_each_pooled_rendition_carries_its_slot_in_a_watermark(make_image, client,
+                                                                django_user_model):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
     from wagtail_gan import renditions
 
     image = make_image(title="Pier", width=256, height=192, fmt="JPEG")
@@ -137,6 +141,13 @@ def test_each_pooled_rendition_carries_its_slot_in_a_watermark(make_image):
         assert f"Pool slot {slot}" in report["verdict"] and "Pier" in report["verdict"]
         found[slot] = wm["payload"]
     assert found[0] != found[2]
+    # "Check an image" names the pooled rendition and links its image.
+    client.force_login(django_user_model.objects.create_superuser("boss", "b@example.com", "pw"))
+    with rendition.file.open("rb") as fh:
+        upload = SimpleUploadedFile("seen-online.jpg", fh.read(), "image/jpeg")
+    html = client.post(reverse("wagtail_gan_check_image"), {"file": upload}).content.decode()
+    assert "Pooled rendition" in html and "stylize-3|poolslot-2" in html
+    assert reverse("wagtailimages:edit", args=[image.pk]) in html
 
 
 @pytest.mark.django_db

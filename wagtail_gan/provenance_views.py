@@ -59,6 +59,8 @@ class CheckImageView(WagtailAdminTemplateMixin, FormView):
         data = upload.read()
         report = inspect_file(data, name=upload.name)
         match = report.get("match") or {}
+        if match.get("image"):  # a pooled rendition: link its image
+            match["image"]["edit_url"] = reverse("wagtailimages:edit", args=[match["image"]["id"]])
         if match.get("variant"):
             match["variant"]["edit_url"] = reverse(
                 "wagtailimages:edit", args=[match["variant"]["image_id"]]
