@@ -610,3 +610,15 @@ def test_stale_cache_entry_written_during_the_swap_is_purged_again(make_image):
     renditions.purge_job_cache(job.pk)
     job.refresh_from_db()
     assert fresh(image).get_rendition("stylize-3").file.name == job.result_name
+
+
+def test_gan_pregenerate_sync_runs_the_model_here(make_image):
+    image = make_image(width=64, height=48)
+    plain = image.get_rendition("width-32")
+    before = huey_counts()
+    call_command("gan_pregenerate", "--spec", "width-32|stylize-3", "--sync", stdout=io.StringIO())
+    assert huey_counts() == before
+    job = RenditionJob.objects.get()
+    assert job.status == "done"
+    ml = fresh(image).get_rendition("width-32|stylize-3")
+    assert pixels(ml).tobytes() != pixels(plain).tobytes()
