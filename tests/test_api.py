@@ -565,7 +565,7 @@ def test_image_variants_lists_provenance(api_world, make_image):
     # a job's detail carries the provenance of what it produced
     detail = client.get(API + f"jobs/{job.pk}/").json()
     assert detail["result_image"]["id"] == result.pk
-    assert detail["result_image"]["renditions"]["thumbnail"].startswith("/media/")
+    assert detail["result_image"]["renditions"]["thumbnail"].startswith("http://testserver/media/")
     assert [v["image"] for v in detail["variants"]] == [result.pk]
 
 

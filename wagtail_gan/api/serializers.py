@@ -94,6 +94,14 @@ class GenerateRequestSerializer(serializers.Serializer):
         return _text_length_error(value, "prompt")
 
 
+def absolute_url(context, url: str) -> str:
+    """Media URLs from a local storage are paths: make them absolute for API clients."""
+    request = context.get("request") if context else None
+    if request is not None and url.startswith("/"):
+        return request.build_absolute_uri(url)
+    return url
+
+
 class ErrorSerializer(serializers.Serializer):
     """``{"detail": "..."}`` or ``{"<field>": ["message", ...], ...}``."""
 
@@ -117,11 +125,11 @@ class ImageRefSerializer(serializers.Serializer):
         renditions = {}
         for name, spec in RENDITIONS.items():
             try:
-                renditions[name] = image.get_rendition(spec).url
+                renditions[name] = absolute_url(self.context, image.get_rendition(spec).url)
             except (OSError, ValueError):  # SourceImageIOError is an OSError
                 renditions[name] = None
         try:
-            url = image.file.url
+            url = absolute_url(self.context, image.file.url)
         except ValueError:
             url = ""
         return {
@@ -226,15 +234,12 @@ class JobSerializer(serializers.ModelSerializer):
     def get_outputs(self, job):
         """Generated files waiting to be kept or discarded (URLs in the image storage)."""
         storage = get_image_model()._meta.get_field("file").storage
-        request = self.context.get("request")
         result = []
         for index, output in enumerate(job.outputs or []):
             if not isinstance(output, dict) or not output.get("name"):
                 continue
             try:
-                url = storage.url(output["name"])
-                if request is not None and url.startswith("/"):
-                    url = request.build_absolute_uri(url)
+                url = absolute_url(self.context, storage.url(output["name"]))
             except Exception:  # a storage that cannot make URLs: list the output without one
                 url = ""
             result.append({
