@@ -60,7 +60,8 @@ class Command(BaseCommand):
         if wm.get("found"):
             size = "x".join(str(n) for n in wm["decoded_at"])
             at = f" (after resizing to {size})" if wm.get("resized") else ""
-            w(f"  watermark:  {wm['kind']} {wm['ident']} output {wm['index']}, "
+            what = "pool slot" if wm["kind"] == "rendition" else "output"
+            w(f"  watermark:  {wm['kind']} {wm['ident']} {what} {wm['index']}, "
               f"confidence {wm['confidence']}{at}")
         else:
             w("  watermark:  none found")
@@ -83,7 +84,7 @@ class Command(BaseCommand):
             w(f"  rights:     {v['rights']['statement']}")
         elif match.get("job"):
             w(f"  job:        {match['job']['id']} ({match['job']['operation']}, {match['job']['status']})")
-        if match.get("note"):
+        if match.get("note") and match["note"] not in r["verdict"]:
             w(f"  note:       {match['note']}")
         for err in r["errors"]:
             w(self.style.ERROR(f"  error:      {err}"))
