@@ -327,3 +327,15 @@ def test_bulk_action_generates_for_each_permitted_image(gan_world, make_image):
     # the listing offers the action
     listing = client.get(reverse("wagtailimages:index")).content.decode()
     assert "Generate variant" in listing
+
+
+def test_style_swatches_ship_for_all_26_styles():
+    from django.contrib.staticfiles import finders
+    from PIL import Image as PILImage
+
+    from wagtail_gan.templatetags.gan_admin import SWATCH_PATH
+
+    for index in range(26):
+        path = finders.find(SWATCH_PATH.format(index))
+        assert path, index
+        assert PILImage.open(path).size == (96, 96)

@@ -134,7 +134,17 @@ def test_upscale_variant_keep_and_provenance(browser_page, worker, make_image, d
 
     page.goto(f"{page.base}/admin/images/{source.pk}/")
     page.click("summary:has-text('Generate variant')")
+    # the visual style picker appears for "Stylize: built-in style"
+    page.select_option("select[name=operation]", "stylize")
+    page.click(".gan-style:nth-child(8)")
+    assert page.is_checked("input[name=style][value='7']")
+    # swatches load lazily: fetch every one the picker shows
+    ok = page.evaluate("Promise.all([...document.querySelectorAll('.gan-style__img')]"
+                       ".map(img => fetch(img.src).then(r => r.ok)))")
+    assert ok == [True] * 26
+    page.screenshot(path=str(ARTIFACTS / "00-style-picker.png"), full_page=True)
     page.select_option("select[name=operation]", "upscale-2x")
+    assert page.locator("[data-gan-variant-form-target=styles]").is_hidden()
     page.screenshot(path=str(ARTIFACTS / "01-edit-page-generate-variant.png"), full_page=True)
     page.click("form.gan-variant-form button[type=submit]")
     page.wait_for_url(re.compile(r"/admin/gan/jobs/\d+/$"))

@@ -49,6 +49,10 @@ TABLE = [
     ("style 7", "stylize-7"),
     ("apply style #12", "stylize-12"),
     ("use preset 0", "stylize-0"),
+    ("apply the fauve style", "stylize-7"),
+    ("sepia filter please", "stylize-18"),
+    ("give it the ink look", "stylize-22"),
+    ("starry style", "stylize-19"),
     # free-form edits, including negatives of the named operations
     ("make the sky pink", "edit"),
     ("make the person smile", "edit"),
@@ -63,6 +67,8 @@ TABLE = [
     ("make it look like a watercolor painting", "edit"),
     ("style 99", "edit"),
     ("make the dog wear a hat", "edit"),
+    ("add bricks to the wall", "edit"),
+    ("make it look like dusk", "edit"),
     ("not in the style of Monet, make it a pencil sketch", "edit"),
 ]
 
@@ -91,7 +97,7 @@ def test_named_operations_carry_params():
     assert interpret("upscale 2x").params == {"scale": 2}
     assert interpret("paint it like van gogh").params == {"painter": "vangogh"}
     assert interpret("a bit of snow").params == {"strength": 50}
-    assert interpret("style 3").as_dict()["label"] == "stylize with style 3"
+    assert interpret("style 3").as_dict()["label"] == "stylize with style 3 (electric)"
 
 
 def test_style_of_a_library_image_by_title():

@@ -65,7 +65,8 @@ class EditPlan:
             if "style_image" in p:
                 title = p.get("style_image_title")
                 return f"stylize like image “{title}”" if title else f"stylize like image {p['style_image']}"
-            return f"stylize with style {p['style']}"
+            name = STYLE_NAMES.get(int(p["style"]))
+            return f"stylize with style {p['style']}" + (f" ({name})" if name else "")
         return "free-form edit"
 
     def as_dict(self) -> dict[str, Any]:
@@ -192,8 +193,14 @@ def interpret(
             ))
         else:
             for idx, name in sorted(STYLE_NAMES.items()):
-                m = _first_positive(re.compile(r"\b" + re.escape(name.replace("-", " ")) + r"\b"),
-                                    norm.replace("-", " "))
+                # Style names are ordinary words ("bricks", "ink", "dusk"): only with "style",
+                # "preset", "filter" or "look" next to them ("the ink style", "style: sepia").
+                word = re.escape(name.replace("-", " "))
+                named = re.compile(
+                    rf"\b(?:style|preset|filter)\s*(?:called |named |:\s*)?[\"']?{word}\b"
+                    rf"|\b{word}[\"']?\s+(?:style|preset|filter|look)\b"
+                )
+                m = _first_positive(named, norm.replace("-", " "))
                 if m:
                     hits.append(EditPlan(
                         "stylize", {"style": idx}, 0.85, f"“{name}” is built-in style {idx}."
