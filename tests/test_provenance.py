@@ -129,6 +129,27 @@ def test_misconfigured_signing_is_a_clear_error(tmp_path, devcert):
                 title="x", created=True, model_id="m", model_sha256="", operation="generate"))
 
 
+def test_system_check_reports_unusable_c2pa_settings(tmp_path, devcert):
+    from django.core import checks
+
+    def w006():
+        return [m.msg for m in checks.run_checks() if m.id == "wagtail_gan.W006"]
+
+    assert w006() == []
+    with signing(devcert):
+        assert w006() == []
+    with override_settings(WAGTAIL_GAN={"C2PA_CERT_CHAIN": str(devcert["chain.pem"])}):
+        assert w006() == ["only one of C2PA_CERT_CHAIN and C2PA_PRIVATE_KEY is set: outputs "
+                          "are not signed"]
+    (tmp_path / "junk.pem").write_text("not a key")
+    with override_settings(WAGTAIL_GAN={"C2PA_CERT_CHAIN": str(devcert["chain.pem"]),
+                                        "C2PA_PRIVATE_KEY": str(tmp_path / "junk.pem"),
+                                        "C2PA_TRUST_ANCHORS": str(tmp_path / "none.pem")}):
+        [bad_key, missing] = w006()
+    assert "C2PA_PRIVATE_KEY" in bad_key and "not PEM" in bad_key
+    assert "none.pem" in missing and "gan_c2pa_devcert" in missing
+
+
 # --------------------------------------------------------------------------- kept variants
 
 @pytest.fixture

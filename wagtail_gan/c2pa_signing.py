@@ -294,3 +294,28 @@ def _sniff_mime(data: bytes) -> str | None:
 
 def manifest_json(report: C2paReport) -> str:
     return json.dumps(report.manifest or {}, indent=2, sort_keys=True)
+
+
+def check_messages() -> list:
+    """System check W006: C2PA settings that cannot work (read by ``checks.check_settings``)."""
+    from django.core.checks import Warning
+
+    problems = []
+    chain, key = gan_settings.C2PA_CERT_CHAIN, gan_settings.C2PA_PRIVATE_KEY
+    if bool(chain) != bool(key):
+        problems.append("only one of C2PA_CERT_CHAIN and C2PA_PRIVATE_KEY is set: outputs are "
+                        "not signed")
+    for name, value in (("C2PA_CERT_CHAIN", chain), ("C2PA_PRIVATE_KEY", key),
+                        ("C2PA_TRUST_ANCHORS", gan_settings.C2PA_TRUST_ANCHORS)):
+        if value:
+            try:
+                _pem(value, name)
+            except ImproperlyConfigured as exc:
+                problems.append(str(exc))
+    if chain and key and not available():
+        problems.append("C2PA signing is configured but c2pa-python is not installed here; "
+                        "jobs fail until the worker has it (pip install 'wagtail-gan[provenance]')")
+    return [
+        Warning(p, hint="See the README section 'Provenance and rights'.", id="wagtail_gan.W006")
+        for p in problems
+    ]

@@ -51,6 +51,9 @@ def check_settings(app_configs=None, **kwargs):
         )
     messages += app_order_messages(apps)
     messages += rendition_cache_messages()
+    from .c2pa_signing import check_messages as c2pa_messages
+
+    messages += c2pa_messages()
     models_dir = gan_settings.models_dir
     probe = models_dir if models_dir.exists() else models_dir.parent
     if probe.exists() and not os.access(probe, os.W_OK):
