@@ -37,6 +37,7 @@ def test_edit_page_shows_the_generate_variant_panel(gan_world):
     # the 26 styles of the picker, the painter and style-image choices, the original form intact
     assert html.count('name="style"') == 26
     assert 'value="style-image"' in html and 'id="w-editor-form"' in html
+    assert 'name="style_image"' in html and "Choose an image" in html  # Wagtail's chooser
     # only collections the editor may add to are offered
     assert ">Team<" in html and ">Stock<" not in html
 
