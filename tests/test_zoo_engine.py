@@ -334,3 +334,17 @@ def test_real_arbitrary_style_and_tiny_inputs():
     assert r.image.size == img.size and r.model_id == "styletransfer_arbitrary"
     for size in [(1, 1), (1, 300), (300, 1)]:
         assert run_operation("stylize-2", Image.new("RGB", size, "red")).image.size == size
+
+
+def test_model_cache_evicts_least_recently_used(settings):
+    from wagtail_gan.models_zoo.runtime import ModelCache
+
+    settings.WAGTAIL_GAN = {"MODEL_CACHE_MB": 3}
+    cache = ModelCache()
+    mb = 1024 * 1024
+    for key in ("a", "b"):
+        cache.get(key, lambda key=key: key.upper(), lambda v: mb)
+    assert cache.get("a", lambda: "reloaded") == "A"  # hit: "a" becomes most recent
+    cache.get("c", lambda: "C", lambda v: 2 * mb)  # 4 MB > 3 MB: evict the LRU ("b")
+    assert cache.keys() == ["a", "c"]
+    assert cache.loads == 3

@@ -203,9 +203,8 @@ def _cmyk_to_rgb(img: Image.Image) -> Image.Image:
             return ImageCms.profileToProfile(img, src, dst, outputMode="RGB")
         except (ImageCms.PyCMSError, OSError):
             pass
-    if img.info.get("adobe_transform") is not None or img.format == "JPEG":
-        # Adobe JPEGs store CMYK inverted; Pillow already undoes that on load.
-        pass
+    # No profile: Pillow's naive conversion (Adobe's inverted CMYK JPEGs are already
+    # un-inverted by Pillow's decoder).
     return img.convert("RGB")
 
 

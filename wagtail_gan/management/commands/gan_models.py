@@ -13,6 +13,19 @@ from wagtail_gan.conf import gan_settings
 from wagtail_gan.models_zoo import registry
 
 
+class _Raw:
+    """Django's OutputWrapper appends a newline to every write; progress bars need '\r'."""
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, ending="")
+
+    def flush(self) -> None:
+        self.wrapper.flush()
+
+
 def _size(n: int | None) -> str:
     return f"{n / 1e6:.0f} MB" if n else "-"
 
@@ -84,7 +97,7 @@ class Command(BaseCommand):
                 unavailable.append(entry)
                 continue
             try:
-                sources.install(entry, offline=offline, stream=self.stdout)
+                sources.install(entry, offline=offline, stream=_Raw(self.stdout))
             except sources.SourceError as exc:
                 failed.append(entry.id)
                 self.stderr.write(f"{entry.id}: {exc}")
