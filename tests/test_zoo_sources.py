@@ -243,3 +243,19 @@ def test_ncnn_conversion_matches_ncnn_runtime(settings, tmp_path):
     # A real SR output stays close to a bicubic upscale of the input (not noise).
     bicubic = np.asarray(pil.resize((96, 96), Image.Resampling.BICUBIC), np.float32)
     assert np.abs(np.asarray(result.image, np.float32) - bicubic).mean() < 20
+
+
+def test_gan_models_install_from_url_shows_progress(http_server, settings, tmp_path):
+    from django.core.management import call_command
+
+    _, url = http_server
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "MODELS": {
+        "realesrgan_x2plus": {"url": url, "sha256": SHA, "size": len(PAYLOAD)}}}
+    out = io.StringIO()
+    call_command("gan_models", "install", "realesrgan_x2plus", stdout=out)
+    text = out.getvalue()
+    assert "\r" in text and "100.0%" in text and "realesrgan_x2plus: installed" in text
+    assert registry.read_manifest("realesrgan_x2plus")["sha256"] == SHA
+    out = io.StringIO()
+    call_command("gan_models", "verify", "realesrgan_x2plus", stdout=out)
+    assert "OK" in out.getvalue()

@@ -296,7 +296,7 @@ _SOURCE_FIELDS = {f for f in Source.__dataclass_fields__}
 def _site_entry(model_id: str, spec: dict[str, Any], base: ModelEntry | None) -> ModelEntry:
     validate_model_id(model_id)
     spec = dict(spec or {})
-    unknown = set(spec) - _ENTRY_FIELDS - {"path", "revision", "sha256", "url", "repo"}
+    unknown = set(spec) - _ENTRY_FIELDS - {"path", "revision", "sha256", "url", "repo", "size"}
     if unknown:
         raise ValueError(f"WAGTAIL_GAN['MODELS'][{model_id!r}]: unknown keys {sorted(unknown)}")
     sources = list(base.sources if base else ())
@@ -312,6 +312,7 @@ def _site_entry(model_id: str, spec: dict[str, Any], base: ModelEntry | None) ->
         hf = replace(hf, repo=spec.pop("repo", hf.repo), revision=spec.pop("revision", hf.revision))
         sources = [hf] + [s for s in sources if s.kind != "hf"]
     spec.pop("sha256", None)
+    spec.pop("size", None)
     values: dict[str, Any] = {k: v for k, v in spec.items() if k in _ENTRY_FIELDS}
     if "defaults" in values and base is not None:
         values["defaults"] = {**base.defaults, **values["defaults"]}
