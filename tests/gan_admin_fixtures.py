@@ -16,6 +16,21 @@ def grant(group, collection, *codenames):
         )
 
 
+def ensure_wagtail_roots():
+    """The root collection and root page that Wagtail's migrations create; a transactional test
+    that ran earlier may have flushed them. Returns the root collection."""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale, Page
+
+    if not Locale.objects.exists():
+        Locale.objects.create(
+            language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root"))
+    return Collection.get_first_root_node() or Collection.add_root(name="Root")
+
+
 @pytest.fixture
 def gan_world(db, make_image):
     """A root collection, a "Team" collection and a "Stock" collection; an editor who may add and
@@ -24,10 +39,9 @@ def gan_world(db, make_image):
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group, Permission
-    from wagtail.models import Collection
 
     User = get_user_model()
-    root = Collection.get_first_root_node()
+    root = ensure_wagtail_roots()
     team = root.add_child(name="Team")
     stock = root.add_child(name="Stock")
     access_admin = Permission.objects.get(content_type__app_label="wagtailadmin",

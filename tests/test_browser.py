@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI
+from tests.gan_admin_fixtures import ensure_wagtail_roots
 from tests.utils import HueyConsumer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +90,7 @@ def photo(make_image, title, collection=None):
     from wagtail.images import get_image_model
 
     skimage_data = pytest.importorskip("skimage.data")
+    ensure_wagtail_roots()
     pil = PILImage.fromarray(skimage_data.astronaut()).resize((160, 160), PILImage.LANCZOS)
     buf = io.BytesIO()
     pil.save(buf, "JPEG", quality=90)
@@ -180,6 +182,14 @@ def test_upscale_variant_keep_and_provenance(browser_page, worker, make_image, d
     page.goto(f"{page.base}/admin/images/{source.pk}/")
     assert "Astronaut — upscale-2x" in page.inner_text("#gan-variants-heading + ul")
     page.screenshot(path=str(ARTIFACTS / "05-source-with-variants.png"), full_page=True)
+
+    page.goto(page.base + "/admin/gan/jobs/?status=succeeded")
+    row = page.locator("table tbody tr").first
+    assert "upscale-2x" in row.inner_text() and "Astronaut" in row.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "08-ai-jobs-listing.png"), full_page=True)
+    page.goto(page.base + "/admin/gan/generate/")
+    page.wait_for_selector("textarea[name=prompt]")
+    page.screenshot(path=str(ARTIFACTS / "09-generate-new-image.png"), full_page=True)
     assert not page.errors, page.errors
 
 
