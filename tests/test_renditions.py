@@ -622,3 +622,28 @@ def test_gan_pregenerate_sync_runs_the_model_here(make_image):
     assert job.status == "done"
     ml = fresh(image).get_rendition("width-32|stylize-3")
     assert pixels(ml).tobytes() != pixels(plain).tobytes()
+
+
+def test_queue_down_does_not_break_the_page(make_image, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise ConnectionError("queue unreachable")
+
+    monkeypatch.setattr(renditions, "enqueue", down)
+    image = make_image()
+    html = render("{% image img width-20 stylize-3 %}", img=image)
+    assert 'width="20"' in html
+    assert RenditionJob.objects.get().status == "pending"  # the sweeper re-queues it later
+    assert "queue unreachable" in caplog.text
+
+
+def test_no_rearm_while_the_ml_rendition_exists(make_image):
+    image = make_image()
+    image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    renditions.run_rendition_job(job.pk)
+    job.refresh_from_db()
+    before = huey_counts()
+    renditions._rearm_done_job({"image_id": image.pk, "file_hash": job.file_hash,
+                                "filter_spec": "stylize-3", "focal_point_key": ""})
+    job.refresh_from_db()
+    assert job.status == "done" and huey_counts() == before

@@ -31,7 +31,7 @@ class RenditionJobEditView(generic.EditView):
             from .renditions import enqueue
 
             RenditionJob.objects.filter(pk=instance.pk).update(attempts=0, error="")
-            transaction.on_commit(lambda: enqueue(instance.pk))
+            transaction.on_commit(lambda: enqueue(instance.pk), robust=True)
         return instance
 
 

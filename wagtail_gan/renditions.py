@@ -24,11 +24,12 @@ import logging
 import os
 import re
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from .conf import gan_settings
@@ -142,21 +143,74 @@ def _job_model():
 
 def request_ml_rendition(image, filter_, op, input_size, env) -> None:
     """Insert the pending row (once per key) and enqueue ``generate_rendition`` on commit."""
-    if filter_ is None or image is None or image.pk is None:
+    if filter_ is None:
+        logger.warning(
+            "wagtail-gan: %s ran outside Wagtail's Filter.run (custom rendition code?); "
+            "serving the fallback without requesting the ML rendition", op.spec.text,
+        )
+        return
+    if image is None or image.pk is None:
         return
     if env.get("gan-requested"):
         return  # a spec with several ML operations is one job
     env["gan-requested"] = True
-    RenditionJob = _job_model()
+    if not image.file_hash:  # images created in code have none yet
+        if _in_rendition_pool():
+            image._set_file_hash()  # no write from the pool thread (see below)
+        else:
+            image.get_file_hash()
     key = {
         "image_id": image.pk,
-        "file_hash": image.file_hash or image.get_file_hash(),
+        "file_hash": image.file_hash,
         "filter_spec": filter_.spec,
         "focal_point_key": filter_.get_cache_key(image),
     }
     problem = limit_error(filter_, input_size)
     if problem:
         logger.warning("wagtail-gan: image %s: %s", image.pk, problem)
+    if _in_rendition_pool() and connection.vendor == "sqlite":
+        # {% picture %}/{% srcset_image %} render in Wagtail's thread pool, on another SQLite
+        # connection: if the request thread holds the write lock (ATOMIC_REQUESTS, a test
+        # transaction) this insert would wait for it while it waits for us. Try briefly, else
+        # hand the row to the request thread (flushed when the request finishes).
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {POOL_BUSY_TIMEOUT_MS}")
+            _insert_job(key, problem)
+        except OperationalError:
+            with _deferred_lock:
+                _deferred.append((key, problem))
+        return
+    flush_deferred()
+    _insert_job(key, problem)
+
+
+POOL_BUSY_TIMEOUT_MS = 50
+_deferred: list[tuple[dict, str]] = []
+_deferred_lock = threading.Lock()
+
+
+def _in_rendition_pool() -> bool:
+    return threading.current_thread().name.startswith("ThreadPoolExecutor")
+
+
+def flush_deferred(**kwargs) -> None:
+    """Insert job rows the rendition thread pool could not write (see request_ml_rendition).
+    Connected to ``request_finished``; also run before any request-thread insert."""
+    if not _deferred or _in_rendition_pool():
+        return
+    with _deferred_lock:
+        pending = _deferred[:]
+        _deferred.clear()
+    for key, problem in pending:
+        try:
+            _insert_job(key, problem)
+        except Exception:  # never break a request over a job row
+            logger.exception("wagtail-gan: could not record the ML rendition %s", key)
+
+
+def _insert_job(key: dict, problem: str) -> None:
+    RenditionJob = _job_model()
     status = RenditionJob.Status.SKIPPED if problem else RenditionJob.Status.PENDING
     task_id = "" if problem else str(uuid.uuid4())
     try:
@@ -167,19 +221,29 @@ def request_ml_rendition(image, filter_, op, input_size, env) -> None:
         _rearm_done_job(key)
         return
     if not problem:
-        transaction.on_commit(lambda: enqueue(job.pk, task_id=task_id))
+        # robust: a queue that is down must not break the page (the sweeper re-queues later).
+        transaction.on_commit(lambda: enqueue(job.pk, task_id=task_id), robust=True)
 
 
 def _rearm_done_job(key: dict) -> None:
     """A fallback is being made for a key whose job is done: the ML rendition was deleted
     (e.g. renditions purged). One conditional UPDATE re-arms it, exactly once."""
+    from wagtail.images import get_image_model
+
     RenditionJob = _job_model()
-    rows = RenditionJob.objects.filter(**key, status=RenditionJob.Status.DONE).update(
+    job = RenditionJob.objects.filter(**key, status=RenditionJob.Status.DONE).first()
+    if job is None:
+        return
+    Rendition = get_image_model().get_rendition_model()
+    if job.result_name and Rendition.objects.filter(
+        pk=job.rendition_id, file=job.result_name
+    ).exists():
+        return  # the ML rendition is still there (a request raced past the lookup)
+    rows = RenditionJob.objects.filter(pk=job.pk, status=RenditionJob.Status.DONE).update(
         status=RenditionJob.Status.PENDING, result_name="", error="", updated_at=timezone.now()
     )
     if rows:
-        job = RenditionJob.objects.get(**key)
-        transaction.on_commit(lambda: enqueue(job.pk))
+        transaction.on_commit(lambda: enqueue(job.pk), robust=True)
 
 
 def enqueue(job_id: int, delay: float | None = None, task_id: str | None = None) -> None:
@@ -727,7 +791,7 @@ def on_image_saved(sender, instance, created, **kwargs) -> None:
 
     image_id = instance.pk
     transaction.on_commit(lambda: tasks.pregenerate_renditions(
-        image_id, specs, priority=tasks.priority_for("background")))
+        image_id, specs, priority=tasks.priority_for("background")), robust=True)
 
 
 def on_image_pre_save(sender, instance, **kwargs) -> None:
