@@ -247,7 +247,7 @@ def pil_to_tensor(img: Image.Image):
     import torch
 
     arr = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
+    return torch.from_numpy(arr.transpose(2, 0, 1).copy())[None]
 
 
 def pil_to_uint8_tensor(img: Image.Image):
@@ -255,7 +255,7 @@ def pil_to_uint8_tensor(img: Image.Image):
     import torch
 
     arr = np.asarray(img.convert("RGB"), dtype=np.uint8)
-    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
+    return torch.from_numpy(arr.transpose(2, 0, 1).copy())[None]
 
 
 def array_to_pil(arr: np.ndarray) -> Image.Image:
