@@ -647,3 +647,49 @@ def test_no_rearm_while_the_ml_rendition_exists(make_image):
                                 "filter_spec": "stylize-3", "focal_point_key": ""})
     job.refresh_from_db()
     assert job.status == "done" and huey_counts() == before
+
+
+def test_long_model_runs_heartbeat_so_the_sweeper_leaves_them_alone(make_image, monkeypatch):
+    from wagtail_gan.models_zoo import engine
+
+    image = make_image()
+    image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    old = timezone.now() - timedelta(hours=1)
+    seen = []
+    real = engine.run_operation
+
+    def slow_model(*args, progress=None, **kwargs):
+        RenditionJob.objects.filter(pk=job.pk).update(updated_at=old)
+        progress(0.5)  # the engine reports progress while a long run goes on
+        seen.append(RenditionJob.objects.get(pk=job.pk).updated_at)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run_operation", slow_model)
+    monkeypatch.setattr(renditions, "HEARTBEAT_SECONDS", 0)
+    assert renditions.run_rendition_job(job.pk) == "done"
+    assert seen and seen[0] > old
+
+
+def test_duplicate_run_that_loses_the_swap_leaves_the_winner_alone(make_image, monkeypatch):
+    image = make_image()
+    fallback = image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    real_store = renditions._store
+
+    stored = []
+
+    def other_run_wins(img, generated):
+        name = real_store(img, generated)
+        stored.append(name)
+        type(fallback).objects.filter(pk=fallback.pk).update(file="images/winner.png")
+        RenditionJob.objects.filter(pk=job.pk).update(status="done", result_name="images/winner.png")
+        return name
+
+    monkeypatch.setattr(renditions, "_store", other_run_wins)
+    before = huey_counts()
+    assert renditions.run_rendition_job(job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.status, job.result_name) == ("done", "images/winner.png")
+    assert huey_counts() == before  # no retry
+    assert not fallback.file.storage.exists(stored[0])  # the losing copy is not left behind

@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -298,7 +299,8 @@ def run_model_operation(op, willow, image, env, filter_, worker: WorkerContext |
         style_image = None
         if "style_image" in op.spec.params:
             style_image = _style_image_pixels(op.spec.params["style_image"])
-        result = engine.run_operation(op.spec, to_pil(willow), style_image=style_image)
+        result = engine.run_operation(op.spec, to_pil(willow), style_image=style_image,
+                                      progress=_heartbeat(worker))
     except Exception as exc:
         if worker is not None:
             raise
@@ -320,6 +322,24 @@ def run_model_operation(op, willow, image, env, filter_, worker: WorkerContext |
 
         out = out.resize(expected, PILImage.LANCZOS)
     return PillowImage(out)
+
+
+HEARTBEAT_SECONDS = 30
+
+
+def _heartbeat(worker: WorkerContext | None):
+    """Progress callback that keeps a long model run's job fresh (``updated_at``), so the
+    sweeper does not mistake it for a job a dead worker lost."""
+    if worker is None or worker.job is None:
+        return None
+    last = [time.monotonic()]
+
+    def beat(fraction: float) -> None:
+        if time.monotonic() - last[0] >= HEARTBEAT_SECONDS:
+            last[0] = time.monotonic()
+            type(worker.job).objects.filter(pk=worker.job.pk).update(updated_at=timezone.now())
+
+    return beat
 
 
 def _record_sync(image, filter_, env, status: str, **fields) -> None:
@@ -427,8 +447,8 @@ def run_rendition_job(job_id: int) -> str:
     job.model_id, job.duration = ",".join(ctx.model_ids)[:128], ctx.duration
     outcome = _swap_in(image, job, rendition, new_name, size)
     if outcome != "done":
-        _storage().delete(new_name)
-        return outcome
+        _storage().delete(new_name)  # nothing references our copy
+        return Status.DONE if outcome == "done elsewhere" else outcome
     logger.info("wagtail-gan: %s of image %s swapped in (%s, %.2fs)", job.filter_spec, image.pk,
                 job.model_id, ctx.duration)
     return Status.DONE
@@ -492,6 +512,8 @@ def _swap_in(image, job, rendition, new_name: str, size: tuple[int, int]) -> str
     if swapped:
         purge_cache(image, job)  # after the commit: a reader can no longer cache the fallback
     else:
+        if type(job).objects.filter(pk=job.pk, status=Status.DONE).exists():
+            return "done elsewhere"  # a duplicate run (re-queued while slow) finished first
         fresh_hash = type(image).objects.filter(pk=image.pk).values_list("file_hash", flat=True)
         if not fresh_hash or fresh_hash[0] != job.file_hash:
             _set(job, status=Status.EXPIRED, finished_at=timezone.now(),
