@@ -693,3 +693,19 @@ def test_duplicate_run_that_loses_the_swap_leaves_the_winner_alone(make_image, m
     assert (job.status, job.result_name) == ("done", "images/winner.png")
     assert huey_counts() == before  # no retry
     assert not fallback.file.storage.exists(stored[0])  # the losing copy is not left behind
+
+
+def test_upscale_model_without_declared_scale_keeps_the_models_size(
+    make_image, gan_tiny_models, tiny_sr_model, settings
+):
+    """A site model with no declared scale: the fallback cannot know the size, so it keeps
+    the input size and the worker's swap records the model's real output size."""
+    settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, "MODELS": {
+        **settings.WAGTAIL_GAN["MODELS"], "mysr": {"task": "upscale", "path": str(tiny_sr_model)}}}
+    image = make_image(width=64, height=48)
+    fallback = image.get_rendition("width-16|upscale-mysr")
+    assert (fallback.width, fallback.height) == (16, 12)
+    assert renditions.run_rendition_job(RenditionJob.objects.get().pk) == "done", \
+        RenditionJob.objects.get().error
+    upgraded = fresh(image).get_rendition("width-16|upscale-mysr")
+    assert (upgraded.width, upgraded.height) == (64, 48)

@@ -105,6 +105,12 @@ class GanOperation(FilterOperation):
     def output_size(self, size: tuple[int, int]) -> tuple[int, int]:
         return size
 
+    @property
+    def size_known(self) -> bool:
+        """False when the output size is only known once the model is loaded (an upscale
+        model dropped into the models dir without a declared scale)."""
+        return True
+
     # -- run -----------------------------------------------------------------------------
     def run(self, willow, image, env):
         from . import renditions
@@ -149,6 +155,10 @@ class UpscaleOperation(GanOperation):
     def output_size(self, size):
         scale = self.scale() or 1
         return (size[0] * scale, size[1] * scale)
+
+    @property
+    def size_known(self) -> bool:
+        return self.scale() is not None
 
     def fallback(self, willow, env):
         from .renditions import capped_size

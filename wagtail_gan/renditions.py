@@ -317,7 +317,7 @@ def run_model_operation(op, willow, image, env, filter_, worker: WorkerContext |
                      duration=result.duration)
     out = result.image
     expected = op.output_size(size)
-    if out.size != tuple(expected):  # layouts rely on the fallback's size: keep it exact
+    if op.size_known and out.size != tuple(expected):  # layouts rely on the fallback's size
         from PIL import Image as PILImage
 
         out = out.resize(expected, PILImage.LANCZOS)
@@ -360,6 +360,9 @@ def _record_sync(image, filter_, env, status: str, **fields) -> None:
     now = timezone.now()
     values = {"status": status, "finished_at": now, "error": "", **fields}
     try:
+        if _in_rendition_pool() and connection.vendor == "sqlite":
+            with connection.cursor() as cursor:  # never wait for the request's write lock
+                cursor.execute(f"PRAGMA busy_timeout = {POOL_BUSY_TIMEOUT_MS}")
         with transaction.atomic():
             job, created = RenditionJob.objects.get_or_create(**key, defaults=values)
         if not created:
