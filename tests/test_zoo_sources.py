@@ -198,9 +198,12 @@ def test_site_entry_adds_a_model(settings, tmp_path, tiny_sr_model):
     entry = registry.get("studio_x4")
     assert entry.origin == "site" and registry.is_installed(entry)
     assert registry.default_for("upscale-4x").id == "studio_x4"
-    with pytest.raises(ValueError, match="unknown keys"):
-        settings.WAGTAIL_GAN = {"MODELS": {"x": {"task": "upscale", "colour": 1}}}
-        registry.entries()
+    # A bad site entry is ignored (pages that parse specs keep working) and reported.
+    settings.WAGTAIL_GAN = {"MODELS": {"x": {"task": "upscale", "colour": 1},
+                                       "y": {"task": "paint"}}}
+    assert "x" not in registry.entries() and "realesrgan_x4plus" in registry.entries()
+    errors = registry.config_errors()
+    assert any("unknown keys" in e for e in errors) and any("task must be" in e for e in errors)
 
 
 # -- ncnn conversion (real weights) -------------------------------------------------------

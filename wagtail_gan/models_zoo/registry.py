@@ -19,12 +19,15 @@ what was installed, the source and whether the hash is trust-on-first-use.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from wagtail_gan.conf import gan_settings
+
+logger = logging.getLogger(__name__)
 
 MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,127}$")
 TASKS = ("upscale", "translate", "stylize", "edit", "generate")
@@ -329,6 +332,18 @@ def _site_entry(model_id: str, spec: dict[str, Any], base: ModelEntry | None) ->
     return ModelEntry(**values)
 
 
+def config_errors() -> list[str]:
+    """Problems with WAGTAIL_GAN["MODELS"] entries (each such entry is ignored)."""
+    errors = []
+    builtin = {e.id: e for e in BUILTIN}
+    for model_id, spec in (gan_settings.MODELS or {}).items():
+        try:
+            _site_entry(model_id, spec, builtin.get(model_id))
+        except (ValueError, TypeError) as exc:
+            errors.append(f"WAGTAIL_GAN['MODELS'][{model_id!r}] ignored: {exc}")
+    return errors
+
+
 def _dropins() -> list[ModelEntry]:
     root = gan_settings.models_dir
     if not root.is_dir():
@@ -350,7 +365,12 @@ def entries() -> dict[str, ModelEntry]:
     shadow a registered id)."""
     result = {e.id: e for e in BUILTIN}
     for model_id, spec in (gan_settings.MODELS or {}).items():
-        result[model_id] = _site_entry(model_id, spec, result.get(model_id))
+        try:
+            result[model_id] = _site_entry(model_id, spec, result.get(model_id))
+        except (ValueError, TypeError) as exc:
+            # A bad site entry must not break pages that parse specs: it is skipped, logged,
+            # and reported by config_errors() / `manage.py gan_models list`.
+            logger.error("Ignoring WAGTAIL_GAN['MODELS'][%r]: %s", model_id, exc)
     for entry in _dropins():
         result.setdefault(entry.id, entry)
     return result

@@ -71,6 +71,8 @@ class Command(BaseCommand):
 
     def _list(self):
         self.stdout.write(f"Models dir: {gan_settings.models_dir}")
+        for error in registry.config_errors():
+            self.stderr.write(error)
         rows = [("id", "task", "state", "size", "licence", "source")]
         for e in sorted(registry.entries().values(), key=lambda e: (e.task, e.id)):
             state = "installed" if registry.is_installed(e) else "missing"
