@@ -238,6 +238,8 @@ def test_prepare_modes():
     arr16 = (np.linspace(0, 65535, 48 * 40).reshape(40, 48)).astype(np.uint16)
     p = prepare(Image.fromarray(arr16))
     assert p.greyscale and p.rgb.getextrema()[0] == (0, 255)
+    dark = prepare(Image.fromarray(np.full((4, 4), 200, np.uint16)))  # 16-bit, nearly black
+    assert dark.rgb.getextrema()[0] == (1, 1)
 
     p = prepare(photo().convert("CMYK"))
     assert p.rgb.mode == "RGB"

@@ -149,7 +149,11 @@ def _to_8bit(img: Image.Image) -> Image.Image:
         arr = np.clip(arr / hi * 255.0, 0, 255)
     else:
         arr = arr.astype(np.float64)
-        hi = 255.0 if float(arr.max(initial=0)) <= 255 else 65535.0
+        # I;16 is always 16-bit; "I" (32-bit) is usually a 16-bit PNG, 8-bit when it fits.
+        if img.mode.startswith("I;16") or float(arr.max(initial=0)) > 255:
+            hi = 65535.0
+        else:
+            hi = 255.0
         arr = np.clip(arr / hi * 255.0, 0, 255)
     return Image.fromarray((arr + 0.5).astype(np.uint8), "L")
 
