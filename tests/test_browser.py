@@ -228,4 +228,19 @@ def test_instruction_edit_through_the_tiny_pipeline(browser_page, worker, make_i
     page.wait_for_url(re.compile(rf"/admin/images/{source.pk}/$"))
     job.refresh_from_db()
     assert job.outputs == [] and job.result_image is None
+
+    # "Style of another image" through Wagtail's image chooser
+    style = photo(make_image, "Brushwork")
+    page.click("summary:has-text('Generate variant')")
+    page.select_option("select[name=operation]", "style-image")
+    page.click("[data-gan-variant-form-target=styleImage] button:has-text('Choose an image')")
+    page.click(".modal a:has-text('Brushwork')")
+    page.wait_for_selector(".modal", state="hidden")
+    assert page.input_value("input[name=style_image]") == str(style.pk)
+    page.screenshot(path=str(ARTIFACTS / "10-style-of-another-image.png"), full_page=True)
+    page.click("form.gan-variant-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/gan/jobs/\d+/$"))
+    watch_progress(page)
+    job = GenerationJob.objects.latest("pk")
+    assert job.operation == f"stylize-image{style.pk}" and job.status == "succeeded", job.error
     assert not page.errors, page.errors
