@@ -109,3 +109,19 @@ def pytest_sessionfinish(session, exitstatus):
             HUEY.flush()
         except Exception:  # pragma: no cover - cleanup only
             pass
+
+
+@pytest.fixture(autouse=True)
+def _wagtail_roots(request):
+    """Every database test starts with Wagtail's root collection, root page and site."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if not ({"db", "transactional_db", "live_server"} & names or marker):
+        return
+    transactional = bool(
+        {"transactional_db", "live_server"} & names or (marker and marker.kwargs.get("transaction"))
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from tests.utils import ensure_wagtail_roots
+
+    ensure_wagtail_roots()

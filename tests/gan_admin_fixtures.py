@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.utils import ensure_wagtail_roots
+
 
 def grant(group, collection, *codenames):
     from django.contrib.auth.models import Permission
@@ -14,21 +16,6 @@ def grant(group, collection, *codenames):
         GroupCollectionPermission.objects.get_or_create(
             group=group, collection=collection, permission=perm
         )
-
-
-def ensure_wagtail_roots():
-    """The root collection and root page that Wagtail's migrations create; a transactional test
-    that ran earlier may have flushed them. Returns the root collection."""
-    from django.conf import settings
-    from wagtail.coreutils import get_supported_content_language_variant
-    from wagtail.models import Collection, Locale, Page
-
-    if not Locale.objects.exists():
-        Locale.objects.create(
-            language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root"))
-    return Collection.get_first_root_node() or Collection.add_root(name="Root")
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI
-from tests.gan_admin_fixtures import ensure_wagtail_roots
-from tests.utils import HueyConsumer
+from tests.utils import HueyConsumer, ensure_wagtail_roots
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
