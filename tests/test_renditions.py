@@ -73,6 +73,8 @@ def fresh(image):
         ("winterize-70", {"strength": 70}),
         ("stylize-3", {"styles": [3]}),
         ("stylize-3-12", {"styles": [3, 12]}),
+        ("stylize-electric", {"styles": [3]}),
+        ("stylize-electric-haze", {"styles": [3, 12]}),
         ("stylize-image7", {"style_image": 7}),
         ("stylize-monet", {"painter": "monet"}),
     ],
