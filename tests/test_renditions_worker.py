@@ -236,3 +236,63 @@ def _settings():
     from django.conf import settings
 
     return dict(settings.WAGTAIL_GAN)
+
+
+RENDER_PROCESS = r"""
+import os, sys, threading, time
+import django
+django.setup()
+from django.db import connection
+from wagtail.images import get_image_model
+
+image_id, spec, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+Image = get_image_model()
+sizes, errors = [], []
+images = [Image.objects.get(pk=image_id) for _ in range(10)]
+connection.close()
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.001)
+
+def render(image):
+    try:
+        r = image.get_rendition(spec)
+        sizes.append((r.width, r.height))
+    except Exception as exc:
+        errors.append(repr(exc))
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=render, args=(image,)) for image in images]
+for t in threads: t.start()
+for t in threads: t.join()
+print(sorted(set(sizes)), errors, flush=True)
+"""
+
+
+def test_two_web_processes_enqueue_once(make_image, tmp_path):
+    """20 concurrent renders of a new spec split over two web processes: one job row, one
+    message in the queue."""
+    import subprocess
+    import sys
+
+    from huey.contrib.djhuey import HUEY
+
+    from tests.utils import ROOT, subprocess_env
+
+    image = make_image(width=80, height=60)
+    image.get_file_hash()
+    spec = "width-40|stylize-9"
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", RENDER_PROCESS, str(image.pk), spec, str(go)],
+                              cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for proc in procs:  # both processes are up, with their images loaded
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    go.touch()
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert out.strip() == "[(40, 30)] []", (out, err)
+    assert RenditionJob.objects.filter(filter_spec=spec).count() == 1
+    assert HUEY.pending_count() == 1
