@@ -327,6 +327,16 @@ def test_throttle_counts_accepted_jobs_and_sends_retry_after(api_world):
     assert client.get(API + "jobs/").status_code == 200
 
 
+@pytest.mark.parametrize("rate", ["lots", "5/fortnight", "x/min", 30])
+def test_invalid_throttle_rate_is_a_clear_configuration_error(rate):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from wagtail_gan.api.throttling import GpuJobThrottle
+
+    with gan_override(API_THROTTLE_RATE=rate), pytest.raises(ImproperlyConfigured, match="30/hour"):
+        GpuJobThrottle()
+
+
 def test_throttle_disabled_with_none(api_world):
     client = api_client_for(api_world.editor)
     with gan_override(API_THROTTLE_RATE=None):

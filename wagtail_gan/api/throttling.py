@@ -11,6 +11,7 @@ cache (Redis, database) for the limit to be global.
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import SimpleRateThrottle
 
 from wagtail_gan.conf import gan_settings
@@ -21,6 +22,15 @@ class GpuJobThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         return gan_settings.API_THROTTLE_RATE or None
+
+    def parse_rate(self, rate):
+        try:
+            return super().parse_rate(rate)
+        except (ValueError, KeyError, IndexError, AttributeError) as exc:
+            raise ImproperlyConfigured(
+                f"WAGTAIL_GAN['API_THROTTLE_RATE'] = {rate!r} is not a rate such as "
+                "'30/hour', '5/min', '100/day' (or None to disable)."
+            ) from exc
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
