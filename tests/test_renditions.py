@@ -309,6 +309,10 @@ def test_failure_is_recorded_and_page_keeps_fallback(make_image):
     assert renditions.run_rendition_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.status == "failed" and "999999 does not exist" in job.error
+    # A stale duplicate message does not run a failed job again.
+    assert renditions.run_rendition_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.attempts == 1
     assert "<img" in render("{% image img width-20 stylize-image999999 %}", img=fresh(image))
 
 

@@ -202,23 +202,21 @@ def test_picture_and_srcset_all_upgrade(make_image, consumer):
 def test_killed_worker_is_recovered_by_sweeper_and_failures_are_visible(
     make_image, consumer, tmp_path
 ):
-    from huey.contrib.djhuey import HUEY
-
-    image = make_image(width=64, height=48)
+    image = make_image(width=1200, height=900)  # a model run long enough to be killed in
     consumer.start()
-    consumer.kill()  # SIGKILL: the worker dies
-    image.get_rendition("width-32|stylize-3")
+    image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get(filter_spec="stylize-3")
+    wait_for(lambda: RenditionJob.objects.filter(pk=job.pk, status="running").exists(),
+             timeout=120, interval=0.005, message=consumer.log()[-2000:])
+    consumer.kill()  # SIGKILL mid-job: the message is consumed, the row stays "running"
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("running", 1)
+    # Traffic never re-requests it (the fallback row exists); the sweeper does.
     image.get_rendition("width-32|stylize-image987654")
-    job = RenditionJob.objects.get(filter_spec="width-32|stylize-3")
-    # What the killed worker leaves behind: the message consumed, the row "running".
-    HUEY.flush()
-    RenditionJob.objects.filter(pk=job.pk).update(
-        status="running", attempts=1, started_at=timezone.now() - timedelta(hours=1),
-        updated_at=timezone.now() - timedelta(hours=1),
-    )
-    RenditionJob.objects.exclude(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    RenditionJob.objects.update(updated_at=timezone.now() - timedelta(hours=1))
     with override_settings(WAGTAIL_GAN={**_settings(), "RENDITION_STALE_SECONDS": 60}):
-        assert renditions.sweep()["requeued"] == 2
+        counts = renditions.sweep()
+    assert counts["requeued"] == 2, counts
     restarted = HueyConsumer(log_path=tmp_path / "restarted.log")
     restarted.start()
     try:
@@ -227,6 +225,7 @@ def test_killed_worker_is_recovered_by_sweeper_and_failures_are_visible(
         restarted.stop()
     job.refresh_from_db()
     assert job.status == "done" and job.attempts == 2
+    assert fresh(image).get_rendition("stylize-3").file.name == job.result_name
     failed = RenditionJob.objects.get(filter_spec="width-32|stylize-image987654")
     assert failed.status == "failed" and "987654 does not exist" in failed.error
     assert "<img" in render("{% image img width-32 stylize-image987654 %}", img=fresh(image))

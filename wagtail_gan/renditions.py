@@ -402,7 +402,9 @@ def run_rendition_job(job_id: int) -> str:
     job = RenditionJob.objects.filter(pk=job_id).first()
     if job is None:
         return "missing"
-    if job.status in (Status.DONE, Status.SKIPPED, Status.EXPIRED):
+    if job.status != Status.PENDING:
+        # Done, failed, skipped or expired - or running elsewhere. Only the web side, the
+        # retry path, the sweeper and the admin put a job (back) to pending.
         return job.status
     image = get_image_model().objects.filter(pk=job.image_id).first()
     if image is None:
