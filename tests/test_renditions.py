@@ -537,6 +537,10 @@ def test_admin_listing_shows_jobs_and_errors(make_image, admin_client):
     assert response.status_code == 200
     body = response.content.decode()
     assert "stylize-image424242" in body and "does not exist" in body
+    assert "stylize-image424242" in admin_client.get(
+        "/admin/gan/renditions/", {"q": "424242", "status": "failed"}).content.decode()
+    assert "stylize-image424242" not in admin_client.get(
+        "/admin/gan/renditions/", {"status": "done"}).content.decode()
     job = RenditionJob.objects.get()
     before = huey_counts()
     response = admin_client.post(f"/admin/gan/renditions/edit/{job.pk}/", {"status": "pending"})
