@@ -157,7 +157,12 @@ def request_ml_rendition(image, filter_, op, input_size, env) -> None:
     env["gan-requested"] = True
     if not image.file_hash:  # images created in code have none yet
         if _in_rendition_pool():
-            image._set_file_hash()  # no write from the pool thread (see below)
+            # No write from the pool thread (see below), and our own file handle: the pool's
+            # threads share this image object.
+            from wagtail.utils.file import hash_filelike
+
+            with image.file.storage.open(image.file.name) as fh:
+                image.file_hash = hash_filelike(fh)
         else:
             image.get_file_hash()
     key = {
