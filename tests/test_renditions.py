@@ -719,3 +719,20 @@ def test_upscale_model_without_declared_scale_keeps_the_models_size(
         RenditionJob.objects.get().error
     upgraded = fresh(image).get_rendition("width-16|upscale-mysr")
     assert (upgraded.width, upgraded.height) == (64, 48)
+
+
+def test_background_position_accounts_for_the_upscale(make_image):
+    from wagtail_gan.templatetags.gan_renditions import gan_background_position
+
+    image = make_image(width=200, height=100)
+    image.focal_point_x, image.focal_point_y = 50, 25
+    image.focal_point_width = image.focal_point_height = 10
+    image.save()
+    plain = image.get_rendition("width-100")
+    upscaled = image.get_rendition("width-100|upscale-2x")
+    assert (upscaled.width, upscaled.height) == (200, 100)
+    assert plain.background_position_style == "background-position: 25% 25%;"
+    # Wagtail's own value is off by the scale; ours matches the plain rendition.
+    assert upscaled.background_position_style == "background-position: 12% 12%;"
+    assert gan_background_position(upscaled) == plain.background_position_style
+    assert gan_background_position(plain) == plain.background_position_style

@@ -7,6 +7,8 @@
   operation in the spec).
 * ``{% gan_swap_script %}`` - the optional script that swaps ``<img>``/``<source>`` URLs of
   pending ML renditions when they become ready, without a page reload.
+* ``{{ rendition|gan_background_position }}`` - a ``background-position`` that accounts for
+  an upscale (Wagtail's own ``background_position_style`` does not).
 """
 
 from __future__ import annotations
@@ -38,6 +40,28 @@ def gan_ready(image, spec) -> bool:
 @register.simple_tag(name="gan_rendition_status")
 def gan_rendition_status(image, spec) -> str:
     return _status(image, spec)
+
+
+@register.filter(name="gan_background_position")
+def gan_background_position(rendition) -> str:
+    """``background-position`` for a rendition whose ML operations changed its size.
+
+    Wagtail computes ``rendition.background_position_style`` from the resize/crop transform
+    only, so after ``upscale-2x`` the percentages come out halved. This scales the focal
+    point by the rendition's real size: ``style="{{ r|gan_background_position }}"``.
+    """
+    try:
+        focal = rendition.focal_point
+        if not focal:
+            return "background-position: 50% 50%;"
+        transform = rendition.filter.get_transform(rendition.image)
+        scale_x = rendition.width / transform.size[0]
+        scale_y = rendition.height / transform.size[1]
+        x = int(focal.x * scale_x * 100 // rendition.width)
+        y = int(focal.y * scale_y * 100 // rendition.height)
+        return f"background-position: {x}% {y}%;"
+    except Exception:  # never break a page over a style attribute
+        return "background-position: 50% 50%;"
 
 
 def swap_script_html(interval_ms: int = 3000) -> str:
