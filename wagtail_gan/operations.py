@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import logging
 import sys
-import threading
 
 from PIL import Image as PILImage
 from wagtail.images.exceptions import InvalidFilterSpecError
@@ -133,9 +132,8 @@ class GanOperation(FilterOperation):
                                  image.pk)
             return fallback
         finally:
-            if threading.current_thread().name.startswith("ThreadPoolExecutor"):
-                # Wagtail's create_renditions pool ({% picture %}, {% srcset_image %}): the
-                # thread opened its own DB connection for the job row; don't leave it open.
+            if renditions.in_rendition_pool():
+                # The pool thread opened its own DB connection for the job row: close it.
                 from django.db import connection
 
                 connection.close()

@@ -155,33 +155,14 @@ def request_ml_rendition(image, filter_, op, input_size, env) -> None:
     if env.get("gan-requested"):
         return  # a spec with several ML operations is one job
     env["gan-requested"] = True
-    if not image.file_hash:  # images created in code have none yet
-        if _in_rendition_pool():
-            # No write from the pool thread (see below), and our own file handle: the pool's
-            # threads share this image object.
-            from wagtail.utils.file import hash_filelike
-
-            with image.file.storage.open(image.file.name) as fh:
-                image.file_hash = hash_filelike(fh)
-        else:
-            image.get_file_hash()
-    key = {
-        "image_id": image.pk,
-        "file_hash": image.file_hash,
-        "filter_spec": filter_.spec,
-        "focal_point_key": filter_.get_cache_key(image),
-    }
+    key = job_key(image, filter_)
     problem = limit_error(filter_, input_size)
     if problem:
         logger.warning("wagtail-gan: image %s: %s", image.pk, problem)
-    if _in_rendition_pool() and connection.vendor == "sqlite":
-        # {% picture %}/{% srcset_image %} render in Wagtail's thread pool, on another SQLite
-        # connection: if the request thread holds the write lock (ATOMIC_REQUESTS, a test
-        # transaction) this insert would wait for it while it waits for us. Try briefly, else
-        # hand the row to the request thread (flushed when the request finishes).
+    if _pool_thread_on_sqlite():
+        # Try briefly (see _pool_thread_on_sqlite), else hand the row to the request thread,
+        # which inserts it when the request finishes (or at its own next insert).
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA busy_timeout = {POOL_BUSY_TIMEOUT_MS}")
             _insert_job(key, problem)
         except OperationalError:
             with _deferred_lock:
@@ -191,19 +172,59 @@ def request_ml_rendition(image, filter_, op, input_size, env) -> None:
     _insert_job(key, problem)
 
 
+def job_key(image, filter_) -> dict:
+    """The unique key of the ``RenditionJob`` of ``filter_`` applied to ``image``."""
+    return {
+        "image_id": image.pk,
+        "file_hash": _file_hash(image),
+        "filter_spec": filter_.spec,
+        "focal_point_key": filter_.get_cache_key(image),
+    }
+
+
+def _file_hash(image) -> str:
+    """``image.file_hash``, computed if missing (images created in code have none yet). A pool
+    thread hashes on its own file handle (the pool's threads share this image object) and does
+    not save it (no write that would wait for the request's lock)."""
+    if not image.file_hash:
+        if in_rendition_pool():
+            from wagtail.utils.file import hash_filelike
+
+            with image.file.storage.open(image.file.name) as fh:
+                image.file_hash = hash_filelike(fh)
+        else:
+            image.get_file_hash()
+    return image.file_hash
+
+
 POOL_BUSY_TIMEOUT_MS = 50
 _deferred: list[tuple[dict, str]] = []
 _deferred_lock = threading.Lock()
 
 
-def _in_rendition_pool() -> bool:
+def in_rendition_pool() -> bool:
+    """True in the thread pool of Wagtail's ``create_renditions`` ({% picture %},
+    {% srcset_image %}, ``get_renditions``)."""
     return threading.current_thread().name.startswith("ThreadPoolExecutor")
+
+
+def _pool_thread_on_sqlite() -> bool:
+    """True in a rendition pool thread on SQLite, whose connection then waits at most
+    ``POOL_BUSY_TIMEOUT_MS`` for a write lock: the pool thread has its own connection, and if
+    the request thread holds SQLite's database-wide write lock (ATOMIC_REQUESTS, a test
+    transaction) while it waits for the pool, a write here would wait out the full busy
+    timeout and then fail."""
+    if not (in_rendition_pool() and connection.vendor == "sqlite"):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA busy_timeout = {POOL_BUSY_TIMEOUT_MS}")
+    return True
 
 
 def flush_deferred(**kwargs) -> None:
     """Insert job rows the rendition thread pool could not write (see request_ml_rendition).
     Connected to ``request_finished``; also run before any request-thread insert."""
-    if not _deferred or _in_rendition_pool():
+    if not _deferred or in_rendition_pool():
         return
     with _deferred_lock:
         pending = _deferred[:]
@@ -356,18 +377,11 @@ def _record_sync(image, filter_, env, status: str, **fields) -> None:
         return
     env["gan-sync-status"] = status
     RenditionJob = _job_model()
-    key = {
-        "image_id": image.pk,
-        "file_hash": image.file_hash or image.get_file_hash(),
-        "filter_spec": filter_.spec,
-        "focal_point_key": filter_.get_cache_key(image),
-    }
     now = timezone.now()
     values = {"status": status, "finished_at": now, "error": "", **fields}
     try:
-        if _in_rendition_pool() and connection.vendor == "sqlite":
-            with connection.cursor() as cursor:  # never wait for the request's write lock
-                cursor.execute(f"PRAGMA busy_timeout = {POOL_BUSY_TIMEOUT_MS}")
+        key = job_key(image, filter_)
+        _pool_thread_on_sqlite()  # never wait for the request's write lock
         with transaction.atomic():
             job, created = RenditionJob.objects.get_or_create(**key, defaults=values)
         if not created:
@@ -727,10 +741,7 @@ def rendition_status(image, spec: str) -> str:
     if not gan_operations(filter_):
         return "plain"
     RenditionJob = _job_model()
-    job = RenditionJob.objects.filter(
-        image_id=image.pk, file_hash=image.file_hash, filter_spec=filter_.spec,
-        focal_point_key=filter_.get_cache_key(image),
-    ).first()
+    job = RenditionJob.objects.filter(**job_key(image, filter_)).first()
     if job is None:
         return "none"
     return "ready" if job.status == RenditionJob.Status.DONE else job.status
