@@ -49,6 +49,12 @@ DEFAULTS: dict[str, Any] = {
     "RENDITION_STALE_SECONDS": 15 * 60,
     "RENDITION_EXPIRE_SECONDS": 24 * 3600,
     "RENDITION_MAX_ATTEMPTS": 3,
+    # Editor/API generation jobs (the sweeper, every minute): a running job whose worker sent
+    # no heartbeat for this long is marked failed (its worker died, e.g. killed or out of
+    # memory); a queued job no worker picked up for JOB_QUEUE_TIMEOUT is re-queued once (its
+    # queue message was lost), then failed after another JOB_QUEUE_TIMEOUT.
+    "JOB_HEARTBEAT_TIMEOUT": 10 * 60,
+    "JOB_QUEUE_TIMEOUT": 60 * 60,
     # Specs rendered ahead of time when an image is uploaded or its file replaced.
     "PREGENERATE_SPECS": [],
     # Editor variants land in the library only when kept, unless this is True.

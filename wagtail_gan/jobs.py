@@ -16,12 +16,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from wagtail.images import get_image_model
@@ -512,14 +514,26 @@ def job_status(job) -> dict:
 
 # --------------------------------------------------------------------------- worker side
 
+HEARTBEAT_SECONDS = 30
+
+
+def heartbeat_interval() -> float:
+    """Seconds between heartbeats: 30, or a quarter of JOB_HEARTBEAT_TIMEOUT if that is less."""
+    return min(HEARTBEAT_SECONDS, max(0.05, int(gan_settings.JOB_HEARTBEAT_TIMEOUT) / 4))
+
+
 class _Progress:
-    """Writes progress (0..100) to the job row, at most ~5 times a second."""
+    """Writes progress (0..100) to the job row, at most ~5 times a second, and refreshes the
+    job's ``heartbeat_at`` every ``heartbeat_interval()`` seconds while the model reports
+    progress (tiles, diffusion steps), so the sweeper can tell a long run from a dead worker."""
 
     def __init__(self, job_id: int, low: int = 0, high: int = 100):
         self.job_id = job_id
         self.low, self.high = low, high
         self.last_value = -1
         self.last_time = 0.0
+        self.interval = heartbeat_interval()
+        self.last_beat = time.monotonic()
 
     def __call__(self, fraction: float) -> None:
         try:
@@ -528,6 +542,11 @@ class _Progress:
             return
         value = int(self.low + (self.high - self.low) * fraction)
         now = time.monotonic()
+        if now - self.last_beat >= self.interval:
+            self.last_beat = now
+            GenerationJob.objects.filter(
+                pk=self.job_id, status=GenerationJob.Status.RUNNING
+            ).update(heartbeat_at=timezone.now())
         if value <= self.last_value or (now - self.last_time < 0.2 and value < self.high):
             return
         self.last_value, self.last_time = value, now
@@ -555,8 +574,10 @@ def _write_output(job, pil, index: int, seed, result=None) -> dict:
 def run_generation_job(job_id: int) -> None:
     """Worker: run one job. Never raises for model/input errors: they end in status "failed"
     with the message in ``error``; the source image is never written."""
+    now = timezone.now()
     claimed = GenerationJob.objects.filter(pk=job_id, status=GenerationJob.Status.QUEUED).update(
-        status=GenerationJob.Status.RUNNING, started_at=timezone.now(), progress=0, error="",
+        status=GenerationJob.Status.RUNNING, started_at=now, heartbeat_at=now, progress=0,
+        error="",
     )
     if not claimed:
         logger.info("Generation job %s is not queued any more; skipped", job_id)
@@ -591,14 +612,22 @@ def run_generation_job(job_id: int) -> None:
         for i, result in enumerate(results):
             written.append(_write_output(job, result.image, i, result.seed, result))
         first = results[0]
-        GenerationJob.objects.filter(pk=job_id).update(
+        # Only a job still running succeeds: one the sweeper gave up on stays failed (the
+        # editor was told, and may have started it again).
+        finished = GenerationJob.objects.filter(pk=job_id, status=GenerationJob.Status.RUNNING)
+        succeeded = finished.update(
             status=GenerationJob.Status.SUCCEEDED, progress=100, outputs=written,
             model_id=first.model_id or "", model_sha256=first.model_sha256 or "",
             params={**job.params, **{k: v for k, v in (first.params or {}).items()
                                      if k not in job.params}},
             seed=job.seed if job.seed is not None else first.seed,
-            finished_at=timezone.now(),
+            finished_at=timezone.now(), heartbeat_at=timezone.now(),
         )
+        if not succeeded:
+            logger.warning("Generation job %s finished after it was marked failed; result "
+                           "discarded", job_id)
+            _delete_outputs([o["name"] for o in written])
+            return
     except Exception as exc:
         engine_error = any(c.__name__ == "EngineError" for c in type(exc).__mro__)
         if isinstance(exc, ImportError):
@@ -612,7 +641,7 @@ def run_generation_job(job_id: int) -> None:
             message = f"Unexpected error ({type(exc).__name__}): {exc}"
             logger.exception("Generation job %s crashed", job_id)
         _delete_outputs([o["name"] for o in written])
-        GenerationJob.objects.filter(pk=job_id).update(
+        GenerationJob.objects.filter(pk=job_id, status=GenerationJob.Status.RUNNING).update(
             status=GenerationJob.Status.FAILED, error=message[:2000], finished_at=timezone.now(),
         )
         return
@@ -622,3 +651,64 @@ def run_generation_job(job_id: int) -> None:
             keep_job(job, None, 0)
         except Exception:
             logger.exception("Auto-keep of job %s failed; the output stays pending", job_id)
+
+
+# --------------------------------------------------------------------------- sweeper
+
+def sweep_generation_jobs(now=None) -> dict[str, int]:
+    """Recover generation jobs a dead worker left behind (periodic task ``sweep_renditions``
+    and ``manage.py gan_sweep``):
+
+    * running, no heartbeat for JOB_HEARTBEAT_TIMEOUT -> failed, with an error the editor sees
+      (the worker died mid-run; re-running a job that may have killed its worker is left to
+      the editor);
+    * queued, not picked up for JOB_QUEUE_TIMEOUT -> re-queued once (a lost queue message; a
+      duplicate message is harmless, the worker claims a job once), then failed.
+
+    Every change is a conditional UPDATE on the row's status and heartbeat, so a job that
+    beats, starts or finishes meanwhile is left alone, and concurrent sweepers act once.
+    """
+    Status = GenerationJob.Status
+    now = now or timezone.now()
+    counts = {"jobs_failed": 0, "jobs_requeued": 0}
+    heartbeat_timeout = int(gan_settings.JOB_HEARTBEAT_TIMEOUT)
+    dead = now - timedelta(seconds=heartbeat_timeout)
+    running = GenerationJob.objects.filter(status=Status.RUNNING).filter(
+        Q(heartbeat_at__lt=dead) | Q(heartbeat_at=None, started_at__lt=dead)
+        | Q(heartbeat_at=None, started_at=None)
+    )
+    for job in running.only("pk", "heartbeat_at", "started_at"):
+        if GenerationJob.objects.filter(
+            pk=job.pk, status=Status.RUNNING, heartbeat_at=job.heartbeat_at
+        ).update(
+            status=Status.FAILED, finished_at=now,
+            error=(f"The worker stopped while running this job (no sign of life for over "
+                   f"{heartbeat_timeout} seconds: it was stopped, killed or ran out of memory). "
+                   "Nothing was added to the library; start the job again."),
+        ):
+            logger.warning("Generation job %s: worker lost (no heartbeat); marked failed", job.pk)
+            counts["jobs_failed"] += 1
+
+    queue_timeout = int(gan_settings.JOB_QUEUE_TIMEOUT)
+    waited = now - timedelta(seconds=queue_timeout)
+    queued = GenerationJob.objects.filter(status=Status.QUEUED).filter(
+        Q(heartbeat_at__lt=waited) | Q(heartbeat_at=None, created_at__lt=waited)
+    )
+    for job in queued.only("pk", "heartbeat_at", "requeue_count"):
+        rows = GenerationJob.objects.filter(
+            pk=job.pk, status=Status.QUEUED, heartbeat_at=job.heartbeat_at,
+            requeue_count=job.requeue_count,
+        )
+        if job.requeue_count < 1:
+            if rows.update(heartbeat_at=now, requeue_count=job.requeue_count + 1):
+                logger.warning("Generation job %s: no worker picked it up; re-queued", job.pk)
+                enqueue_job(job.pk)
+                counts["jobs_requeued"] += 1
+        elif rows.update(
+            status=Status.FAILED, finished_at=now,
+            error=(f"No worker picked this job up (waited over {queue_timeout} seconds, "
+                   "re-queued once). Is the worker (manage.py run_huey) running?"),
+        ):
+            logger.warning("Generation job %s: never picked up; marked failed", job.pk)
+            counts["jobs_failed"] += 1
+    return counts

@@ -121,6 +121,12 @@ class GenerationJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: set when the worker claims the job and refreshed while the model runs
+    # (and when the sweeper re-queues a job whose queue message was lost). The sweeper
+    # (``jobs.sweep_generation_jobs``) fails running jobs whose heartbeat is older than
+    # JOB_HEARTBEAT_TIMEOUT: their worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    requeue_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -65,10 +65,12 @@ def purge_rendition_cache(job_id: int) -> None:
 @db_periodic_task(crontab(minute="*"), name="wagtail_gan.sweep_renditions")
 def sweep_renditions() -> dict:
     """Every minute: re-enqueue lost rendition jobs, expire stuck ones, delete fallback files
-    whose grace period is over."""
+    whose grace period is over; fail generation jobs a dead worker left running, re-queue
+    (once) those whose queue message was lost."""
+    from .jobs import sweep_generation_jobs
     from .renditions import sweep
 
-    return sweep()
+    return {**sweep(), **sweep_generation_jobs()}
 
 
 @db_task(name="wagtail_gan.pregenerate_renditions")

@@ -1,5 +1,6 @@
-"""``manage.py gan_sweep``: one pass of the rendition sweeper (the worker also runs it every
-minute): re-queue lost jobs, expire stuck ones, delete fallback files past their grace."""
+"""``manage.py gan_sweep``: one pass of the sweeper (the worker also runs it every minute):
+re-queue lost rendition jobs, expire stuck ones, delete fallback files past their grace;
+fail generation jobs whose worker died, re-queue (once) queued ones no worker picked up."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Re-queue lost ML rendition jobs, expire stuck ones, delete superseded fallbacks."
+    help = ("Re-queue lost ML rendition jobs, expire stuck ones, delete superseded fallbacks; "
+            "fail generation jobs whose worker died, re-queue lost queued ones.")
 
     def handle(self, *args, **options):
+        from wagtail_gan.jobs import sweep_generation_jobs
         from wagtail_gan.renditions import sweep
 
-        counts = sweep()
+        counts = {**sweep(), **sweep_generation_jobs()}
         self.stdout.write(", ".join(f"{k}: {v}" for k, v in counts.items()))
