@@ -61,8 +61,6 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_KEEP": False,
     # Longest accepted natural-language instruction or prompt.
     "MAX_INSTRUCTION_LENGTH": 500,
-    # Optional embedding model id for instruction routing (None = rules only).
-    "INSTRUCTION_EMBEDDINGS": None,
     # Extra registry entries (dicts, see models_zoo.registry) added by the site.
     "MODELS": {},
     # Per-user rate for GPU jobs through the API (DRF throttle rate syntax).
