@@ -758,11 +758,15 @@ def status_for_urls(urls: list[str]) -> dict[str, dict]:
     Rendition = get_image_model().get_rendition_model()
     RenditionJob = _job_model()
     storage = _storage()
+    from urllib.parse import unquote, urlsplit
+
+    # The storage's URL prefix (e.g. /media/): a page's rendition URL minus it is the file name.
+    base = urlsplit(storage.url("images/x")).path[: -len("images/x")]
     names = {}
     for url in urls[:MAX_STATUS_URLS]:
-        name = _name_from_url(url, storage)
-        if name:
-            names[name] = url
+        path = unquote(urlsplit(url).path)
+        if base and path.startswith(base):
+            names[path[len(base):]] = url
     out: dict[str, dict] = {}
     if not names:
         return out
@@ -784,16 +788,6 @@ def status_for_urls(urls: list[str]) -> dict[str, dict]:
                 "width": rendition.width, "height": rendition.height,
             }
     return out
-
-
-def _name_from_url(url: str, storage) -> str | None:
-    from urllib.parse import unquote, urlsplit
-
-    path = unquote(urlsplit(url).path)
-    base = urlsplit(storage.url("images/x")).path[: -len("images/x")]
-    if base and path.startswith(base):
-        return path[len(base):]
-    return None
 
 
 # -- pre-generation ------------------------------------------------------------------------
