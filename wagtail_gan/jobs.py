@@ -225,7 +225,7 @@ def enqueue_job(job_id: int, instance: GenerationJob | None = None) -> None:
     """Put the job on the Huey queue with the interactive priority and remember the task id."""
     from . import tasks
 
-    job = GenerationJob.objects.filter(pk=job_id).only("kind").first()
+    job = instance or GenerationJob.objects.filter(pk=job_id).only("kind").first()
     if job is None:
         return
     task = tasks.generate_image if job.kind == GenerationJob.Kind.GENERATE else tasks.generate_variant
