@@ -475,10 +475,8 @@ class VariantCreateView(SubmitView):
                 raise ValidationError(field_error(
                     "operation", f"No style image {style_id} that you can see."
                 ))
+        # submit_variant_job checks "change" on the image and "add" on the target collection.
         collection = self.resolve_collection(data.get("collection"))
-        jobs.check_can_generate_from(user, image)
-        if collection is not None:
-            jobs.check_can_add_to(user, collection)
         return jobs.submit_variant_job(
             user=user,
             image=image,
@@ -517,8 +515,7 @@ class GenerateView(SubmitView):
             raise ValidationError(field_error(
                 "prompt", "Text-to-image is not enabled on this site."
             ))
-        collection = self.resolve_collection(data["collection"])
-        jobs.check_can_add_to(request.user, collection)
+        collection = self.resolve_collection(data["collection"])  # "add" checked by the job
         return jobs.submit_generate_job(
             user=request.user,
             prompt=data["prompt"],
