@@ -81,19 +81,17 @@ def app_order_messages(apps: list[str]) -> list:
     return []
 
 
-PER_PROCESS_CACHES = (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-)
+LOCMEM_CACHE = "django.core.cache.backends.locmem.LocMemCache"
 
 
 def rendition_cache_messages() -> list:
     """W005: Wagtail's rendition cache must be shared by web and worker processes, or the
-    web keeps serving fallbacks after the worker has swapped the ML rendition in."""
+    web keeps serving fallbacks after the worker has swapped the ML rendition in. (A
+    DummyCache caches nothing, so it never serves a stale fallback.)"""
     caches = getattr(settings, "CACHES", {}) or {}
     alias = "renditions" if "renditions" in caches else "default"
-    backend = (caches.get(alias) or {}).get("BACKEND", PER_PROCESS_CACHES[0])
-    if backend in PER_PROCESS_CACHES:
+    backend = (caches.get(alias) or {}).get("BACKEND", LOCMEM_CACHE)
+    if backend == LOCMEM_CACHE:
         return [
             Warning(
                 f"The {alias!r} cache ({backend.rsplit('.', 1)[-1]}) is per-process: web "
