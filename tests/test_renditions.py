@@ -554,6 +554,21 @@ def test_admin_listing_shows_jobs_and_errors(make_image, admin_client):
     assert huey_counts() == before + 1
 
 
+def test_admin_listing_query_count_does_not_grow_with_rows(make_image, admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (1, 4):
+        for i in range(n):
+            make_image(title=f"rows {n}-{i}").get_rendition("stylize-3")
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin_client.get("/admin/gan/renditions/").status_code == 200
+        counts.append(len(ctx))
+    assert RenditionJob.objects.count() == 5
+    assert counts[0] == counts[1]
+
+
 def test_operations_are_registered():
     assert isinstance(Filter(spec="stylize-3").operations[0], StylizeOperation)
 
