@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -35,8 +36,35 @@ class RenditionJobEditView(generic.EditView):
         return instance
 
 
+class RenditionJobIndexView(generic.IndexView):
+    """Jobs are created by rendering templates, never by hand: no "Add" button."""
+
+    def get_add_url(self):
+        return None
+
+    def _get_title_column(self, field_name, column_class=None, **kwargs):
+        # Room for specs such as "width-480|stylize-7|poolslot-3" on one or two lines.
+        kwargs.setdefault("width", "22%")
+        if column_class is None:
+            return super()._get_title_column(field_name, **kwargs)
+        return super()._get_title_column(field_name, column_class, **kwargs)
+
+
+class SecondsColumn(Column):
+    def get_value(self, instance):
+        value = getattr(instance, self.accessor)
+        return f"{value:.2f} s" if value is not None else ""
+
+
+class ErrorColumn(Column):
+    """The first line of the error, shortened; the whole text in the tooltip and the edit view."""
+
+    cell_template_name = "wagtail_gan/admin/error_cell.html"
+
+
 class RenditionJobViewSet(ModelViewSet):
     model = RenditionJob
+    index_view_class = RenditionJobIndexView
     edit_view_class = RenditionJobEditView
     icon = "image"
     menu_label = _("ML renditions")
@@ -44,8 +72,18 @@ class RenditionJobViewSet(ModelViewSet):
     menu_order = 900
     url_prefix = "gan/renditions"
     url_namespace = "wagtail_gan_renditions"
-    list_display = ["filter_spec", "image", "status", "attempts", "error", "model_id",
-                    "duration", "updated_at"]
+    list_display = [
+        "filter_spec",
+        Column("image", label=_("Image")),
+        StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
+                        sort_key="status",
+                        primary=lambda job: job.status in ("pending", "running")),
+        Column("attempts", label=_("Attempts"), sort_key="attempts"),
+        ErrorColumn("error", label=_("Error"), width="25%"),
+        Column("model_id", label=_("Model"), sort_key="model_id"),
+        SecondsColumn("duration", label=_("Model time"), sort_key="duration"),
+        DateColumn("updated_at", label=_("Updated"), sort_key="updated_at"),
+    ]
     list_filter = ["status"]
     search_fields = ["filter_spec", "error"]
     ordering = ["-updated_at"]
