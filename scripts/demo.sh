@@ -21,9 +21,21 @@ fi
 $MANAGE run_huey --workers 1 --worker-type thread &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
-echo
-echo "  wagtail-gan sandbox:  http://127.0.0.1:$PORT/"
-echo "  admin:                http://127.0.0.1:$PORT/admin/   ($ADMIN_USER / $ADMIN_PASSWORD)"
-echo "  worker:               run_huey (pid $WORKER)"
-echo
+# The banner comes once the web server answers, so the worker's and runserver's start-up
+# output does not push it off the screen.
+(
+  for _ in $(seq 1 120); do
+    if $PY -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+        "http://127.0.0.1:$PORT/admin/login/" 2>/dev/null; then
+      echo
+      echo "  wagtail-gan sandbox:  http://127.0.0.1:$PORT/"
+      echo "  admin:                http://127.0.0.1:$PORT/admin/   ($ADMIN_USER / $ADMIN_PASSWORD)"
+      echo "  worker:               run_huey (pid $WORKER)"
+      echo "  Ctrl-C stops both."
+      echo
+      exit 0
+    fi
+    sleep 1
+  done
+) &
 $MANAGE runserver "127.0.0.1:$PORT"

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         self.ensure_admin(username, password)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Sandbox ready: {len(images)} sample images, home page {home.url_path!r}; "
+                f"Sandbox ready: {len(images)} sample images, home page {home.url or '/'}; "
                 f"admin login {username} / {password}"
             )
         )
@@ -90,5 +90,10 @@ class Command(BaseCommand):
 
     def ensure_admin(self, username, password):
         User = get_user_model()
-        if not User.objects.filter(username=username).exists():
+        user = User.objects.filter(username=username).first()
+        if user is None:
             User.objects.create_superuser(username, f"{username}@example.com", password)
+        elif not user.check_password(password):
+            # The printed credentials must work: an earlier run may have used another password.
+            user.set_password(password)
+            user.save(update_fields=["password"])
