@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from wagtail_gan.conf import gan_settings
+from wagtail_gan.specs import MODEL_ID_RE  # model ids are spec arguments (upscale-<id>)
 
 logger = logging.getLogger(__name__)
 
-MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,127}$")
 TASKS = ("upscale", "translate", "stylize", "edit", "generate")
 SR_SUFFIXES = (".pth", ".safetensors", ".pt", ".ckpt")
 MANIFEST = "manifest.json"
