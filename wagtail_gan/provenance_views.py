@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.images import get_image_model
-from wagtail.permissions import policy_registry
 
+from .jobs import image_permission_policy
 from .provenance import MAX_CHECK_BYTES, inspect_file
 
 
@@ -19,8 +18,7 @@ def user_can_check(user) -> bool:
     """Editors who can add, change or choose images may check files."""
     if not (user and user.is_active and user.is_authenticated):
         return False
-    policy = policy_registry.get_by_type(get_image_model())
-    return policy.user_has_any_permission(user, ["add", "change", "choose"])
+    return image_permission_policy().user_has_any_permission(user, ["add", "change", "choose"])
 
 
 class CheckImageForm(forms.Form):

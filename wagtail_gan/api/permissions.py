@@ -16,8 +16,8 @@ from __future__ import annotations
 from django.apps import apps
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import BasePermission
-from wagtail.images import get_image_model
-from wagtail.permissions import policy_registry
+
+from wagtail_gan.jobs import image_permission_policy
 
 MAX_PK = 2**63 - 1
 VISIBLE_IMAGE_PERMISSIONS = ["change", "delete", "choose"]
@@ -47,13 +47,9 @@ class IsWagtailEditor(BasePermission):
         return user.is_superuser or user.has_perm("wagtailadmin.access_admin")
 
 
-def image_policy():
-    return policy_registry.get_by_type(get_image_model())
-
-
 def visible_images(user):
     """Images the user can see in the admin (listing or chooser)."""
-    return image_policy().instances_user_has_any_permission_for(user, VISIBLE_IMAGE_PERMISSIONS)
+    return image_permission_policy().instances_user_has_any_permission_for(user, VISIBLE_IMAGE_PERMISSIONS)
 
 
 def parse_pk(value) -> int | None:
