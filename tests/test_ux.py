@@ -26,3 +26,52 @@ def test_ml_renditions_listing_is_readable(make_image, admin_client):
     assert f'title="{long_error}"' in html
     assert html.count(long_error) == 1
     assert '<col width="22%"' in html
+
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_job_pages_show_progress_review_actions_and_errors(gan_world):
+    import re
+
+    from django.urls import reverse
+
+    from tests.gan_admin_fixtures import write_pending_output
+    from wagtail_gan import jobs
+    from wagtail_gan.models import GenerationJob
+
+    client = _client(gan_world.editor)
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="upscale-2x")
+    url = reverse("wagtail_gan_admin:job", args=[job.pk])
+    html = client.get(url).content.decode()
+    assert re.search(r'class="gan-progress__label"[^>]*aria-live="polite" >0 %', html)
+    # finished: the Keep/Discard column sits beside the before/after comparison
+    write_pending_output(job)
+    html = client.get(url).content.decode()
+    layout = html[html.index('class="gan-review__layout"'):]
+    assert layout.index("gan-compare") < layout.index("data-gan-keep") < layout.index(
+        "data-gan-discard")
+    # failed: the error, no "1 %" left over from the run
+    GenerationJob.objects.filter(pk=job.pk).update(status="failed", progress=1, outputs=[],
+                                                   error="Model x is not installed")
+    html = client.get(url).content.decode()
+    assert "Model x is not installed" in html
+    assert re.search(r'class="gan-progress__label"[^>]*hidden>1 %', html)
+
+
+def test_variant_form_errors_page_is_padded_like_the_admin(gan_world):
+    import re
+
+    from django.urls import reverse
+
+    response = _client(gan_world.editor).post(
+        reverse("wagtail_gan_admin:generate_variant", args=[gan_world.image.pk]), {})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert re.search(r'<div class="nice-padding">\s*<div class="gan-image-panel"', html)
