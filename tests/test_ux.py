@@ -75,3 +75,64 @@ def test_variant_form_errors_page_is_padded_like_the_admin(gan_world):
     assert response.status_code == 400
     html = response.content.decode()
     assert re.search(r'<div class="nice-padding">\s*<div class="gan-image-panel"', html)
+
+
+SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" '
+       b'height="20" fill="red"/></svg>')
+
+
+def _svg_image(collection):
+    from django.core.files.base import ContentFile
+    from wagtail.images import get_image_model
+
+    image = get_image_model()(title="Logo", collection=collection,
+                              file=ContentFile(SVG, name="logo.svg"))
+    image.save()
+    return image
+
+
+def test_svg_images_are_refused_as_sources_with_a_clear_message(gan_world):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from wagtail_gan.models import GenerationJob
+
+    svg = _svg_image(gan_world.team)
+    client = _client(gan_world.editor)
+    html = client.get(reverse("wagtailimages:edit", args=[svg.pk])).content.decode()
+    assert "data-gan-vector" in html and 'data-controller="gan-variant-form"' not in html
+    response = client.post(reverse("wagtail_gan_admin:generate_variant", args=[svg.pk]),
+                           {"operation": "upscale-2x"})
+    assert response.status_code == 400
+    assert "is an SVG (vector) image" in response.content.decode()
+    # ... as a style reference too
+    response = client.post(reverse("wagtail_gan_admin:generate_variant",
+                                   args=[gan_world.image.pk]),
+                           {"operation": "style-image", "style_image": svg.pk})
+    assert response.status_code == 400
+    assert "is an SVG (vector) image" in response.content.decode()
+    api = APIClient()
+    api.force_authenticate(gan_world.editor)
+    response = api.post("/api/gan/variants/", {"image": svg.pk, "operation": "stylize-3"},
+                        format="json")
+    assert response.status_code == 400
+    assert "SVG" in str(response.json())
+    assert GenerationJob.objects.count() == 0
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image at all", b"\xff\xd8\xff\xe0garbage"])
+def test_a_job_whose_source_file_is_corrupt_fails_with_a_clear_message(gan_world, content):
+    from wagtail_gan import jobs
+    from wagtail_gan.models import GenerationJob
+
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="stylize-3")
+    with gan_world.image.file.storage.open(gan_world.image.file.name, "wb") as fh:
+        fh.write(content)
+    jobs.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == GenerationJob.Status.FAILED
+    assert job.error.startswith("The file of “Harbour” cannot be read as an image")
+    assert "Unexpected error" not in job.error
+    html = _client(gan_world.editor).get(f"/admin/gan/jobs/{job.pk}/").content.decode()
+    assert "cannot be read as an image" in html

@@ -94,6 +94,15 @@ def is_protected(image) -> bool:
     return False
 
 
+def check_raster(image, field: str = "image") -> None:
+    """JobError for an SVG: the models work on pixels (Wagtail keeps SVGs as vector files)."""
+    if image.is_svg():
+        raise JobError(
+            f"“{image.title}” is an SVG (vector) image: the models only work on raster images "
+            "(JPEG, PNG, WebP, GIF, AVIF).", field
+        )
+
+
 def can_manage_job(user, job) -> bool:
     return bool(user and user.is_authenticated and (user.is_superuser or job.user_id == user.pk))
 
@@ -161,6 +170,7 @@ def _resolve_style_image(user, image_id: int):
             f"Images in the collection “{style.collection}” may not be used as sources, "
             "style images included.", "operation"
         )
+    check_raster(style, "operation")
     return style
 
 
@@ -262,6 +272,7 @@ def submit_variant_job(
         raise JobError(
             f"Images in the collection “{image.collection}” may not be used as sources.", "image"
         )
+    check_raster(image)
     collection = collection or image.collection
     check_can_add_to(user, collection)
     spec, instruction, interpretation = plan_variant(
@@ -557,9 +568,15 @@ def _load_pixels(image):
     from PIL import Image as PILImage
     from PIL import ImageOps
 
-    with image.open_file() as fh:
-        pil = PILImage.open(fh)
-        pil.load()
+    check_raster(image)
+    try:
+        with image.open_file() as fh:
+            pil = PILImage.open(fh)
+            pil.load()
+    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as exc:
+        # A missing, truncated or corrupt file: say so instead of "Unexpected error".
+        raise JobError(f"The file of “{image.title}” cannot be read as an image ({exc}).") \
+            from exc
     return ImageOps.exif_transpose(pil)
 
 

@@ -38,7 +38,8 @@ def gan_image_panel(context, image, form=None):
     can_change = policy.user_has_permission_for_instance(user, "change", image)
     protected = jobs.is_protected(image)
     can_add = jobs.collections_user_can_add_to(user).exists()
-    can_generate = can_change and can_add and not protected
+    vector = image.is_svg()
+    can_generate = can_change and can_add and not protected and not vector
     if can_generate and form is None:
         form = VariantForm(user=user, image=image)
     variant_of = Variant.objects.filter(image=image).select_related("source_image", "user").first()
@@ -57,6 +58,7 @@ def gan_image_panel(context, image, form=None):
         "form": form,
         "can_generate": can_generate,
         "protected": protected,
+        "vector": vector and can_change,
         "variant_of": variant_of,
         "variants": variants,
         "open_jobs": open_jobs,
