@@ -183,17 +183,19 @@ def job_key(image, filter_) -> dict:
 
 
 def _file_hash(image) -> str:
-    """``image.file_hash``, computed if missing (images created in code have none yet). A pool
-    thread hashes on its own file handle (the pool's threads share this image object) and does
-    not save it (no write that would wait for the request's lock)."""
+    """``image.file_hash``, computed if missing (images created in code have none yet), on our
+    own file handle (the rendition pool's threads share this image object). It is stored with
+    one UPDATE, not ``image.save()`` (whose signals would re-index the image on a page render),
+    and not at all from a pool thread (no write that would wait for the request's lock)."""
     if not image.file_hash:
-        if in_rendition_pool():
-            from wagtail.utils.file import hash_filelike
+        from wagtail.utils.file import hash_filelike
 
-            with image.file.storage.open(image.file.name) as fh:
-                image.file_hash = hash_filelike(fh)
-        else:
-            image.get_file_hash()
+        with image.file.storage.open(image.file.name) as fh:
+            image.file_hash = hash_filelike(fh)
+        if not in_rendition_pool():
+            type(image).objects.filter(pk=image.pk, file_hash="").update(
+                file_hash=image.file_hash
+            )
     return image.file_hash
 
 
