@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     "JOB_QUEUE_TIMEOUT": 60 * 60,
     # Specs rendered ahead of time when an image is uploaded or its file replaced.
     "PREGENERATE_SPECS": [],
+    # {% gan_variant %} pools: slot k>0 runs stylize/winterize at a slot-dependent strength
+    # (0.75..1 x the spec's) so the slots look different, not only carry different watermarks.
+    "POOL_VARIATION": True,
     # Editor variants land in the library only when kept, unless this is True.
     "AUTO_KEEP": False,
     # Longest accepted natural-language instruction or prompt.

@@ -12,8 +12,12 @@ operation embeds the watermark payload (rendition job id, slot ``k``) into the m
 The first render of a pool also queues the other slots (``pregenerate_renditions``, background
 priority), so the pool fills up on the worker.
 
-Upscale, winterize and stylize are deterministic (seeds do not change them), so the slots of a
-pool differ by their watermark: a copy found elsewhere tells which visitor slot it was served to.
+Every slot carries its own watermark: a copy found elsewhere tells which visitor slot it was
+served to. With ``POOL_VARIATION`` (the default) the slots also look different: the models are
+deterministic (seeds do not change them), so slot ``k`` runs stylize and winterize at a
+slot-dependent strength, ``slot_strength_factor(k)`` times the spec's (slot 0: the spec's own
+look; the others spread over 0.75..1 so no two slots coincide). Upscale never varies: an
+enlargement should be faithful.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 MAX_POOL = 32  # the watermark's slot index has 5 bits
 _COOKIE_RE = re.compile(r"^[0-9a-f]{32}$")
 PREGENERATE_CACHE_SECONDS = 24 * 3600
+# Pool slots vary the strength of these operations (see slot_strength_factor).
+VARIED_OPERATIONS = ("stylize", "winterize")
+STRENGTH_SPREAD = 0.25
+_GOLDEN = 0.6180339887498949
 
 
 # --------------------------------------------------------------------------- visitors
@@ -141,6 +149,33 @@ def _queue_pool(image, spec: str, pool: int) -> None:
     except Exception:  # pages never break: the visitor's own slot is already requested
         cache.delete(key)
         logger.exception("wagtail-gan: could not queue the pool %s of image %s", spec, image.pk)
+
+
+# --------------------------------------------------------------------------- variation
+
+def slot_strength_factor(slot: int) -> float:
+    """Strength multiplier of pool slot ``slot``: 1.0 for slot 0, then the golden-ratio
+    sequence over (0.75, 1]: 0.8455, 0.941, 0.7865, 0.882 ... - distinct for all 32 slots and
+    well spread in any pool size."""
+    slot = int(slot)
+    if slot <= 0:
+        return 1.0
+    return round(1.0 - STRENGTH_SPREAD * ((slot * _GOLDEN) % 1.0), 4)
+
+
+def pool_strength(op, filter_) -> float | None:
+    """The strength ``op`` (a GanOperation) runs at in a pooled rendition, or None (the
+    operation's own default): only for a ``poolslot-<k>`` spec with k > 0, POOL_VARIATION on,
+    and stylize/winterize."""
+    if filter_ is None or not gan_settings.POOL_VARIATION:
+        return None
+    if op.spec.operation not in VARIED_OPERATIONS:
+        return None
+    slot = next((o.slot for o in filter_.operations if isinstance(o, PoolSlotOperation)), 0)
+    if not slot:
+        return None
+    base = op.spec.params.get("strength", 100) / 100 if op.spec.operation == "winterize" else 1.0
+    return round(base * slot_strength_factor(slot), 4)
 
 
 # --------------------------------------------------------------------------- the operation

@@ -323,11 +323,13 @@ def run_model_operation(op, willow, image, env, filter_, worker: WorkerContext |
             if problem:
                 raise LimitSkip(problem)
         from .models_zoo import engine
+        from .pools import pool_strength
 
         style_image = None
         if "style_image" in op.spec.params:
             style_image = _style_image_pixels(op.spec.params["style_image"])
         result = engine.run_operation(op.spec, to_pil(willow), style_image=style_image,
+                                      strength=pool_strength(op, filter_),
                                       progress=_heartbeat(worker))
     except Exception as exc:
         if worker is not None:
