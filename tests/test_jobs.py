@@ -190,6 +190,10 @@ def test_keep_creates_image_with_provenance(gan_world, django_capture_on_commit_
     assert (kept.focal_point_width, kept.focal_point_height) == (8, 12)
     assert sorted(t.name for t in kept.tags.all()) == ["ai-generated", "upscale"]
     assert kept.file_hash and kept.uploaded_by_user == w.editor
+    from wagtail.utils.file import hash_filelike
+
+    with kept.open_file() as fh:  # the stored hash is the hash of the stored file
+        assert kept.file_hash == hash_filelike(fh)
     variant = Variant.objects.get(image=kept)
     assert variant.source_image == w.image and variant.operation == "upscale-2x"
     assert variant.instruction == "upscale 2x" and variant.seed == 7

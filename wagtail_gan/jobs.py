@@ -13,6 +13,7 @@ is only ever read.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
@@ -29,6 +30,7 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 from wagtail.permissions import policy_registry
+from wagtail.utils.file import hash_filelike
 
 from .conf import gan_settings
 from .instructions import InstructionError, clean_instruction, interpret
@@ -424,6 +426,7 @@ def keep_job(job, user, index: int = 0):
     )
     image.file = ImageFile(ContentFile(data), name=filename)
     image.file_size = len(data)
+    image.file_hash = hash_filelike(io.BytesIO(data))  # saved with the image, not re-read
     if source is not None and source.focal_point_x is not None and source.width and source.height:
         sx = output["width"] / source.width
         sy = output["height"] / source.height
@@ -435,7 +438,6 @@ def keep_job(job, user, index: int = 0):
 
     copy_rights(source, image)  # copyright/credit/licence fields, where the image model has them
     image.save()
-    image.get_file_hash()
     op_name = job.operation.split("-")[0]
     image.tags.add(AI_TAG, op_name)
 
