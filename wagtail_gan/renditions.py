@@ -430,7 +430,7 @@ def run_rendition_job(job_id: int) -> str:
         # retry path, the sweeper and the admin put a job (back) to pending.
         return job.status
     image = job.image
-    current_hash = image.file_hash or image.get_file_hash()
+    current_hash = _file_hash(image)
     if current_hash != job.file_hash:
         _set(job, status=Status.EXPIRED, error="The image file was replaced; this job is stale.",
              finished_at=timezone.now())
