@@ -200,6 +200,31 @@ def test_srcset_and_picture_find_their_spec_in_the_thread_pool(make_image):
                      "format-webp|width-24|stylize-5", "format-png|width-24|stylize-5"}
 
 
+def test_pool_threads_do_not_lose_rows_to_each_other(make_image, monkeypatch):
+    """Outside a request nothing flushes handed-over rows, so on SQLite the pool's threads must
+    not give up on the write lock because a sibling holds it (here: each insert holds it for
+    0.2 s, four times the pool's busy timeout)."""
+    import time
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's database-wide write lock only")
+    insert = renditions._insert_job
+
+    def slow_insert(key, problem):
+        with transaction.atomic():
+            insert(key, problem)
+            time.sleep(0.2)  # keep the write lock
+
+    monkeypatch.setattr(renditions, "_insert_job", slow_insert)
+    image = make_image(width=64, height=48)
+    render("{% srcset_image img width-{16,24,32} stylize-3 %}", img=image)
+    assert sorted(RenditionJob.objects.values_list("filter_spec", flat=True)) == [
+        "width-16|stylize-3", "width-24|stylize-3", "width-32|stylize-3"]
+    assert not renditions._deferred
+
+
 def test_max_input_pixels_skips_the_model(make_image):
     image = make_image(width=64, height=48)
     with gan_settings(MAX_INPUT_PIXELS=1000):

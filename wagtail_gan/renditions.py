@@ -160,13 +160,22 @@ def request_ml_rendition(image, filter_, op, input_size, env) -> None:
     if problem:
         logger.warning("wagtail-gan: image %s: %s", image.pk, problem)
     if _pool_thread_on_sqlite():
-        # Try briefly (see _pool_thread_on_sqlite), else hand the row to the request thread,
-        # which inserts it when the request finishes (or at its own next insert).
-        try:
-            _insert_job(key, problem)
-        except OperationalError:
-            with _deferred_lock:
-                _deferred.append((key, problem))
+        # One pool writer at a time: the pool's threads would otherwise contend for SQLite's
+        # write lock among themselves and give up after POOL_BUSY_TIMEOUT_MS under load. A
+        # write that finds the lock held by another connection (the request thread, see
+        # _pool_thread_on_sqlite) hands the row to the request thread, which inserts it when
+        # the request finishes (or at its own next insert); the image's other renditions in
+        # this pool then hand theirs over without waiting again.
+        with _pool_write_lock:
+            locked_out = getattr(image, "_gan_pool_locked_out", None)
+            if locked_out is None or time.monotonic() - locked_out > POOL_LOCKOUT_SECONDS:
+                try:
+                    _insert_job(key, problem)
+                    return
+                except OperationalError:
+                    image._gan_pool_locked_out = time.monotonic()
+        with _deferred_lock:
+            _deferred.append((key, problem))
         return
     flush_deferred()
     _insert_job(key, problem)
@@ -200,6 +209,8 @@ def _file_hash(image) -> str:
 
 
 POOL_BUSY_TIMEOUT_MS = 50
+POOL_LOCKOUT_SECONDS = 1.0
+_pool_write_lock = threading.Lock()
 _deferred: list[tuple[dict, str]] = []
 _deferred_lock = threading.Lock()
 
