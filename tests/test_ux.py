@@ -51,9 +51,12 @@ def test_job_pages_show_progress_review_actions_and_errors(gan_world):
     url = reverse("wagtail_gan_admin:job", args=[job.pk])
     html = client.get(url).content.decode()
     assert re.search(r'class="gan-progress__label"[^>]*aria-live="polite" >0 %', html)
+    # coarse model progress: the page says what the job is waiting for (gan-admin.js adds the time)
+    assert 'data-gan-job-target="hint"' in html and "waiting for a worker…" in html
     # finished: the Keep/Discard column sits beside the before/after comparison
     write_pending_output(job)
     html = client.get(url).content.decode()
+    assert 'data-gan-job-target="hint"' not in html
     layout = html[html.index('class="gan-review__layout"'):]
     assert layout.index("gan-compare") < layout.index("data-gan-keep") < layout.index(
         "data-gan-discard")

@@ -136,7 +136,7 @@
     }
 
     class JobController extends Controller {
-      static targets = ['bar', 'fill', 'label', 'status'];
+      static targets = ['bar', 'fill', 'label', 'status', 'hint'];
       static values = { url: String, active: Boolean, status: String, interval: { type: Number, default: 1000 } };
 
       connect() {
@@ -182,6 +182,25 @@
         if (this.hasLabelTarget) this.labelTarget.textContent = pct + ' %';
         if (this.hasStatusTarget) this.statusTarget.textContent = data.status;
         this.element.dataset.ganJobStatusValue = data.status;
+        if (this.hasHintTarget) this.hintTarget.textContent = this.hint(data);
+      }
+
+      hint(data) {
+        // Models report progress in coarse steps (tiles, denoising steps): show the time too,
+        // and say what is wrong when nothing picks the job up.
+        const timings = data.timings || {};
+        const since = (iso) => Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+        if (data.status === 'running' && timings.started_at) {
+          return `running for ${since(timings.started_at)} s`;
+        }
+        if (data.status === 'queued' && timings.created_at) {
+          const waited = since(timings.created_at);
+          if (waited >= 15) {
+            return `queued for ${waited} s: the worker is busy, or none is running (manage.py run_huey)`;
+          }
+          return 'waiting for a worker…';
+        }
+        return '';
       }
     }
 
