@@ -139,3 +139,16 @@ def test_a_job_whose_source_file_is_corrupt_fails_with_a_clear_message(gan_world
     assert "Unexpected error" not in job.error
     html = _client(gan_world.editor).get(f"/admin/gan/jobs/{job.pk}/").content.decode()
     assert "cannot be read as an image" in html
+
+
+def test_a_failed_text_to_image_job_does_not_mention_an_original(gan_world):
+    from wagtail_gan import jobs
+    from wagtail_gan.models import GenerationJob
+
+    job = jobs.submit_generate_job(user=gan_world.editor, prompt="a lighthouse",
+                                   collection=gan_world.team)
+    GenerationJob.objects.filter(pk=job.pk).update(status="failed", error="Model sd_turbo is "
+                                                   "not installed")
+    html = _client(gan_world.editor).get(f"/admin/gan/jobs/{job.pk}/").content.decode()
+    assert "The job failed; nothing was added to the library." in html
+    assert "original image" not in html
