@@ -152,3 +152,12 @@ def test_a_failed_text_to_image_job_does_not_mention_an_original(gan_world):
     html = _client(gan_world.editor).get(f"/admin/gan/jobs/{job.pk}/").content.decode()
     assert "The job failed; nothing was added to the library." in html
     assert "original image" not in html
+
+
+def test_the_variant_url_opened_directly_leads_to_the_image(gan_world):
+    from django.urls import reverse
+
+    url = reverse("wagtail_gan_admin:generate_variant", args=[gan_world.image.pk])
+    response = _client(gan_world.editor).get(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wagtailimages:edit", args=[gan_world.image.pk])

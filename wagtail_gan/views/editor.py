@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.images import get_image_model
 
 from .. import jobs
@@ -71,8 +71,12 @@ def _add_job_error(form, exc: jobs.JobError):
 # --------------------------------------------------------------------------- variants
 
 @forbidden_as_403
-@require_POST
+@require_http_methods(["GET", "POST"])
 def generate_variant(request, image_id):
+    if request.method != "POST":
+        # The form lives on the image's edit page; this URL stays in the address bar after an
+        # invalid submission, so a reload or a bookmark leads back there instead of to a 405.
+        return redirect("wagtailimages:edit", image_id)
     image = get_object_or_404(get_image_model(), pk=image_id)
     jobs.check_can_generate_from(request.user, image)
     form = VariantForm(request.POST, user=request.user, image=image)
