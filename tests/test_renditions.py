@@ -399,6 +399,14 @@ def test_sync_renditions_run_in_process(make_image):
     assert failed.status == "failed" and "31337 does not exist" in failed.error
 
 
+def test_sync_renditions_in_the_thread_pool_record_every_spec(make_image):
+    image = make_image(width=64, height=48)
+    with gan_settings(SYNC_RENDITIONS=True):
+        render("{% srcset_image img width-{16,24,32} stylize-3 %}", img=image)
+    assert sorted(RenditionJob.objects.values_list("filter_spec", "status")) == [
+        (f"width-{w}|stylize-3", "done") for w in (16, 24, 32)]
+
+
 def test_rerequest_after_ml_rendition_deleted(make_image):
     image = make_image()
     image.get_rendition("stylize-3")

@@ -19,6 +19,7 @@ stuck ones and deletes superseded fallback files whose grace period is over.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -396,11 +397,12 @@ def _record_sync(image, filter_, env, status: str, **fields) -> None:
     values = {"status": status, "finished_at": now, "error": "", **fields}
     try:
         key = job_key(image, filter_)
-        _pool_thread_on_sqlite()  # never wait for the request's write lock
-        with transaction.atomic():
-            job, created = RenditionJob.objects.get_or_create(**key, defaults=values)
-        if not created:
-            RenditionJob.objects.filter(pk=job.pk).update(updated_at=now, **values)
+        # In the pool on SQLite: one writer at a time, never waiting for the request's lock.
+        with _pool_write_lock if _pool_thread_on_sqlite() else contextlib.nullcontext():
+            with transaction.atomic():
+                job, created = RenditionJob.objects.get_or_create(**key, defaults=values)
+            if not created:
+                RenditionJob.objects.filter(pk=job.pk).update(updated_at=now, **values)
     except Exception:  # recording never breaks a page
         logger.exception("wagtail-gan: could not record the SYNC_RENDITIONS result")
 
