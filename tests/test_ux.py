@@ -161,3 +161,17 @@ def test_the_variant_url_opened_directly_leads_to_the_image(gan_world):
     response = _client(gan_world.editor).get(url)
     assert response.status_code == 302
     assert response["Location"] == reverse("wagtailimages:edit", args=[gan_world.image.pk])
+
+
+def test_panel_uses_layout_classes_that_exist(gan_world):
+    """Wagtail's compiled CSS has no md:w-grid-cols-2: the panel's two columns are our own."""
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+    from django.urls import reverse
+
+    html = _client(gan_world.editor).get(
+        reverse("wagtailimages:edit", args=[gan_world.image.pk])).content.decode()
+    assert 'class="gan-variant-form__cols"' in html and "md:w-grid-cols-2" not in html
+    css = Path(finders.find("wagtail_gan/css/gan-admin.css")).read_text()
+    assert ".gan-variant-form__cols" in css
