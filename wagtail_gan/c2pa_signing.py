@@ -12,7 +12,6 @@ makes a development CA and leaf. Validation trusts the PEM roots in ``C2PA_TRUST
 from __future__ import annotations
 
 import io
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,10 +289,6 @@ def _sniff_mime(data: bytes) -> str | None:
     if data[:4] in (b"II*\x00", b"MM\x00*"):
         return "image/tiff"
     return None
-
-
-def manifest_json(report: C2paReport) -> str:
-    return json.dumps(report.manifest or {}, indent=2, sort_keys=True)
 
 
 def check_messages() -> list:

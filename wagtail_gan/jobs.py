@@ -373,10 +373,6 @@ def cancel_job(job, user) -> bool:
     return True
 
 
-def output_label(job) -> str:
-    return job.operation if job.operation != "generate" else "generated"
-
-
 def _result_title(job) -> str:
     if job.source_image_id and job.source_image:
         title = f"{job.source_image.title} — {job.operation}"

@@ -136,13 +136,6 @@ def _bits_of(data: bytes) -> np.ndarray:
     return np.unpackbits(np.frombuffer(data, dtype=np.uint8)).astype(np.float64)
 
 
-def capacity(size: tuple[int, int]) -> int:
-    """How many times each payload bit is repeated in an image of this size."""
-    width, height = size
-    blocks = ((height // 4 * 2) // BLOCK) * ((width // 4 * 2) // BLOCK)
-    return blocks // PAYLOAD_BITS
-
-
 def embed(image: Image.Image, payload: Payload | bytes) -> Image.Image:
     """Return a copy of ``image`` carrying ``payload`` (8 bytes) as RGB, or RGBA with the
     alpha channel unchanged."""

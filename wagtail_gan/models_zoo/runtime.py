@@ -4,7 +4,6 @@ handling of inputs, limits and tiled inference.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -266,11 +265,6 @@ def array_to_pil(arr: np.ndarray) -> Image.Image:
     return Image.fromarray(arr, "RGB")
 
 
-def tensor_to_pil(t) -> Image.Image:
-    arr = t[0].detach().float().clamp(0, 1).cpu().numpy().transpose(1, 2, 0)
-    return Image.fromarray((arr * 255.0 + 0.5).astype(np.uint8), "RGB")
-
-
 # -- tiling --------------------------------------------------------------------------------
 
 
@@ -381,7 +375,3 @@ def run_tiled_with_oom_retry(fn, x, *, scale: int, tile: int, overlap: int, prog
             current = max(min_tile, current // 2)
             if overlap * 2 >= current:
                 overlap = max(0, current // 8)
-
-
-def ceil_multiple(n: int, m: int) -> int:
-    return int(math.ceil(n / m) * m)
