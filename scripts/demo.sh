@@ -8,6 +8,12 @@ ADMIN_USER=${SANDBOX_ADMIN_USER:-admin}
 ADMIN_PASSWORD=${SANDBOX_ADMIN_PASSWORD:-changeme}
 PORT=${PORT:-8000}
 
+if $PY -c "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" \
+    "$PORT" 2>/dev/null; then
+  echo "Port $PORT is already in use: stop what runs there, or pick another port (PORT=8001 make demo)." >&2
+  exit 1
+fi
+
 $MANAGE migrate --noinput
 $MANAGE sandbox_setup --username "$ADMIN_USER" --password "$ADMIN_PASSWORD"
 # Development C2PA signing identity (kept if it exists): the sandbox signs generated images.
@@ -20,7 +26,6 @@ fi
 
 $MANAGE run_huey --workers 1 --worker-type thread &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 # The banner comes once the web server answers, so the worker's and runserver's start-up
 # output does not push it off the screen.
 (
@@ -38,4 +43,6 @@ trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
     sleep 1
   done
 ) &
+BANNER=$!
+trap 'kill $WORKER $BANNER 2>/dev/null || true' EXIT INT TERM
 $MANAGE runserver "127.0.0.1:$PORT"
