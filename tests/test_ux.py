@@ -175,3 +175,25 @@ def test_panel_uses_layout_classes_that_exist(gan_world):
     assert 'class="gan-variant-form__cols"' in html and "md:w-grid-cols-2" not in html
     css = Path(finders.find("wagtail_gan/css/gan-admin.css")).read_text()
     assert ".gan-variant-form__cols" in css
+
+
+def test_panel_says_why_it_is_missing_without_add_permission(gan_world):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.urls import reverse
+
+    from tests.gan_admin_fixtures import grant
+
+    changers = Group.objects.create(name="Change only")
+    changers.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin",
+                                                    codename="access_admin"))
+    grant(changers, gan_world.team, "change_image", "choose_image")
+    user = get_user_model().objects.create_user("changer", "c@example.com", "pw")
+    user.groups.add(changers)
+    html = _client(user).get(reverse("wagtailimages:edit", args=[gan_world.image.pk]))
+    html = html.content.decode()
+    assert "data-gan-no-target" in html and 'data-controller="gan-variant-form"' not in html
+    # an editor who may add somewhere gets the form, not the note
+    html = _client(gan_world.editor).get(
+        reverse("wagtailimages:edit", args=[gan_world.image.pk])).content.decode()
+    assert "data-gan-no-target" not in html and 'data-controller="gan-variant-form"' in html

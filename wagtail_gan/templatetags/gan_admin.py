@@ -59,6 +59,8 @@ def gan_image_panel(context, image, form=None):
         "can_generate": can_generate,
         "protected": protected,
         "vector": vector and can_change,
+        # may edit the image but add to no collection: say why there is no panel
+        "no_target": can_change and not can_add and not protected and not vector,
         "variant_of": variant_of,
         "variants": variants,
         "open_jobs": open_jobs,
