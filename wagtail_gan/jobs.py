@@ -146,7 +146,6 @@ def _enabled(op: str, field: str = "operation") -> None:
 
 
 def _lookup_image_by_title(user):
-    Image = get_image_model()
     policy = image_permission_policy()
 
     def lookup(title: str):
@@ -154,7 +153,7 @@ def _lookup_image_by_title(user):
         match = qs.filter(title__iexact=title.strip()).order_by("pk").first()
         return (match.pk, match.title) if match else None
 
-    return lookup if Image else None
+    return lookup
 
 
 def _resolve_style_image(user, image_id: int):
