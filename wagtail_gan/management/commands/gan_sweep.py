@@ -12,8 +12,7 @@ class Command(BaseCommand):
             "fail generation jobs whose worker died, re-queue lost queued ones.")
 
     def handle(self, *args, **options):
-        from wagtail_gan.jobs import sweep_generation_jobs
-        from wagtail_gan.renditions import sweep
+        from wagtail_gan.tasks import sweep_renditions
 
-        counts = {**sweep(), **sweep_generation_jobs()}
+        counts = sweep_renditions.call_local()  # the periodic task's body, run here
         self.stdout.write(", ".join(f"{k}: {v}" for k, v in counts.items()))
