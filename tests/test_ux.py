@@ -197,3 +197,20 @@ def test_panel_says_why_it_is_missing_without_add_permission(gan_world):
     html = _client(gan_world.editor).get(
         reverse("wagtailimages:edit", args=[gan_world.image.pk])).content.decode()
     assert "data-gan-no-target" not in html and 'data-controller="gan-variant-form"' in html
+
+
+def test_candidates_page_says_only_one_is_kept(gan_world):
+    from tests.gan_admin_fixtures import write_pending_output
+    from wagtail_gan import jobs
+    from wagtail_gan.models import GenerationJob
+
+    job = jobs.submit_generate_job(user=gan_world.editor, prompt="a lighthouse",
+                                   collection=gan_world.team, count=2)
+    GenerationJob.objects.filter(pk=job.pk).update(status="running")
+    job.refresh_from_db()
+    write_pending_output(job)
+    write_pending_output(job)
+    client = _client(gan_world.editor)
+    html = client.get(f"/admin/gan/jobs/{job.pk}/").content.decode()
+    assert "Keeping one adds it to the library and discards the others." in html
+    assert "You keep one of them." in client.get("/admin/gan/generate/").content.decode()

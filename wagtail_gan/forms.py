@@ -147,7 +147,7 @@ class GenerateImageForm(forms.Form):
     collection = forms.ModelChoiceField(label=_("Collection"), queryset=Collection.objects.none())
     count = forms.TypedChoiceField(label=_("Candidates"), choices=[(i, i) for i in range(1, 5)],
                                    coerce=int, initial=1,
-                                   help_text=_("You pick which ones to keep."))
+                                   help_text=_("You keep one of them."))
     seed = forms.IntegerField(label=_("Seed"), required=False, min_value=0, max_value=2**63 - 1)
 
     def __init__(self, *args, user=None, **kwargs):
