@@ -537,17 +537,16 @@ def _swap_in(image, job, rendition, new_name: str, size: tuple[int, int]) -> str
             if rendition is None:
                 return _retry_later(job, "rendition row vanished during the swap")
         else:
-            _finish(image, job, created, new_name, old_name=None, losers=[])
+            _finish(image, job, created, new_name, old_name=None)
             purge_cache(image, job)
             return "done"
     old_name = rendition.file.name
-    losers = _race_losers(old_name)
     with transaction.atomic():  # swap and job bookkeeping commit together
         swapped = Rendition.objects.filter(
             pk=rendition.pk, file=old_name, image__file_hash=job.file_hash
         ).update(file=new_name, width=width, height=height)
         if swapped:
-            _finish(image, job, rendition, new_name, old_name=old_name, losers=losers)
+            _finish(image, job, rendition, new_name, old_name=old_name)
     if swapped:
         purge_cache(image, job)  # after the commit: a reader can no longer cache the fallback
     else:
@@ -590,11 +589,13 @@ def purge_job_cache(job_id: int) -> None:
         purge_cache(image, job, again=False)
 
 
-def _finish(image, job, rendition, new_name, old_name, losers) -> None:
+def _finish(image, job, rendition, new_name, old_name) -> None:
+    # Fallback files orphaned by Wagtail's insert race are not looked for here (that lists
+    # the renditions folder): the sweeper does it for this job's superseded names once their
+    # grace period is over (``delete_superseded_files``).
     superseded = list(job.superseded_files or [])
-    if old_name:
+    if old_name and old_name not in superseded:
         superseded.append(old_name)
-        superseded += [n for n in losers if n not in superseded]
     _set(
         job, status=type(job).Status.DONE, finished_at=timezone.now(), error="",
         result_name=new_name, fallback_name=old_name or "", rendition_id=rendition.pk,
@@ -603,11 +604,12 @@ def _finish(image, job, rendition, new_name, old_name, losers) -> None:
     )
 
 
-def _race_losers(old_name: str) -> list[str]:
+def _race_losers(old_name: str, listings: dict | None = None) -> list[str]:
     """Fallback files written by concurrent requests that lost Wagtail's get_or_create race
     and that no rendition references. Django's storage names them by inserting
     ``_XXXXXXX`` before the first dot: ``photo.width-40.stylize-7.png`` ->
-    ``photo_AbC1234.width-40.stylize-7.png``."""
+    ``photo_AbC1234.width-40.stylize-7.png``. Called by the sweeper only (never on a job's
+    path); ``listings`` caches each folder's listing so one sweep lists a folder once."""
     directory, base = os.path.split(old_name)
     root, dot, rest = base.partition(".")
     roots = [root]
@@ -622,13 +624,16 @@ def _race_losers(old_name: str) -> list[str]:
     storage = _storage()
     if not isinstance(storage, FileSystemStorage):
         return []  # listing a remote bucket per job would cost more than the orphans
-    try:
-        # os.listdir, not storage.listdir (which stats every entry to split off folders):
-        # the renditions folder holds every rendition of the site; cheap prefix/suffix tests
-        # before the regex (30,000 files: 22 -> 13 ms measured; the rest is the listing).
-        files = os.listdir(storage.path(directory))
-    except OSError:
-        return []
+    listings = {} if listings is None else listings
+    if directory not in listings:
+        try:
+            # os.listdir, not storage.listdir (which stats every entry to split off folders):
+            # the renditions folder holds every rendition of the site; cheap prefix/suffix
+            # tests before the regex.
+            listings[directory] = os.listdir(storage.path(directory))
+        except OSError:
+            listings[directory] = []
+    files = listings[directory]
     prefixes, suffix = tuple(roots), dot + rest
     candidates = [
         f"{directory}/{f}" if directory else f
@@ -732,8 +737,11 @@ def delete_superseded_files(now=None) -> int:
         .exclude(superseded_files=[]).values_list("superseded_files", flat=True)
         for name in names or []
     }
+    # Only the folders of jobs whose grace just ended are listed (once per sweep), not the
+    # whole renditions folder every minute.
+    listings: dict[str, list[str]] = {}
     for job in due:
-        for name in job.superseded_files or []:
+        for name in _with_race_losers(job.superseded_files, listings):
             if name not in protected and not _referenced(name):
                 storage.delete(name)
                 deleted += 1
@@ -741,10 +749,18 @@ def delete_superseded_files(now=None) -> int:
     return deleted
 
 
+def _with_race_losers(names, listings: dict) -> list[str]:
+    """``names`` plus the race-loser files of each (see ``_race_losers``)."""
+    result = list(names or [])
+    for name in names or []:
+        result += [n for n in _race_losers(name, listings) if n not in result]
+    return result
+
+
 def delete_job_files(job) -> None:
     """A job row is deleted (its image was deleted): its superseded files go with it."""
     storage = _storage()
-    for name in job.superseded_files or []:
+    for name in _with_race_losers(job.superseded_files, {}):
         if not _referenced(name):
             storage.delete(name)
 
