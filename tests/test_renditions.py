@@ -277,6 +277,58 @@ def test_worker_swaps_ml_rendition_in_place(make_image):
     assert fresh(image).get_rendition("width-32|stylize-3").file.name == job.result_name
 
 
+def test_race_loser_files_are_left_to_the_sweeper(make_image, monkeypatch):
+    from django.core.files.base import ContentFile
+
+    image = make_image(width=64, height=48)
+    fallback = image.get_rendition("width-32|stylize-3")
+    storage = fallback.file.storage
+    directory, base = fallback.file.name.rsplit("/", 1)
+    root, _, rest = base.partition(".")
+    # What a concurrent request that lost Wagtail's get_or_create race leaves behind.
+    loser = storage.save(f"{directory}/{root}_AbC1234.{rest}", ContentFile(b"x"))
+    other = storage.save(f"{directory}/{root}_AbC1234.width-33.{rest}", ContentFile(b"x"))
+    listed = []
+    real_listdir = renditions.os.listdir
+
+    def listdir(path):
+        if str(path).startswith(str(storage.location)):  # not the import machinery's
+            listed.append(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(renditions.os, "listdir", listdir)
+    job = RenditionJob.objects.get()
+    assert renditions.run_rendition_job(job.pk) == "done"
+    assert listed == []  # the job does not list the renditions folder
+    job.refresh_from_db()
+    assert job.superseded_files == [fallback.file.name]
+    renditions.sweep()  # grace not over: nothing listed, nothing deleted
+    assert listed == [] and storage.exists(loser) and storage.exists(fallback.file.name)
+    later = timezone.now() + timedelta(seconds=renditions.gan_settings.FALLBACK_GRACE_SECONDS + 1)
+    assert renditions.sweep(now=later)["files_deleted"] == 2
+    assert len(listed) == 1
+    assert not storage.exists(loser) and not storage.exists(fallback.file.name)
+    assert storage.exists(other) and storage.exists(job.result_name)
+    assert renditions.sweep(now=later)["files_deleted"] == 0 and len(listed) == 1
+
+
+def test_race_loser_files_go_with_a_deleted_image(make_image):
+    from django.core.files.base import ContentFile
+
+    image = make_image(width=64, height=48)
+    fallback = image.get_rendition("width-32|stylize-3")
+    storage = fallback.file.storage
+    directory, base = fallback.file.name.rsplit("/", 1)
+    root, _, rest = base.partition(".")
+    loser = storage.save(f"{directory}/{root}_XyZ9876.{rest}", ContentFile(b"x"))
+    job = RenditionJob.objects.get()
+    assert renditions.run_rendition_job(job.pk) == "done"
+    result_name = RenditionJob.objects.get().result_name
+    image.delete()  # before the grace period is over
+    assert not storage.exists(loser) and not storage.exists(fallback.file.name)
+    assert not storage.exists(result_name)
+
+
 def test_worker_waits_for_fallback_row(make_image):
     image = make_image()
     image.get_rendition("stylize-3")
