@@ -304,6 +304,28 @@ def test_jobs_listing_filters_and_scoping(gan_world):
     assert a.status == "cancelled"
 
 
+def test_jobs_listing_links_the_source_image_while_it_exists(gan_world, make_image):
+    w = gan_world
+    doomed = make_image(title="Doomed source", collection=w.team)
+    jobs.submit_variant_job(user=w.editor, image=w.image, operation="upscale-2x")
+    gone = jobs.submit_variant_job(user=w.editor, image=doomed, operation="winterize")
+    jobs.submit_generate_job(user=w.editor, prompt="a lighthouse at dusk", collection=w.team)
+    url = reverse("wagtail_gan_jobs:index")
+    html = login(w.editor).get(url).content.decode()
+    edit_url = reverse("wagtailimages:edit", args=[w.image.pk])
+    assert f'<a href="{edit_url}">{w.image.title}</a>' in html
+    doomed_url = reverse("wagtailimages:edit", args=[doomed.pk])
+    assert f'<a href="{doomed_url}">Doomed source</a>' in html
+    assert "a lighthouse at dusk" in html  # the prompt of a text-to-image job, not a link
+    assert '">a lighthouse at dusk</a>' not in html
+    doomed.delete()
+    gone.refresh_from_db()
+    assert gone.source_image_id is None
+    html = login(w.editor).get(url).content.decode()
+    assert doomed_url not in html and "Doomed source" not in html
+    assert f'<a href="{edit_url}">{w.image.title}</a>' in html
+
+
 def test_menu_has_ai_images(gan_world):
     html = login(gan_world.editor).get(reverse("wagtailadmin_home")).content.decode()
     assert "AI images" in html and "Generate new image" in html

@@ -43,6 +43,17 @@ class DurationColumn(Column):
 
 
 class ImageColumn(Column):
+    """The source image's title, linked to its edit page while the image exists; the prompt of a
+    text-to-image job; a dash when the source image was deleted."""
+
+    cell_template_name = "wagtail_gan/admin/image_cell.html"
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        image_id = instance.source_image_id if instance.source_image else None
+        context["image_url"] = reverse("wagtailimages:edit", args=[image_id]) if image_id else None
+        return context
+
     def get_value(self, instance):
         if instance.source_image_id and instance.source_image:
             return instance.source_image.title
