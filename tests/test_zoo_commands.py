@@ -179,6 +179,34 @@ def test_gan_models_offline_refuses_download_models(settings, tmp_path):
     assert "realesrgan_x2plus: weights only come from a download" in text
     assert "instruct_pix2pix: weights only come from the Hugging Face hub" in text
     assert not (tmp_path / "realesrgan_x2plus").exists()
+    lines = {line.split(":")[0].strip(" -"): line for line in text.splitlines() if ":" in line}
+    # a download installs with network as is
+    assert "run `manage.py gan_models install realesrgan_x2plus` with network" in lines[
+        "realesrgan_x2plus"]
+    # the hub install refuses until a revision is pinned: say so, and how
+    hint = lines["instruct_pix2pix"]
+    assert "pins no revision" in hint
+    assert ("WAGTAIL_GAN['MODELS']['instruct_pix2pix'] = {'revision': '<40-hex commit sha of "
+            "timbrooks/instruct-pix2pix>'}") in hint
+    assert "{'path': '/path/to/instruct_pix2pix'}" in hint
+
+
+def test_gan_models_offline_hint_follows_the_pinned_revision(settings, tmp_path):
+    from wagtail_gan.models_zoo import registry, sources
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "MODELS": {
+        "sd_turbo": {"revision": sha}, "instruct_pix2pix": {"revision": "main"}}}
+    out = io.StringIO()
+    call_command("gan_models", "install", "sd_turbo", "instruct_pix2pix", "--offline", stdout=out)
+    text = out.getvalue()
+    assert "ships them; run `manage.py gan_models install sd_turbo` with network\n" in text
+    assert "its revision 'main' is not a 40-hex commit: first set " \
+           "WAGTAIL_GAN['MODELS']['instruct_pix2pix']" in text
+    # the hint agrees with what the networked install does with that revision
+    with pytest.raises(sources.SourceError, match="40-hex commit"):
+        sources.install_from_hf(registry.get("instruct_pix2pix"),
+                                registry.get("instruct_pix2pix").sources[0])
 
 
 @pytest.mark.slow

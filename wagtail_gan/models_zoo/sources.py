@@ -335,7 +335,7 @@ def install_from_hf(entry: registry.ModelEntry, source: registry.Source, *, stre
             f"{entry.id}: no pinned revision. Set WAGTAIL_GAN['MODELS']['{entry.id}'] = "
             f"{{'revision': '<commit sha of {source.repo}>'}} (a 40-hex commit, not a branch)"
         )
-    if len(source.revision) != 40 or any(c not in "0123456789abcdef" for c in source.revision):
+    if not _is_commit_sha(source.revision):
         raise SourceError(f"{entry.id}: revision must be a 40-hex commit sha, got "
                           f"{source.revision!r}")
     try:
@@ -415,6 +415,26 @@ def offline_reason(entry: registry.ModelEntry) -> str:
     where = {"url": "a download", "hf": "the Hugging Face hub"}
     how = " or ".join(where.get(k, k) for k in kinds)
     return f"{entry.id}: weights only come from {how}; no installed package ships them"
+
+
+def network_install_hint(entry: registry.ModelEntry) -> str:
+    """What it takes to install a model that is not installable offline. A Hugging Face entry
+    whose revision is not a pinned 40-hex commit is refused by ``install_from_hf`` even with
+    network, so say how to pin one (or use a local diffusers folder) first."""
+    command = f"`manage.py gan_models install {entry.id}`"
+    hf = next((s for s in entry.sources if s.kind == "hf"), None)
+    if hf is None or _is_commit_sha(hf.revision):
+        return f"run {command} with network"
+    problem = (f"its revision {hf.revision!r} is not a 40-hex commit" if hf.revision
+               else "this registry pins no revision")
+    return (f"{problem}: first set WAGTAIL_GAN['MODELS']['{entry.id}'] = "
+            f"{{'revision': '<40-hex commit sha of {hf.repo}>'}} and run {command} with "
+            f"network, or point it at a local diffusers folder with "
+            f"{{'path': '/path/to/{entry.id}'}}")
+
+
+def _is_commit_sha(revision: str) -> bool:
+    return len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
 
 
 def verify(entry: registry.ModelEntry) -> tuple[bool, str]:

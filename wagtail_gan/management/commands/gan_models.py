@@ -109,8 +109,8 @@ class Command(BaseCommand):
             self.stdout.write("Not installable offline (no installed package ships their "
                               "weights):")
             for entry in unavailable:
-                self.stdout.write(f"  - {sources.offline_reason(entry)}; run "
-                                  f"`manage.py gan_models install {entry.id}` with network")
+                self.stdout.write(f"  - {sources.offline_reason(entry)}; "
+                                  f"{sources.network_install_hint(entry)}")
         if failed:
             raise CommandError(f"could not install: {', '.join(failed)}")
 
