@@ -342,6 +342,14 @@ def test_bulk_action_generates_for_each_permitted_image(gan_world, make_image):
     assert page.status_code == 200
     html = page.content.decode()
     assert "Generate AI variants" in html and "Second" in html
+    # Style and Painter are targets of the panel's controller (shown only for their operation),
+    # rendered visible so the form works without JavaScript
+    assert 'data-controller="gan-variant-form"' in html and "wagtail_gan/js/gan-admin.js" in html
+    for target, name in (("styles", "style"), ("painter", "painter")):
+        wrapper = html.split(f'data-gan-variant-form-target="{target}"', 1)[1].split("</div>")[0]
+        assert "hidden" not in wrapper.split(">", 1)[0] and f'name="{name}"' in html
+    assert html.index('data-gan-variant-form-target="styles"') < html.index('name="style"')
+    assert html.index('data-gan-variant-form-target="painter"') < html.index('name="painter"')
     response = client.post(url + query, {"operation": "stylize", "style": "4"})
     assert response.status_code == 302
     created = GenerationJob.objects.order_by("pk")

@@ -243,3 +243,40 @@ def test_instruction_edit_through_the_tiny_pipeline(browser_page, worker, make_i
     job = GenerationJob.objects.latest("pk")
     assert job.operation == f"stylize-image{style.pk}" and job.status == "succeeded", job.error
     assert not page.errors, page.errors
+
+
+def test_bulk_generate_form_shows_style_and_painter_only_when_needed(browser_page, make_image,
+                                                                      django_user_model):
+    """The image listing's bulk "Generate variant" form reuses the panel's controller: Style and
+    Painter appear only for their operation (the server renders them visible for no-JS use)."""
+    page = browser_page
+    django_user_model.objects.create_superuser("editor", "e@example.com", "pw")
+    ensure_wagtail_roots()
+    first, second = make_image(title="First"), make_image(title="Second")
+    log_in(page, "editor")
+
+    page.goto(f"{page.base}/admin/bulk/wagtailimages/image/gan_generate_variant/"
+              f"?id={first.pk}&id={second.pk}&next=/admin/images/")
+    style, painter = page.locator("select[name=style]"), page.locator("select[name=painter]")
+    page.wait_for_function("document.querySelector('[data-gan-variant-form-target=styles]')"
+                           ".hidden")
+    assert page.input_value("select[name=operation]") == "upscale-2x"
+    assert not style.is_visible() and not painter.is_visible()
+    page.select_option("select[name=operation]", "stylize")
+    assert style.is_visible() and not painter.is_visible()
+    page.select_option("select[name=operation]", "painter")
+    assert painter.is_visible() and not style.is_visible()
+    page.select_option("select[name=operation]", "winterize")
+    assert not style.is_visible() and not painter.is_visible()
+    # typing an instruction does not try to interpret it (no interpret URL here)
+    page.fill("textarea[name=instruction]", "make it snowy")
+    page.select_option("select[name=operation]", "stylize")
+    page.select_option("select[name=style]", "3")
+    page.screenshot(path=str(ARTIFACTS / "11-bulk-generate-form.png"), full_page=True)
+    page.click("button[type=submit]:has-text('Generate')")
+    page.wait_for_url(re.compile(r"/admin/images/"))
+    from wagtail_gan.models import GenerationJob
+
+    assert sorted(GenerationJob.objects.values_list("source_image_id", "operation")) == [
+        (first.pk, "stylize-3"), (second.pk, "stylize-3")]
+    assert not page.errors, page.errors

@@ -2,7 +2,8 @@
  *
  * gan-variant-form  "Generate variant" panel: shows the interpretation of the instruction
  *                   ("Interpreted as: winterize"), lets the editor change it, shows the fields
- *                   the chosen operation needs.
+ *                   the chosen operation needs. The bulk action's form uses it too, without an
+ *                   interpret URL: there it only shows the fields the operation needs.
  * gan-job           job page: polls the JSON status view, updates the progress bar, reloads
  *                   the page when the job finishes (the server renders the review).
  * gan-compare       before/after slider.
@@ -27,6 +28,9 @@
         this.timer = null;
         this.lastText = null;
         this.userChoseOperation = Boolean(this.operation && this.operation.value);
+        if (!this.hasInterpretUrlValue || !this.hasInterpretationTarget) {
+          this.instruction = null; // nothing to interpret with (bulk form)
+        }
         if (this.instruction) {
           this.onInput = () => this.schedule();
           this.instruction.addEventListener('input', this.onInput);
