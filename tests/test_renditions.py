@@ -312,6 +312,28 @@ def test_race_loser_files_are_left_to_the_sweeper(make_image, monkeypatch):
     assert renditions.sweep(now=later)["files_deleted"] == 0 and len(listed) == 1
 
 
+def test_race_losers_matching():
+    import os
+    import shutil
+
+    folder = renditions._storage().path("gan-race")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    present = ["p.width-9.stylize-1.png", "p_AbC1234.width-9.stylize-1.png",
+               "p_Zz99999.width-9.stylize-1.png", "p_AbC1234.width-9.stylize-2.png",
+               "p_AbC123.width-9.stylize-1.png", "pq_AbC1234.width-9.stylize-1.png",
+               "q.width-9.stylize-1.png", "r_Ab12345.png", "r.png", "r_Cd67890.png"]
+    for name in present:
+        open(os.path.join(folder, name), "w").close()
+    # Both names due in one sweep: one listing, the names themselves are not losers.
+    assert sorted(renditions._race_losers(
+        ["gan-race/p.width-9.stylize-1.png", "gan-race/r_Ab12345.png"])) == [
+        "gan-race/p_AbC1234.width-9.stylize-1.png", "gan-race/p_Zz99999.width-9.stylize-1.png",
+        "gan-race/r.png", "gan-race/r_Cd67890.png"]
+    assert renditions._race_losers(["gan-race/missing-folder/x.png"]) == []
+    shutil.rmtree(folder)
+
+
 def test_race_loser_files_go_with_a_deleted_image(make_image):
     from django.core.files.base import ContentFile
 

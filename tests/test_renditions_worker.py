@@ -160,7 +160,7 @@ def test_twenty_parallel_renders_run_the_model_once(make_image, consumer, monkey
     assert {job.result_name, job.fallback_name} <= spec_files
     referenced = set(fresh(image).renditions.values_list("file", flat=True))
     assert spec_files & referenced == {job.result_name}
-    assert set(renditions._race_losers(job.fallback_name)) == spec_files - {
+    assert set(renditions._race_losers([job.fallback_name])) == spec_files - {
         job.result_name, job.fallback_name}
     later = timezone.now() + timedelta(seconds=renditions.gan_settings.FALLBACK_GRACE_SECONDS + 1)
     renditions.sweep(now=later)

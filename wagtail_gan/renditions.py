@@ -604,43 +604,47 @@ def _finish(image, job, rendition, new_name, old_name) -> None:
     )
 
 
-def _race_losers(old_name: str, listings: dict | None = None) -> list[str]:
+_SUFFIX = re.compile(r"_[A-Za-z0-9]{7}$")  # what Django's storage adds to a taken name
+
+
+def _race_losers(names) -> list[str]:
     """Fallback files written by concurrent requests that lost Wagtail's get_or_create race
-    and that no rendition references. Django's storage names them by inserting
-    ``_XXXXXXX`` before the first dot: ``photo.width-40.stylize-7.png`` ->
+    for any of ``names`` and that no rendition references. Django's storage names them by
+    inserting ``_XXXXXXX`` before the first dot: ``photo.width-40.stylize-7.png`` ->
     ``photo_AbC1234.width-40.stylize-7.png``. Called by the sweeper only (never on a job's
-    path); ``listings`` caches each folder's listing so one sweep lists a folder once."""
-    directory, base = os.path.split(old_name)
-    root, dot, rest = base.partition(".")
-    roots = [root]
-    stripped = re.sub(r"_[A-Za-z0-9]{7}$", "", root)
-    if stripped != root:  # the winner itself carries a suffix
-        roots.append(stripped)
-    patterns = [
-        re.compile(re.escape(r) + r"(_[A-Za-z0-9]{7})?" + re.escape(dot + rest)) for r in roots
-    ]
+    path), for all the names whose grace period is over at once: each folder is listed once."""
     from django.core.files.storage import FileSystemStorage
 
     storage = _storage()
     if not isinstance(storage, FileSystemStorage):
-        return []  # listing a remote bucket per job would cost more than the orphans
-    listings = {} if listings is None else listings
-    if directory not in listings:
+        return []  # listing a remote bucket would cost more than the orphans
+    # folder -> what follows the first dot -> the names before it (with and without a
+    # storage suffix) that a loser of one of ``names`` can have.
+    wanted: dict[str, dict[str, set[str]]] = {}
+    for name in set(names):
+        directory, base = os.path.split(name)
+        root, _, rest = base.partition(".")
+        wanted.setdefault(directory, {}).setdefault(rest, set()).update(
+            {root, _SUFFIX.sub("", root)})
+    found = []
+    for directory, by_rest in wanted.items():
         try:
             # os.listdir, not storage.listdir (which stats every entry to split off folders):
-            # the renditions folder holds every rendition of the site; cheap prefix/suffix
-            # tests before the regex.
-            listings[directory] = os.listdir(storage.path(directory))
+            # the renditions folder holds every rendition of the site; one pass, set lookups.
+            files = os.listdir(storage.path(directory))
         except OSError:
-            listings[directory] = []
-    files = listings[directory]
-    prefixes, suffix = tuple(roots), dot + rest
-    candidates = [
-        f"{directory}/{f}" if directory else f
-        for f in files
-        if f.startswith(prefixes) and f.endswith(suffix) and any(p.fullmatch(f) for p in patterns)
-    ]
-    return [n for n in candidates if n != old_name and not _referenced(n)]
+            continue
+        for f in files:
+            froot, _, frest = f.partition(".")
+            roots = by_rest.get(frest)
+            if roots is None:
+                continue
+            if froot in roots or (
+                len(froot) > 8 and froot[-8] == "_" and _SUFFIX.sub("", froot) in roots
+            ):
+                found.append(f"{directory}/{f}" if directory else f)
+    names = set(names)
+    return [n for n in found if n not in names and not _referenced(n)]
 
 
 def _referenced(name: str) -> bool:
@@ -737,30 +741,23 @@ def delete_superseded_files(now=None) -> int:
         .exclude(superseded_files=[]).values_list("superseded_files", flat=True)
         for name in names or []
     }
-    # Only the folders of jobs whose grace just ended are listed (once per sweep), not the
-    # whole renditions folder every minute.
-    listings: dict[str, list[str]] = {}
-    for job in due:
-        for name in _with_race_losers(job.superseded_files, listings):
-            if name not in protected and not _referenced(name):
-                storage.delete(name)
-                deleted += 1
-        RenditionJob.objects.filter(pk=job.pk).update(superseded_files=[], delete_after=None)
+    # Race losers of the names due now: only their folders are listed, once per sweep with
+    # something due, never the whole renditions folder every minute.
+    names = list(dict.fromkeys(n for job in due for n in job.superseded_files or []))
+    for name in names + _race_losers(names):
+        if name not in protected and not _referenced(name):
+            storage.delete(name)
+            deleted += 1
+    RenditionJob.objects.filter(pk__in=[job.pk for job in due]).update(
+        superseded_files=[], delete_after=None)
     return deleted
-
-
-def _with_race_losers(names, listings: dict) -> list[str]:
-    """``names`` plus the race-loser files of each (see ``_race_losers``)."""
-    result = list(names or [])
-    for name in names or []:
-        result += [n for n in _race_losers(name, listings) if n not in result]
-    return result
 
 
 def delete_job_files(job) -> None:
     """A job row is deleted (its image was deleted): its superseded files go with it."""
     storage = _storage()
-    for name in _with_race_losers(job.superseded_files, {}):
+    names = list(job.superseded_files or [])
+    for name in names + _race_losers(names):
         if not _referenced(name):
             storage.delete(name)
 
