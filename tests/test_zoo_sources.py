@@ -117,7 +117,7 @@ def test_trust_on_first_use_then_verify(http_server, settings, tmp_path):
     assert sources.verify(entry) == (True, "matches the sha256 recorded on first use")
     # The file changes on disk: verify says so.
     path = registry.weights_path(entry)
-    path.write_bytes(PAYLOAD[:-1] + b"x")
+    path.write_bytes(PAYLOAD[:-1] + bytes([PAYLOAD[-1] ^ 1]))  # (random payload may end in "x")
     ok, message = sources.verify(entry)
     assert not ok and "does not match" in message
     # The server now serves something else: a reinstall is refused (pinned on first use).
