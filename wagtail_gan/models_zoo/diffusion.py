@@ -102,23 +102,33 @@ def _defaults(entry, steps, guidance):
     return steps, guidance
 
 
+def _to_working_size(entry, img: Image.Image) -> Image.Image:
+    """The input resized to the model's working size (sides within ``max_side``)."""
+    size = _working_size(img, int(entry.defaults.get("max_side", 512)))
+    return img.resize(size, Image.Resampling.LANCZOS) if size != img.size else img
+
+
+def _to_size(out: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """A pipeline output back at the input's size, as RGB."""
+    if out.size != size:
+        out = out.resize(size, Image.Resampling.LANCZOS)
+    return out.convert("RGB")
+
+
 def edit(entry, img: Image.Image, prompt: str, *, seed: int, device: str, steps=None,
          guidance=None, progress=None):
     """InstructPix2Pix: the image edited following ``prompt``; same size as the input."""
     steps, guidance = _defaults(entry, steps, guidance)
     image_guidance = float(entry.defaults.get("image_guidance", 1.5))
     pipe = _load(entry, "pix2pix", device)
-    size = _working_size(img, int(entry.defaults.get("max_side", 512)))
-    work = img.resize(size, Image.Resampling.LANCZOS) if size != img.size else img
+    work = _to_working_size(entry, img)
     out = pipe(
         prompt, image=work, num_inference_steps=steps, guidance_scale=guidance,
         image_guidance_scale=image_guidance, generator=_generator(seed),
         callback_on_step_end=_callback(progress, steps),
     ).images[0]
-    if out.size != img.size:
-        out = out.resize(img.size, Image.Resampling.LANCZOS)
-    return out.convert("RGB"), {"steps": steps, "guidance": guidance,
-                                "image_guidance": image_guidance, "working_size": list(size)}
+    return _to_size(out, img.size), {"steps": steps, "guidance": guidance,
+                                "image_guidance": image_guidance, "working_size": list(work.size)}
 
 
 def img2img(entry, img: Image.Image, prompt: str, *, seed: int, device: str, strength=None,
@@ -130,8 +140,7 @@ def img2img(entry, img: Image.Image, prompt: str, *, seed: int, device: str, str
     base = _load(entry, "txt2img", device)
     pipe = diffusers.AutoPipelineForImage2Image.from_pipe(base)
     pipe.set_progress_bar_config(disable=True)
-    size = _working_size(img, int(entry.defaults.get("max_side", 512)))
-    work = img.resize(size, Image.Resampling.LANCZOS) if size != img.size else img
+    work = _to_working_size(entry, img)
     # img2img runs int(steps * strength) denoising steps.
     effective = max(1, int(steps * strength))
     out = pipe(
@@ -139,10 +148,8 @@ def img2img(entry, img: Image.Image, prompt: str, *, seed: int, device: str, str
         guidance_scale=guidance, generator=_generator(seed),
         callback_on_step_end=_callback(progress, effective),
     ).images[0]
-    if out.size != img.size:
-        out = out.resize(img.size, Image.Resampling.LANCZOS)
-    return out.convert("RGB"), {"steps": steps, "guidance": guidance, "strength": strength,
-                                "working_size": list(size)}
+    return _to_size(out, img.size), {"steps": steps, "guidance": guidance, "strength": strength,
+                                     "working_size": list(work.size)}
 
 
 def txt2img(entry, prompt: str, *, seed: int, width: int, height: int, device: str, steps=None,
