@@ -9,7 +9,7 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from . import admin_urls
-from .jobs import collections_user_can_add_to
+from .permissions import collections_user_can_add_to
 from .views.bulk import GenerateVariantBulkAction
 from .views.listing import JobViewSet
 

@@ -115,7 +115,7 @@ class VariantForm(OperationFieldsMixin, forms.Form):
 
     def __init__(self, *args, user=None, image=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from .jobs import collections_user_can_add_to
+        from .permissions import collections_user_can_add_to
 
         limit = int(gan_settings.MAX_INSTRUCTION_LENGTH)
         self.fields["instruction"].max_length = limit
@@ -152,7 +152,7 @@ class GenerateImageForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from .jobs import collections_user_can_add_to
+        from .permissions import collections_user_can_add_to
 
         limit = int(gan_settings.MAX_INSTRUCTION_LENGTH)
         self.fields["prompt"].max_length = limit

@@ -29,12 +29,18 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Collection
-from wagtail.permissions import policy_registry
 from wagtail.utils.file import hash_filelike
 
 from .conf import gan_settings
 from .instructions import InstructionError, clean_instruction, interpret
 from .models import GenerationJob, Variant
+from .permissions import (
+    check_can_add_to,
+    check_can_generate_from,
+    check_manage,
+    image_permission_policy,
+    is_protected,
+)
 from .specs import InvalidSpec, parse_spec
 
 logger = logging.getLogger(__name__)
@@ -54,47 +60,7 @@ class JobError(ValueError):
         self.field = field
 
 
-# --------------------------------------------------------------------------- permissions
-
-def image_permission_policy():
-    return policy_registry.get_by_type(get_image_model())
-
-
-def check_can_generate_from(user, image) -> None:
-    """PermissionDenied unless ``user`` may change ``image`` (Wagtail's image policy)."""
-    if user is None or not user.is_authenticated or image is None:
-        raise PermissionDenied("You must be logged in and allowed to edit the source image.")
-    if not image_permission_policy().user_has_permission_for_instance(user, "change", image):
-        raise PermissionDenied("You may not generate variants of this image.")
-
-
-def check_can_add_to(user, collection) -> None:
-    """PermissionDenied unless ``user`` may add images to ``collection``."""
-    if user is None or not user.is_authenticated or collection is None:
-        raise PermissionDenied("You may not add images to this collection.")
-    allowed = image_permission_policy().collections_user_has_permission_for(user, "add")
-    if not allowed.filter(pk=collection.pk).exists():
-        raise PermissionDenied(f"You may not add images to the collection “{collection}”.")
-
-
-def collections_user_can_add_to(user):
-    return image_permission_policy().collections_user_has_permission_for(user, "add")
-
-
-def is_protected(image) -> bool:
-    """True when the image sits in a collection listed in ``PROTECTED_COLLECTIONS``."""
-    protected = gan_settings.PROTECTED_COLLECTIONS or []
-    if not protected or image.collection_id is None:
-        return False
-    collection = image.collection
-    for entry in protected:
-        if isinstance(entry, int) or (isinstance(entry, str) and entry.isdigit()):
-            if int(entry) == collection.pk:
-                return True
-        elif str(entry).lower() == collection.name.lower():
-            return True
-    return False
-
+# --------------------------------------------------------------------------- validation
 
 def check_raster(image, field: str = "image") -> None:
     """JobError for an SVG: the models work on pixels (Wagtail keeps SVGs as vector files)."""
@@ -105,16 +71,6 @@ def check_raster(image, field: str = "image") -> None:
         )
 
 
-def can_manage_job(user, job) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or job.user_id == user.pk))
-
-
-def _check_manage(user, job) -> None:
-    if not can_manage_job(user, job):
-        raise PermissionDenied("Only the editor who started this job can change it.")
-
-
-# --------------------------------------------------------------------------- validation
 
 def _clean_seed(seed) -> int | None:
     if seed is None or seed == "":
@@ -354,7 +310,7 @@ def _delete_outputs(names) -> None:
 
 def cancel_job(job, user) -> bool:
     """Cancel a queued job (revokes its Huey task). Returns False when it already started."""
-    _check_manage(user, job)
+    check_manage(user, job)
     updated = GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.QUEUED).update(
         status=GenerationJob.Status.CANCELLED, finished_at=timezone.now(),
         error="Cancelled by the editor.",
@@ -389,7 +345,7 @@ def keep_job(job, user, index: int = 0):
     """
     job = GenerationJob.objects.select_for_update().get(pk=job.pk)
     if user is not None:
-        _check_manage(user, job)
+        check_manage(user, job)
     Image = get_image_model()
     if job.result_image_id:
         return job.result_image
@@ -453,7 +409,7 @@ def keep_job(job, user, index: int = 0):
 
 def discard_job(job, user) -> None:
     """Drop the pending outputs (or cancel the job while queued). Nothing enters the library."""
-    _check_manage(user, job)
+    check_manage(user, job)
     job.refresh_from_db()
     if job.status == GenerationJob.Status.QUEUED:
         cancel_job(job, user)

@@ -290,7 +290,7 @@ def _licence(model_id: str) -> str:
 def check_source_not_protected(image: Any) -> None:
     """PermissionDenied when ``image`` sits in a collection listed in
     ``WAGTAIL_GAN["PROTECTED_COLLECTIONS"]`` (licensed stock, for example)."""
-    from .jobs import is_protected
+    from .permissions import is_protected
 
     if image is not None and is_protected(image):
         raise PermissionDenied(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from .jobs import image_permission_policy
+from .permissions import image_permission_policy
 from .provenance import MAX_CHECK_BYTES, inspect_file
 
 

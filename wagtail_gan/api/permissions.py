@@ -8,7 +8,7 @@ They mirror the Wagtail admin exactly:
   ``change``, ``delete`` (the admin's image listing) or ``choose`` (the image chooser) on it;
   an invisible image is answered with 404, exactly like a missing one;
 * generating from an image needs ``change`` on it and adding to a collection needs ``add``
-  there (``wagtail_gan.jobs.check_can_generate_from`` / ``check_can_add_to``) -> 403.
+  there (``wagtail_gan.permissions.check_can_generate_from`` / ``check_can_add_to``) -> 403.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.apps import apps
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import BasePermission
 
-from wagtail_gan.jobs import image_permission_policy
+from wagtail_gan.permissions import image_permission_policy
 
 MAX_PK = 2**63 - 1
 VISIBLE_IMAGE_PERMISSIONS = ["change", "delete", "choose"]

@@ -29,15 +29,15 @@ def style_swatches(image=None):
 
 @register.inclusion_tag("wagtail_gan/admin/image_panel.html", takes_context=True)
 def gan_image_panel(context, image, form=None):
-    from .. import jobs
+    from .. import permissions
     from ..models import GenerationJob, Variant
 
     request = context["request"]
     user = request.user
-    policy = jobs.image_permission_policy()
+    policy = permissions.image_permission_policy()
     can_change = policy.user_has_permission_for_instance(user, "change", image)
-    protected = jobs.is_protected(image)
-    can_add = jobs.collections_user_can_add_to(user).exists()
+    protected = permissions.is_protected(image)
+    can_add = permissions.collections_user_can_add_to(user).exists()
     vector = image.is_svg()
     can_generate = can_change and can_add and not protected and not vector
     if can_generate and form is None:

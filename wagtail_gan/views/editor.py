@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.images import get_image_model
 
-from .. import jobs
+from .. import jobs, permissions
 from ..forms import GenerateImageForm, InterpretForm, VariantForm, form_values_for_spec
 from ..instructions import InstructionError, clean_instruction, interpret
 from ..models import GenerationJob
@@ -55,7 +55,7 @@ def _wants_json(request) -> bool:
 def _get_job(request, job_id) -> GenerationJob:
     job = get_object_or_404(GenerationJob.objects.select_related("source_image", "user"),
                             pk=job_id)
-    if not jobs.can_manage_job(request.user, job):
+    if not permissions.can_manage_job(request.user, job):
         raise PermissionDenied
     return job
 
@@ -78,7 +78,7 @@ def generate_variant(request, image_id):
         # invalid submission, so a reload or a bookmark leads back there instead of to a 405.
         return redirect("wagtailimages:edit", image_id)
     image = get_object_or_404(get_image_model(), pk=image_id)
-    jobs.check_can_generate_from(request.user, image)
+    permissions.check_can_generate_from(request.user, image)
     form = VariantForm(request.POST, user=request.user, image=image)
     if form.is_valid():
         data = form.cleaned_data
@@ -107,7 +107,7 @@ def generate_variant(request, image_id):
 def interpret_instruction(request, image_id):
     """JSON: how an instruction will be run ("Interpreted as: winterize")."""
     image = get_object_or_404(get_image_model(), pk=image_id)
-    jobs.check_can_generate_from(request.user, image)
+    permissions.check_can_generate_from(request.user, image)
     form = InterpretForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"error": _("Describe the edit you want.")}, status=400)
