@@ -11,5 +11,8 @@ class WagtailGanConfig(AppConfig):
     def ready(self) -> None:
         from . import (
             checks,  # noqa: F401  (registers system checks)
-            signals,  # noqa: F401  (connects image upload/replace handlers)
+            tasks,  # noqa: F401  (the queue seam: receives wagtail_gan.queue.work_requested)
         )
+        from .signal_handlers import register_signal_handlers
+
+        register_signal_handlers()

@@ -1,108 +1,121 @@
-"""Admin forms: "Generate variant", "Generate new image" and the bulk variant action."""
+"""Admin forms: "Generate variant", "Generate new image" and the bulk variant action.
+
+The Operation menu and the fields each choice needs come from the operation registry
+(``wagtail_gan.operations``): an operation registered there appears here without changes.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
-from wagtail.images import get_image_model
-from wagtail.images.widgets import AdminImageChooser
 from wagtail.models import Collection
 
+from . import operations
 from .conf import gan_settings
-from .instructions import painter_choices, style_choices
+from .operations import FormChoice, InvalidSpec, Operation, parse_spec
+from .permissions import collections_user_can_add_to
 
-OPERATION_CHOICES = [
-    ("", _("From the instruction")),
-    ("upscale-2x", _("Upscale 2×")),
-    ("upscale-4x", _("Upscale 4×")),
-    ("winterize", _("Winterize")),
-    ("stylize", _("Stylize: built-in style")),
-    ("painter", _("Stylize: painter")),
-    ("style-image", _("Stylize: style of another image")),
-    ("edit", _("Free-form edit (the instruction)")),
-]
-BULK_OPERATION_CHOICES = [c for c in OPERATION_CHOICES if c[0] not in ("", "style-image")]
-
-# operation family of each form choice, for ENABLED_OPERATIONS
-_FAMILY = {"upscale-2x": "upscale", "upscale-4x": "upscale", "winterize": "winterize",
-           "stylize": "stylize", "painter": "stylize", "style-image": "stylize", "edit": "edit"}
+# Fields the image panel lays out itself (the style swatches, the painter menu, the chooser);
+# any other operation field is rendered generically (``generic_operation_fields``).
+PANEL_LAID_OUT = ("style", "painter", "style_image")
 
 
-def enabled_choices(choices):
-    enabled = set(gan_settings.ENABLED_OPERATIONS or [])
-    return [(v, label) for v, label in choices if not v or _FAMILY.get(v) in enabled]
+def variant_choices(*, bulk: bool = False) -> list[tuple[Operation, FormChoice]]:
+    """(operation, choice) for every enabled variant operation, in registry order."""
+    return [
+        (op, choice)
+        for op in operations.all_operations() if op.variant and op.is_enabled()
+        for choice in op.form_choices() if choice.bulk or not bulk
+    ]
 
 
 def form_values_for_spec(spec: str) -> dict:
     """Form field values that reproduce an operation spec (used to show an interpretation)."""
-    from .specs import InvalidSpec, parse_spec
-
     try:
         parsed = parse_spec(spec)
     except InvalidSpec:
         return {}
-    p = parsed.params
-    if parsed.operation == "upscale" and "scale" in p:
-        return {"operation": f"upscale-{p['scale']}x"}
-    if parsed.operation == "winterize":
-        return {"operation": "winterize", "strength": "" if p["strength"] == 100 else p["strength"]}
-    if parsed.operation == "stylize":
-        if "painter" in p:
-            return {"operation": "painter", "painter": p["painter"]}
-        if "style_image" in p:
-            return {"operation": "style-image", "style_image": p["style_image"]}
-        return {"operation": "stylize", "style": str(p["styles"][0])}
-    if parsed.operation == "edit":
-        return {"operation": "edit"}
-    return {}
+    return parsed.op.form_values(parsed)
+
+
+def _limit_length(field, limit: int) -> None:
+    field.max_length = limit
+    field.validators.append(MaxLengthValidator(limit))
+    field.widget.attrs["maxlength"] = limit
 
 
 class OperationFieldsMixin:
-    """Turns the operation fields into a spec string (``upscale-4x``, ``stylize-7`` ...)."""
+    """Adds the Operation menu and the operation fields; turns them into a spec string
+    (``upscale-4x``, ``stylize-7`` ...)."""
+
+    bulk = False
+    empty_choice_label = None  # "From the instruction" on the panel
+
+    def add_operation_fields(self, *, before: str | None = None) -> None:
+        self.choices = variant_choices(bulk=self.bulk)
+        menu = [(c.value, c.label) for _op, c in self.choices]
+        if self.empty_choice_label:
+            menu.insert(0, ("", self.empty_choice_label))
+        fields = {"operation": forms.ChoiceField(label=_("Operation"), choices=menu,
+                                                 required=not self.empty_choice_label)}
+        needed = {name for _op, c in self.choices for name in c.fields}
+        for op in {id(op): op for op, _c in self.choices}.values():
+            for name, field in op.form_fields().items():
+                if name in needed:
+                    fields[name] = field
+        # Keep the declared fields' order, with the operation fields at ``before``.
+        ordered = {}
+        for name, field in self.fields.items():
+            if name == before:
+                ordered.update(fields)
+            ordered[name] = field
+        if before is None:
+            ordered.update(fields)
+        self.fields = ordered
+
+    def _chosen(self):
+        value = self.cleaned_data.get("operation") or ""
+        return next(((op, c) for op, c in self.choices if c.value == value), (None, None))
 
     def operation_spec(self) -> str | None:
-        data = self.cleaned_data
-        op = data.get("operation") or ""
-        if op == "stylize":
-            return f"stylize-{data['style']}"
-        if op == "painter":
-            return f"stylize-{data['painter']}"
-        if op == "style-image":
-            return f"stylize-image{data['style_image'].pk}"
-        return op or None
+        op, choice = self._chosen()
+        return op.spec_from_form(choice.value, self.cleaned_data) if op else None
 
     def clean(self):
         data = super().clean()
-        op = data.get("operation") or ""
-        if op == "stylize" and data.get("style") in (None, ""):
-            self.add_error("style", _("Pick one of the styles."))
-        if op == "painter" and not data.get("painter"):
-            self.add_error("painter", _("Pick a painter."))
-        if op == "style-image" and not data.get("style_image"):
-            self.add_error("style_image", _("Choose the image whose style to use."))
+        op, choice = self._chosen()
+        if op is not None:
+            for name, message in op.clean_form(choice.value, data).items():
+                self.add_error(name if name in self.fields else None, message)
         return data
 
     def strength_fraction(self) -> float | None:
         value = self.cleaned_data.get("strength")
         return None if value in (None, "") else value / 100
 
+    def generic_operation_fields(self):
+        """(bound field, "choice choice ...", shown) for operation fields the panel does not
+        lay out itself, so a newly registered operation's fields show up too."""
+        out = []
+        chosen = self["operation"].value() or ""
+        for name in self.fields:
+            if name in PANEL_LAID_OUT:
+                continue
+            owners = [c.value for _op, c in self.choices if name in c.fields]
+            if owners:
+                out.append((self[name], " ".join(owners), chosen in owners))
+        return out
+
 
 class VariantForm(OperationFieldsMixin, forms.Form):
+    empty_choice_label = _("From the instruction")
+
     instruction = forms.CharField(
         label=_("Describe an edit"), required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("e.g. “add snow”, “upscale 4x”, "
                                                                  "“make the sky pink”")}),
         help_text=_("Plain words. The interpretation is shown before you run it."),
-    )
-    operation = forms.ChoiceField(label=_("Operation"), choices=OPERATION_CHOICES, required=False)
-    style = forms.TypedChoiceField(label=_("Style"), choices=style_choices, coerce=int,
-                                   required=False, widget=forms.RadioSelect)
-    painter = forms.ChoiceField(label=_("Painter"), choices=[("", "---"), *painter_choices()],
-                                required=False)
-    style_image = forms.ModelChoiceField(
-        label=_("Style of image"), queryset=get_image_model().objects.all(), required=False,
-        widget=AdminImageChooser,
     )
     seed = forms.IntegerField(label=_("Seed"), required=False, min_value=0, max_value=2**63 - 1,
                               help_text=_("Optional: the same seed repeats a result."))
@@ -115,13 +128,8 @@ class VariantForm(OperationFieldsMixin, forms.Form):
 
     def __init__(self, *args, user=None, image=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from .permissions import collections_user_can_add_to
-
-        limit = int(gan_settings.MAX_INSTRUCTION_LENGTH)
-        self.fields["instruction"].max_length = limit
-        self.fields["instruction"].validators.append(MaxLengthValidator(limit))
-        self.fields["instruction"].widget.attrs["maxlength"] = limit
-        self.fields["operation"].choices = enabled_choices(OPERATION_CHOICES)
+        self.add_operation_fields(before="seed")
+        _limit_length(self.fields["instruction"], int(gan_settings.MAX_INSTRUCTION_LENGTH))
         if user is not None:
             self.fields["collection"].queryset = collections_user_can_add_to(user)
         if image is not None and not self.is_bound:
@@ -132,8 +140,6 @@ class VariantForm(OperationFieldsMixin, forms.Form):
         if not data.get("operation") and not (data.get("instruction") or "").strip():
             self.add_error("instruction",
                            _("Describe the edit you want, or choose an operation."))
-        if data.get("operation") == "edit" and not (data.get("instruction") or "").strip():
-            self.add_error("instruction", _("A free-form edit needs an instruction."))
         return data
 
 
@@ -152,12 +158,7 @@ class GenerateImageForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from .permissions import collections_user_can_add_to
-
-        limit = int(gan_settings.MAX_INSTRUCTION_LENGTH)
-        self.fields["prompt"].max_length = limit
-        self.fields["prompt"].validators.append(MaxLengthValidator(limit))
-        self.fields["prompt"].widget.attrs["maxlength"] = limit
+        _limit_length(self.fields["prompt"], int(gan_settings.MAX_INSTRUCTION_LENGTH))
         if user is not None:
             qs = collections_user_can_add_to(user)
             self.fields["collection"].queryset = qs
@@ -167,23 +168,21 @@ class GenerateImageForm(forms.Form):
 
 
 class BulkVariantForm(OperationFieldsMixin, forms.Form):
-    operation = forms.ChoiceField(label=_("Operation"), choices=BULK_OPERATION_CHOICES)
+    bulk = True
+
     instruction = forms.CharField(label=_("Instruction (free-form edit only)"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 2}))
-    style = forms.TypedChoiceField(label=_("Style"), choices=style_choices, coerce=int,
-                                   required=False)
-    painter = forms.ChoiceField(label=_("Painter"), choices=[("", "---"), *painter_choices()],
-                                required=False)
     seed = forms.IntegerField(label=_("Seed"), required=False, min_value=0, max_value=2**63 - 1)
     strength = forms.IntegerField(label=_("Strength (%)"), required=False, min_value=1,
                                   max_value=100)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["operation"].choices = enabled_choices(BULK_OPERATION_CHOICES)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("operation") == "edit" and not (data.get("instruction") or "").strip():
-            self.add_error("instruction", _("A free-form edit needs an instruction."))
-        return data
+        self.add_operation_fields(before="instruction")
+        if "style" in self.fields:  # a menu in the bulk form, not the panel's swatches
+            self.fields["style"].widget = forms.Select(choices=self.fields["style"].choices)
+        # operation first, then instruction, the operation's own fields, seed, strength
+        names = list(self.fields)
+        names.remove("instruction")
+        names.insert(1, "instruction")
+        self.fields = {name: self.fields[name] for name in names}

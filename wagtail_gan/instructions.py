@@ -16,10 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import operations
 from .conf import gan_settings
-from .specs import CYCLEGAN_PAINTERS, NUM_STYLES, STYLE_NAMES
-
-OPERATIONS = ("upscale", "winterize", "stylize", "edit")
+from .operations.stylize import NUM_STYLES, PAINTERS, STYLE_NAMES
 
 
 class InstructionError(ValueError):
@@ -36,38 +35,12 @@ class EditPlan:
     @property
     def spec(self) -> str:
         """The canonical operation spec (``upscale-4x``, ``stylize-monet``, ``edit`` ...)."""
-        p = self.params
-        if self.operation == "upscale":
-            return f"upscale-{p.get('scale', 4)}x"
-        if self.operation == "winterize":
-            strength = int(p.get("strength", 100))
-            return "winterize" if strength == 100 else f"winterize-{strength}"
-        if self.operation == "stylize":
-            if "painter" in p:
-                return f"stylize-{p['painter']}"
-            if "style_image" in p:
-                return f"stylize-image{int(p['style_image'])}"
-            return f"stylize-{int(p['style'])}"
-        return "edit"
+        return operations.get(self.operation).format(self.params)
 
     @property
     def label(self) -> str:
         """Short human description: "upscale 4x", "stylize like Monet", "edit: ..."."""
-        p = self.params
-        if self.operation == "upscale":
-            return f"upscale {p.get('scale', 4)}x"
-        if self.operation == "winterize":
-            strength = int(p.get("strength", 100))
-            return "winterize" if strength == 100 else f"winterize ({strength} %)"
-        if self.operation == "stylize":
-            if "painter" in p:
-                return f"stylize like {PAINTER_LABELS[p['painter']]}"
-            if "style_image" in p:
-                title = p.get("style_image_title")
-                return f"stylize like image “{title}”" if title else f"stylize like image {p['style_image']}"
-            name = STYLE_NAMES.get(int(p["style"]))
-            return f"stylize with style {p['style']}" + (f" ({name})" if name else "")
-        return "free-form edit"
+        return operations.get(self.operation).label_for(self.params)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,8 +52,6 @@ class EditPlan:
             "explanation": self.explanation,
         }
 
-
-PAINTER_LABELS = {"monet": "Monet", "vangogh": "Van Gogh", "cezanne": "Cézanne", "ukiyoe": "ukiyo-e"}
 
 PAINTER_PATTERNS = {
     "monet": r"monet|impressionis[mt]\w*|water ?lil(?:y|ies)",
@@ -179,7 +150,7 @@ def interpret(
         if m:
             hits.append(EditPlan(
                 "stylize", {"painter": painter}, 0.9,
-                f"“{m.group(0)}” names the painter style {PAINTER_LABELS[painter]}.",
+                f"“{m.group(0)}” names the painter style {PAINTERS[painter]}.",
             ))
             break
 
@@ -188,7 +159,7 @@ def interpret(
         m = _first_positive(STYLE_INDEX_RE, norm)
         if m and 0 <= int(m.group(1)) < NUM_STYLES:
             hits.append(EditPlan(
-                "stylize", {"style": int(m.group(1))}, 0.9,
+                "stylize", {"styles": [int(m.group(1))]}, 0.9,
                 f"“{m.group(0)}” picks built-in style {int(m.group(1))}.",
             ))
         else:
@@ -203,7 +174,7 @@ def interpret(
                 m = _first_positive(named, norm.replace("-", " "))
                 if m:
                     hits.append(EditPlan(
-                        "stylize", {"style": idx}, 0.85, f"“{name}” is built-in style {idx}."
+                        "stylize", {"styles": [idx]}, 0.85, f"“{name}” is built-in style {idx}."
                     ))
                     break
 
@@ -256,12 +227,3 @@ def interpret(
         "edit", {"prompt": original}, 0.5,
         "No named operation matched; the instruction goes to the free-form editing model as is.",
     )
-
-
-def style_choices() -> list[tuple[int, str]]:
-    """(index, label) for the 26 built-in styles."""
-    return [(i, STYLE_NAMES.get(i, f"Style {i}")) for i in range(NUM_STYLES)]
-
-
-def painter_choices() -> list[tuple[str, str]]:
-    return [(p, PAINTER_LABELS[p]) for p in CYCLEGAN_PAINTERS]

@@ -118,6 +118,9 @@ class GenerationJob(models.Model):
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
+    # sha256 of the normalised request (jobs.submit): the same Idempotency-Key with a
+    # different request is refused instead of silently replaying this job.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

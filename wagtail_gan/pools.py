@@ -30,7 +30,9 @@ import secrets
 from wagtail.images.exceptions import InvalidFilterSpecError
 from wagtail.images.image_operations import FilterOperation
 
+from . import queue
 from .conf import gan_settings
+from .work.context import current_worker_context
 
 logger = logging.getLogger(__name__)
 
@@ -141,11 +143,7 @@ def _queue_pool(image, spec: str, pool: int) -> None:
     if not cache.add(key, 1, PREGENERATE_CACHE_SECONDS):
         return
     try:
-        from . import tasks
-
-        tasks.pregenerate_renditions(
-            image.pk, pool_specs(spec, pool), priority=tasks.priority_for("background")
-        )
+        queue.request("pregenerate", image.pk, pool_specs(spec, pool), on_commit=False)
     except Exception:  # pages never break: the visitor's own slot is already requested
         cache.delete(key)
         logger.exception("wagtail-gan: could not queue the pool %s of image %s", spec, image.pk)
@@ -190,8 +188,6 @@ class PoolSlotOperation(FilterOperation):
         self.slot = int(slot)
 
     def run(self, willow, image, env):
-        from .renditions import current_worker_context
-
         worker = current_worker_context()
         if worker is None or worker.job is None or not worker.model_ids:
             return willow  # the fallback (no model ran) is not marked
@@ -200,7 +196,7 @@ class PoolSlotOperation(FilterOperation):
         from willow.plugins.pillow import PillowImage
 
         from . import watermark
-        from .operations import to_pil
+        from .imaging import to_pil
 
         pil = to_pil(willow)
         if min(pil.size) < watermark.MIN_SIDE:

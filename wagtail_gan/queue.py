@@ -1,4 +1,14 @@
-"""Huey configuration helpers.
+"""The queue: Huey configuration, and how the rest of wagtail-gan asks for work.
+
+``request(kind, *args)`` is the one way feature code (renditions, jobs, pools) asks for a
+task: it sends the ``work_requested`` signal (after the current transaction commits, by
+default). ``wagtail_gan.tasks`` receives it and enqueues the Huey task with the kind's
+priority. So ``tasks`` imports the feature packages and nothing they contain imports it back.
+
+Kinds: ``rendition`` (a RenditionJob id), ``generation`` (a GenerationJob id),
+``pregenerate`` (image id, list of specs), ``purge`` (a RenditionJob id, cache purge).
+
+Huey configuration helpers:
 
 ``huey_settings()`` builds the ``HUEY`` dict for ``huey.contrib.djhuey``:
 
@@ -12,9 +22,42 @@ web requests.
 
 from __future__ import annotations
 
+import logging
 import os
+import uuid
 from pathlib import Path
 from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
+
+# kwargs: kind, args (tuple), delay (seconds or None), task_id (str or None)
+work_requested = Signal()
+KINDS = ("rendition", "generation", "pregenerate", "purge")
+
+
+def request(kind: str, *args, delay: float | None = None, task_id: str | None = None,
+            on_commit: bool = True) -> None:
+    """Ask for ``kind`` work on the worker. With ``on_commit`` (the default) the request is
+    sent once the current transaction commits (robust: a queue that is down is logged, and
+    the sweeper picks the job up later); without it, now, and errors propagate."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown kind of work {kind!r}")
+
+    def send() -> None:
+        work_requested.send(sender=request, kind=kind, args=args, delay=delay, task_id=task_id)
+
+    if on_commit:
+        transaction.on_commit(send, robust=True)
+    else:
+        send()
+
+
+def new_task_id() -> str:
+    """A task id chosen before enqueueing, so a job row can store it in the same INSERT."""
+    return str(uuid.uuid4())
 
 
 def huey_settings(
@@ -53,3 +96,10 @@ def huey_settings(
         "immediate": immediate,
         "consumer": consumer,
     }
+
+
+def revoke(task_id: str) -> None:
+    """Tell the queue not to run a task (a cancelled job; the worker also skips it)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.revoke_by_id(task_id)

@@ -6,20 +6,20 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from . import queue
 from .models import RenditionJob
-from .operations import OPERATIONS
+from .renditions.filters import filter_operations
 
 
 @hooks.register("register_image_operations")
 def register_gan_operations():
-    return OPERATIONS
+    return filter_operations()
 
 
 class RenditionJobEditView(generic.EditView):
@@ -29,10 +29,8 @@ class RenditionJobEditView(generic.EditView):
     def save_instance(self):
         instance = super().save_instance()
         if instance.status == RenditionJob.Status.PENDING:
-            from .renditions import enqueue
-
             RenditionJob.objects.filter(pk=instance.pk).update(attempts=0, error="")
-            transaction.on_commit(lambda: enqueue(instance.pk), robust=True)
+            queue.request("rendition", instance.pk)
         return instance
 
 

@@ -1,25 +1,34 @@
-"""Huey tasks: the only seam between the web tier and the worker.
+"""Huey tasks: THE seam between the web tier and the worker.
 
-The web tier enqueues these; ``manage.py run_huey`` (the worker) runs them. Task bodies import
-their implementation lazily so that importing this module never imports torch.
+Every task, every enqueue and every priority is here. Feature code asks for work with
+``wagtail_gan.queue.request(kind, ...)``; :func:`on_work_requested` (connected when this module
+is imported: ``AppConfig.ready`` and djhuey's autodiscovery import it) puts the task on the
+queue. Task bodies call worker functions that return an :class:`~wagtail_gan.work.outcome.Outcome`
+and act on it: retry later (``RetryTask``), re-queue jobs, purge a cache again. Nothing this
+module calls imports it back. The worker functions import ``models_zoo.engine`` (torch-free at
+import); models load on first use, in the worker.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.dispatch import receiver
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, task
+from huey.exceptions import RetryTask
 
 from .conf import gan_settings
+from .jobs import sweeper as job_sweeper
+from .jobs import worker as job_worker
+from .models import GenerationJob
+from .queue import work_requested
+from .renditions import pregenerate as rendition_pregenerate
+from .renditions import sweeper as rendition_sweeper
+from .renditions import worker as rendition_worker
+from .work.outcome import Outcome
 
 logger = logging.getLogger(__name__)
-
-
-@task(name="wagtail_gan.ping")
-def ping(value: str = "pong") -> str:
-    """Round trip used by ``gan_worker_check`` and the smoke test: proves a consumer is alive."""
-    return value
 
 
 def priority_for(kind: str) -> int:
@@ -30,36 +39,46 @@ def priority_for(kind: str) -> int:
     }.get(kind, gan_settings.PRIORITY_BACKGROUND)
 
 
+@task(name="wagtail_gan.ping")
+def ping(value: str = "pong") -> str:
+    """Round trip used by ``gan_worker_check`` and the smoke test: proves a consumer is alive."""
+    return value
+
+
+def _act(outcome: Outcome, requeue) -> str:
+    for job_id in outcome.requeue:
+        requeue(job_id)
+    if outcome.retry_in is not None:
+        raise RetryTask(delay=outcome.retry_in)
+    return outcome.status
+
+
 @task(name="wagtail_gan.generate_variant")
 def generate_variant(job_id: int) -> None:
     """Editor/API variant of a library image (a ``GenerationJob`` of kind "variant")."""
-    from .jobs import run_generation_job
-
-    run_generation_job(job_id)
+    job_worker.run_generation_job(job_id)
 
 
 @task(name="wagtail_gan.generate_image")
 def generate_image(job_id: int) -> None:
     """Text-to-image candidates (a ``GenerationJob`` of kind "generate")."""
-    from .jobs import run_generation_job
-
-    run_generation_job(job_id)
+    job_worker.run_generation_job(job_id)
 
 
 @db_task(name="wagtail_gan.generate_rendition")
 def generate_rendition(job_id: int) -> str:
     """Render one ML rendition (a ``RenditionJob``) and swap it in place of its fallback."""
-    from .renditions import run_rendition_job
-
-    return run_rendition_job(job_id)
+    outcome = rendition_worker.run_rendition_job(job_id)
+    if outcome.purge_again_in is not None:
+        purge_rendition_cache.schedule(args=(job_id,), delay=outcome.purge_again_in,
+                                       priority=priority_for("rendition"))
+    return _act(outcome, enqueue_rendition)
 
 
 @db_task(name="wagtail_gan.purge_rendition_cache")
 def purge_rendition_cache(job_id: int) -> None:
-    """Second purge of a swapped rendition's cache entry (see renditions.purge_cache)."""
-    from .renditions import purge_job_cache
-
-    purge_job_cache(job_id)
+    """Second purge of a swapped rendition's cache entry (see renditions.worker.purge_cache)."""
+    rendition_worker.purge_job_cache(job_id)
 
 
 @db_periodic_task(crontab(minute="*"), name="wagtail_gan.sweep_renditions")
@@ -67,15 +86,53 @@ def sweep_renditions() -> dict:
     """Every minute: re-enqueue lost rendition jobs, expire stuck ones, delete fallback files
     whose grace period is over; fail generation jobs a dead worker left running, re-queue
     (once) those whose queue message was lost."""
-    from .jobs import sweep_generation_jobs
-    from .renditions import sweep
-
-    return {**sweep(), **sweep_generation_jobs()}
+    renditions = rendition_sweeper.sweep()
+    generation = job_sweeper.sweep_generation_jobs()
+    _act(renditions, enqueue_rendition)
+    _act(generation, enqueue_generation)
+    return {**renditions.counts, **generation.counts}
 
 
 @db_task(name="wagtail_gan.pregenerate_renditions")
 def pregenerate_renditions(image_id: int, specs: list[str]) -> int:
     """Request the renditions in ``specs`` for an uploaded or replaced image."""
-    from .renditions import pregenerate_image
+    return rendition_pregenerate.pregenerate_image(image_id, specs)
 
-    return pregenerate_image(image_id, specs)
+
+# -- enqueueing --------------------------------------------------------------------------
+
+
+def enqueue_rendition(job_id: int, *, delay: float | None = None, task_id: str | None = None):
+    priority = priority_for("rendition")
+    if delay:
+        return generate_rendition.schedule(args=(job_id,), delay=delay, priority=priority)
+    return generate_rendition(job_id, priority=priority, id=task_id)
+
+
+def enqueue_generation(job_id: int, *, delay: float | None = None, task_id: str | None = None):
+    kind = GenerationJob.objects.filter(pk=job_id).values_list("kind", flat=True).first()
+    fn = generate_image if kind == GenerationJob.Kind.GENERATE else generate_variant
+    return fn(job_id, priority=priority_for("interactive"), id=task_id)
+
+
+def enqueue_pregenerate(image_id: int, specs: list[str], **kwargs):
+    return pregenerate_renditions(image_id, list(specs), priority=priority_for("background"))
+
+
+def enqueue_purge(job_id: int, *, delay: float | None = None, **kwargs):
+    return purge_rendition_cache.schedule(args=(job_id,), delay=delay or 0,
+                                          priority=priority_for("rendition"))
+
+
+ENQUEUE = {
+    "rendition": enqueue_rendition,
+    "generation": enqueue_generation,
+    "pregenerate": enqueue_pregenerate,
+    "purge": enqueue_purge,
+}
+
+
+@receiver(work_requested, dispatch_uid="wagtail_gan_tasks_work_requested")
+def on_work_requested(sender, kind, args, delay=None, task_id=None, **kwargs):
+    result = ENQUEUE[kind](*args, delay=delay, task_id=task_id)
+    return getattr(result, "id", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from .renditions import MAX_STATUS_URLS, status_for_urls
+from .renditions.status import MAX_STATUS_URLS, status_for_urls
 
 
 @require_GET

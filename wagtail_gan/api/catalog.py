@@ -7,25 +7,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from wagtail_gan import specs
+from wagtail_gan import operations as registry_operations
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import MAX_COUNT, MAX_SEED
 from wagtail_gan.models_zoo import registry
-
-OPERATION_DOCS = {
-    "upscale": (
-        "Super-resolution (Real-ESRGAN by default, or any registered / dropped-in model).",
-        True,
-    ),
-    "winterize": ("Summer to winter (CycleGAN); optional strength 1..100.", True),
-    "stylize": (
-        "26 built-in styles and blends, the style of another library image, or a CycleGAN "
-        "painter.",
-        True,
-    ),
-    "edit": ("Free-form instruction edit (InstructPix2Pix): send an 'instruction'.", False),
-    "generate": ("Text-to-image: POST generate/ with a 'prompt'.", False),
-}
+from wagtail_gan.operations.stylize import NUM_STYLES, PAINTERS, STYLE_NAMES
 
 
 class ModelInfoSerializer(serializers.Serializer):
@@ -79,11 +65,17 @@ def list_models() -> list[dict]:
 
 class OperationInfoSerializer(serializers.Serializer):
     name = serializers.CharField()
+    label = serializers.CharField()
     enabled = serializers.BooleanField()
+    available = serializers.BooleanField(
+        help_text="Its default model is installed (false: an administrator must install it)."
+    )
+    variant = serializers.BooleanField(help_text="Usable with POST variants/.")
     rendition_filter = serializers.BooleanField(
         help_text="Usable in Wagtail image tags as well as in the API."
     )
     specs = serializers.ListField(child=serializers.CharField())
+    synopsis = serializers.CharField()
     description = serializers.CharField()
 
 
@@ -116,40 +108,33 @@ class OperationsSerializer(serializers.Serializer):
 
 
 def operations() -> dict:
-    enabled = set(gan_settings.ENABLED_OPERATIONS or [])
+    """The operation registry as the API lists it (``GET operations/``)."""
     upscale_ids = registry.upscale_model_ids()
-    spec_lists = {
-        "upscale": ["upscale-2x", "upscale-4x"] + [f"upscale-{m}" for m in upscale_ids],
-        "winterize": ["winterize", "winterize-<1..100>"],
-        "stylize": (
-            [f"stylize-{specs.STYLE_NAMES.get(i, i)}" for i in range(specs.NUM_STYLES)]
-            + ["stylize-<style>-<style>[-...]", "stylize-image<image id>"]
-            + [f"stylize-{p}" for p in specs.CYCLEGAN_PAINTERS]
-        ),
-        "edit": ["edit"],
-        "generate": ["generate"],
-    }
     return {
         "operations": [
             {
-                "name": name,
-                "enabled": name in enabled,
-                "rendition_filter": is_filter,
-                "specs": spec_lists[name],
-                "description": doc,
+                "name": op.name,
+                "label": str(op.label),
+                "enabled": op.is_enabled(),
+                "available": op.is_available(),
+                "variant": op.variant,
+                "rendition_filter": op.filter,
+                "specs": op.grammar(),
+                "synopsis": op.synopsis or op.name,
+                "description": op.description,
             }
-            for name, (doc, is_filter) in OPERATION_DOCS.items()
+            for op in registry_operations.all_operations()
         ],
         "upscale_models": upscale_ids,
         "styles": [
             {
                 "index": i,
-                "name": specs.STYLE_NAMES.get(i),
-                "spec": f"stylize-{specs.STYLE_NAMES.get(i, i)}",
+                "name": STYLE_NAMES.get(i),
+                "spec": f"stylize-{STYLE_NAMES.get(i, i)}",
             }
-            for i in range(specs.NUM_STYLES)
+            for i in range(NUM_STYLES)
         ],
-        "painters": list(specs.CYCLEGAN_PAINTERS),
+        "painters": list(PAINTERS),
         "limits": {
             "max_input_pixels": gan_settings.MAX_INPUT_PIXELS,
             "max_output_pixels": gan_settings.MAX_OUTPUT_PIXELS,

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from wagtail.images import get_image_model
 
+from wagtail_gan import operations
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import MAX_COUNT, MAX_SEED
 from wagtail_gan.models import GenerationJob, Variant
@@ -14,12 +15,14 @@ from wagtail_gan.models import GenerationJob, Variant
 SEED_MAX = MAX_SEED
 RENDITIONS = {"thumbnail": "max-165x165", "medium": "max-800x800"}
 
-OPERATION_HELP = (
-    "An operation spec, as in image tags: upscale-2x, upscale-4x, upscale-<model id>, "
-    "winterize, winterize-<1..100>, stylize-<style>[-<style>...] (0..25 or a style name), "
-    "stylize-image<image id>, stylize-monet, stylize-vangogh, stylize-cezanne, stylize-ukiyoe. "
-    "GET operations/ lists them."
-)
+
+
+def operation_help() -> str:
+    """The operation grammar for the API docs, from the operation registry."""
+    forms = [op.synopsis or op.name for op in operations.all_operations()
+             if op.variant and not op.needs_instruction]
+    return ("An operation spec, as in image tags: " + "; ".join(forms)
+            + ". GET operations/ lists them; free-form edits are sent as 'instruction'.")
 
 
 def _text_length_error(value: str, field: str) -> str:
@@ -39,7 +42,7 @@ class VariantRequestSerializer(serializers.Serializer):
         min_value=1, max_value=2**31 - 1, help_text="Id of the source image."
     )
     operation = serializers.CharField(
-        required=False, max_length=255, trim_whitespace=True, help_text=OPERATION_HELP
+        required=False, max_length=255, trim_whitespace=True, help_text=operation_help()
     )
     instruction = serializers.CharField(
         required=False,
@@ -63,6 +66,18 @@ class VariantRequestSerializer(serializers.Serializer):
 
     def validate_instruction(self, value: str) -> str:
         return _text_length_error(value, "instruction")
+
+    def validate_operation(self, value: str) -> str:
+        # Request shape, not validation of the spec (the jobs service does that): a free-form
+        # edit's prompt is the instruction.
+        try:
+            spec = operations.parse_spec(value)
+        except operations.InvalidSpec:
+            return value
+        if spec.op.needs_instruction:
+            raise serializers.ValidationError(
+                "Send a free-form edit as 'instruction', not as an operation.")
+        return value
 
     def validate(self, attrs):
         has_op = bool(attrs.get("operation"))

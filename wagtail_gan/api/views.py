@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 
-from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -30,10 +28,9 @@ from rest_framework.views import APIView
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
-from wagtail_gan.conf import gan_settings
+from wagtail_gan import jobs
 from wagtail_gan.jobs import MAX_COUNT
 from wagtail_gan.models import GenerationJob, Variant
-from wagtail_gan.specs import InvalidSpec, parse_spec
 
 from . import catalog
 from .permissions import (
@@ -208,8 +205,6 @@ class JobDetailView(GanAPIView):
         },
     )
     def delete(self, request, pk: str):
-        from wagtail_gan import jobs
-
         job = self.get_job(request, pk)
         if not jobs.cancel_job(job, request.user):
             job.refresh_from_db()
@@ -244,8 +239,6 @@ class JobKeepView(GanAPIView):
         },
     )
     def post(self, request, pk: str):
-        from wagtail_gan import jobs
-
         job = get_job_or_404(request, pk)
         body = request.data if isinstance(request.data, dict) else {}
         serializer = KeepRequestSerializer(data=body)
@@ -274,8 +267,6 @@ class JobDiscardView(GanAPIView):
         },
     )
     def post(self, request, pk: str):
-        from wagtail_gan import jobs
-
         job = get_job_or_404(request, pk)
         try:
             jobs.discard_job(job, request.user)
@@ -364,55 +355,29 @@ class SubmitView(GanAPIView):
             response["Idempotent-Replayed"] = "true"
         return response
 
-    def same_request(self, job, data) -> bool:
-        raise NotImplementedError
-
     def post(self, request):
-        from wagtail_gan import jobs
-
         data_in = request.data if isinstance(request.data, dict) else None
         if data_in is None:
             raise ValidationError(field_error(None, "Send a JSON object."))
         serializer = self.request_serializer(data=data_in)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
         key = self.idempotency_key(request)
-        if key:
-            existing = GenerationJob.objects.filter(user=request.user, idempotency_key=key).first()
-            if existing is not None:
-                if not self.same_request(existing, data):
-                    return Response(
-                        field_error(IDEMPOTENCY_HEADER,
-                                    "This key was already used for a different request."),
-                        status=status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    )
-                return self.job_response(request, existing, replayed=True)
-
         throttle = GpuJobThrottle()
-        if not throttle.allow_request(request, self):
-            self.throttled(request, throttle.wait())
 
-        started = timezone.now()
+        def admit() -> None:  # called by the jobs service only when it creates a job
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())
+
         try:
-            job = self.submit(request, data, key)
+            job = self.submit(request, serializer.validated_data, key, admit)
+        except jobs.IdempotencyConflict as exc:
+            return Response(field_error(IDEMPOTENCY_HEADER, str(exc)),
+                            status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         except jobs.JobError as exc:
-            raise ValidationError(field_error(getattr(exc, "field", None), str(exc))) from exc
-        except InvalidSpec as exc:
-            raise ValidationError(field_error("operation", str(exc))) from exc
-        except IntegrityError:
-            # A concurrent request with the same Idempotency-Key won the race.
-            existing = (
-                GenerationJob.objects.filter(user=request.user, idempotency_key=key).first()
-                if key else None
-            )
-            if existing is None:
-                raise
-            return self.job_response(request, existing, replayed=True)
-        if key and job.created_at < started:
-            # jobs.py returned the job of a concurrent request with the same key
-            return self.job_response(request, job, replayed=True)
-        throttle.record()
-        return self.job_response(request, job, replayed=False)
+            raise ValidationError(field_error(exc.field, str(exc))) from exc
+        if not job.replayed:
+            throttle.record()
+        return self.job_response(request, job, replayed=job.replayed)
 
     def resolve_collection(self, pk):
         if pk is None:
@@ -432,9 +397,6 @@ class VariantCreateView(SubmitView):
     kind = GenerationJob.Kind.VARIANT
     request_serializer = VariantRequestSerializer
 
-    def same_request(self, job, data) -> bool:
-        return job.kind == self.kind and job.source_image_id == data["image"]
-
     @api_doc(
         operation_id="variants_create",
         summary="Generate a variant of an image (202: the job is queued)",
@@ -445,47 +407,22 @@ class VariantCreateView(SubmitView):
     def post(self, request):
         return super().post(request)
 
-    def submit(self, request, data, key):
-        from wagtail_gan import jobs
-
-        user = request.user
-        image = get_visible_image(user, data["image"])
+    def submit(self, request, data, key, admit):
+        image = get_visible_image(request.user, data["image"])
         if image is None:
             raise NotFound(field_error("image", f"No image {data['image']} that you can see."))
-        operation = data.get("operation")
-        if operation:
-            try:
-                spec = parse_spec(operation)
-            except InvalidSpec as exc:
-                raise ValidationError(field_error("operation", str(exc))) from exc
-            if spec.operation not in gan_settings.ENABLED_OPERATIONS:
-                raise ValidationError(field_error(
-                    "operation", f"The {spec.operation} operation is not enabled on this site."
-                ))
-            if spec.operation == "generate":
-                raise ValidationError(field_error(
-                    "operation", "Use POST generate/ to make new images from text."
-                ))
-            if spec.operation == "edit":
-                raise ValidationError(field_error(
-                    "operation", "Send a free-form edit as 'instruction', not as an operation."
-                ))
-            style_id = spec.params.get("style_image")
-            if style_id is not None and get_visible_image(user, style_id) is None:
-                raise ValidationError(field_error(
-                    "operation", f"No style image {style_id} that you can see."
-                ))
-        # submit_variant_job checks "change" on the image and "add" on the target collection.
-        collection = self.resolve_collection(data.get("collection"))
+        # The jobs service validates the rest and checks "change" on the image and "add" on
+        # the target collection.
         return jobs.submit_variant_job(
-            user=user,
+            user=request.user,
             image=image,
-            operation=operation or None,
+            operation=data.get("operation") or None,
             instruction=data.get("instruction") or None,
             seed=data.get("seed"),
             strength=data.get("strength"),
-            collection=collection,
+            collection=self.resolve_collection(data.get("collection")),
             idempotency_key=key,
+            admit=admit,
         )
 
 
@@ -494,9 +431,6 @@ class GenerateView(SubmitView):
 
     kind = GenerationJob.Kind.GENERATE
     request_serializer = GenerateRequestSerializer
-
-    def same_request(self, job, data) -> bool:
-        return job.kind == self.kind and job.collection_id == data["collection"]
 
     @api_doc(
         operation_id="generate_create",
@@ -508,21 +442,15 @@ class GenerateView(SubmitView):
     def post(self, request):
         return super().post(request)
 
-    def submit(self, request, data, key):
-        from wagtail_gan import jobs
-
-        if "generate" not in gan_settings.ENABLED_OPERATIONS:
-            raise ValidationError(field_error(
-                "prompt", "Text-to-image is not enabled on this site."
-            ))
-        collection = self.resolve_collection(data["collection"])  # "add" checked by the job
+    def submit(self, request, data, key, admit):
         return jobs.submit_generate_job(
             user=request.user,
             prompt=data["prompt"],
-            collection=collection,
+            collection=self.resolve_collection(data["collection"]),  # "add" checked by jobs
             seed=data.get("seed"),
             count=data.get("count", 1),
             idempotency_key=key,
+            admit=admit,
         )
 
 

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from wagtail_gan.conf import gan_settings
-from wagtail_gan.specs import MODEL_ID_RE  # model ids are spec arguments (upscale-<id>)
 
 logger = logging.getLogger(__name__)
 
+# Model ids are spec arguments (upscale-<id>).
+MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,127}$")
 TASKS = ("upscale", "translate", "stylize", "edit", "generate")
 SR_SUFFIXES = (".pth", ".safetensors", ".pt", ".ckpt")
 MANIFEST = "manifest.json"
@@ -455,3 +457,19 @@ def weights_path(entry: ModelEntry) -> Path | None:
 
 def is_installed(entry: ModelEntry) -> bool:
     return weights_path(entry) is not None
+
+
+def resolve(key: str) -> ModelEntry:
+    """The entry for a model id, else the entry that is ``default_for`` ``key``."""
+    try:
+        return get(key)
+    except (UnknownModel, InvalidModelId):
+        return default_for(key)
+
+
+def is_available(key: str) -> bool:
+    """True when the model behind ``key`` is installed (never raises)."""
+    try:
+        return is_installed(resolve(key))
+    except Exception:
+        return False

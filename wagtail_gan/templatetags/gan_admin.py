@@ -7,7 +7,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 
 from ..forms import VariantForm
-from ..instructions import style_choices
+from ..operations.stylize import style_choices
 
 register = template.Library()
 

@@ -18,7 +18,7 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from ..renditions import rendition_status
+from ..renditions.status import rendition_status
 
 register = template.Library()
 

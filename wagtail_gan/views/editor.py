@@ -21,7 +21,9 @@ from wagtail.images import get_image_model
 from .. import jobs, permissions
 from ..forms import GenerateImageForm, InterpretForm, VariantForm, form_values_for_spec
 from ..instructions import InstructionError, clean_instruction, interpret
+from ..jobs.validation import lookup_image_by_title
 from ..models import GenerationJob
+from ..work.storage import image_storage
 
 # field names the job layer reports -> form fields
 _FORM_FIELD = {"operation": "operation", "instruction": "instruction", "seed": "seed",
@@ -113,7 +115,7 @@ def interpret_instruction(request, image_id):
         return JsonResponse({"error": _("Describe the edit you want.")}, status=400)
     try:
         text = clean_instruction(form.cleaned_data["instruction"])
-        plan = interpret(text, image_lookup=jobs._lookup_image_by_title(request.user))
+        plan = interpret(text, image_lookup=lookup_image_by_title(request.user))
     except InstructionError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse({"interpretation": plan.as_dict(),
@@ -153,7 +155,7 @@ def job_output(request, job_id, index):
         name = job.outputs[index]["name"]
     except (IndexError, KeyError, TypeError):
         raise Http404("No such output") from None
-    storage = jobs._storage()
+    storage = image_storage()
     if not storage.exists(name):
         raise Http404("The output file is gone")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

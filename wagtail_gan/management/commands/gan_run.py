@@ -113,7 +113,7 @@ class Command(BaseCommand):
             raise CommandError(f"{type(exc).__name__}: {msg}") from None
 
     def handle(self, *args, **opts):
-        from wagtail_gan.specs import InvalidSpec, parse_spec
+        from wagtail_gan.operations import InvalidSpec, parse_spec
 
         try:
             spec = parse_spec(opts["spec"])
@@ -122,15 +122,18 @@ class Command(BaseCommand):
         img = open_image(opts["input"])
         style = open_image(opts["style_image"]) if opts.get("style_image") else None
         try:
-            from wagtail_gan.models_zoo.engine import EngineError, run_operation
+            from wagtail_gan.models_zoo.engine import EngineError, run
         except ImportError as exc:
             raise CommandError(f"the worker extra is not installed ({exc}): "
                                "pip install 'wagtail-gan[worker]'") from None
         if getattr(img, "is_animated", False):
             self.stderr.write(f"{opts['input']}: animated image, using the first frame")
         try:
-            result = run_operation(
-                spec, img, prompt=opts.get("prompt"), seed=opts.get("seed"),
+            # "generate" with an input image is image-to-image (Generate.model_key).
+            params = {**spec.params, "init_image": True}
+            result = run(
+                spec.op.model_key(params), img, params=spec.params, prompt=opts.get("prompt"),
+                seed=opts.get("seed"),
                 strength=opts.get("strength"), style_image=style,
                 preserve_color=opts.get("preserve_color", False),
             )

@@ -19,7 +19,7 @@
     }
 
     class VariantFormController extends Controller {
-      static targets = ['interpretation', 'styles', 'painter', 'styleImage'];
+      static targets = ['interpretation', 'styles', 'painter', 'styleImage', 'fields'];
       static values = { interpretUrl: String };
 
       connect() {
@@ -59,6 +59,11 @@
         if (this.hasStylesTarget) this.stylesTarget.hidden = op !== 'stylize';
         if (this.hasPainterTarget) this.painterTarget.hidden = op !== 'painter';
         if (this.hasStyleImageTarget) this.styleImageTarget.hidden = op !== 'style-image';
+        // Fields of other operations (from the operation registry): data-gan-operations
+        // lists the Operation choices that need them.
+        this.fieldsTargets.forEach((el) => {
+          el.hidden = !(el.dataset.ganOperations || '').split(' ').includes(op);
+        });
       }
 
       schedule() {

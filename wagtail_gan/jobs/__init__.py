@@ -1,0 +1,25 @@
+"""Editor and API jobs: variants of library images and text-to-image.
+
+The service the admin views and the API call (nothing else touches jobs' state):
+
+* ``validation``  operation/instruction, seed, strength, source and style images;
+* ``submit``      ``submit_variant_job`` / ``submit_generate_job`` (no row on refusal);
+* ``review``      ``cancel_job``, ``keep_job``, ``discard_job``;
+* ``status``      ``job_status`` (JSON for polling clients);
+* ``outputs``     pending outputs under ``gan_pending/``;
+* ``worker`` / ``sweeper``  the worker side (called by ``wagtail_gan.tasks`` only).
+"""
+
+from wagtail_gan.exceptions import IdempotencyConflict, JobError
+
+from .outputs import PENDING_DIR, output_url
+from .review import cancel_job, discard_job, keep_job
+from .status import job_status
+from .submit import submit_generate_job, submit_variant_job
+from .validation import MAX_COUNT, MAX_SEED, plan_variant
+
+__all__ = [
+    "MAX_COUNT", "MAX_SEED", "PENDING_DIR", "IdempotencyConflict", "JobError", "cancel_job", "discard_job",
+    "job_status", "keep_job", "output_url", "plan_variant", "submit_generate_job",
+    "submit_variant_job",
+]

@@ -1,0 +1,170 @@
+"""Submitting editor/API jobs: validate, check permissions (no job row on refusal), create the
+``GenerationJob`` and request the work once the transaction commits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from wagtail.models import Collection
+
+from wagtail_gan import queue
+from wagtail_gan.exceptions import IdempotencyConflict, JobError
+from wagtail_gan.instructions import InstructionError, clean_instruction
+from wagtail_gan.models import GenerationJob
+from wagtail_gan.permissions import check_can_add_to, check_can_generate_from, is_protected
+
+from .validation import (
+    MAX_COUNT,
+    check_enabled,
+    check_raster,
+    clean_seed,
+    clean_strength,
+    plan_variant,
+    resolve_style_image,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def fingerprint(**request) -> str:
+    """sha256 of a normalised request: what an idempotency key stands for."""
+    norm = {k: (v.strip() if isinstance(v, str) else v) for k, v in request.items()}
+    return hashlib.sha256(json.dumps(norm, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def replay(user, idempotency_key: str, request_fingerprint: str):
+    """The job already submitted with this key (``job.replayed`` is True), or None. A key
+    used for a different request raises ``IdempotencyConflict``."""
+    if not idempotency_key:
+        return None
+    if len(idempotency_key) > 255:
+        raise JobError("The idempotency key is longer than 255 characters.", "idempotency_key")
+    job = GenerationJob.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if job is None:
+        return None
+    if job.request_fingerprint and job.request_fingerprint != request_fingerprint:
+        raise IdempotencyConflict()
+    job.replayed = True
+    return job
+
+
+def _create_and_enqueue(user, idempotency_key: str, request_fingerprint: str,
+                        admit: Callable[[], None] | None, **fields) -> GenerationJob:
+    if admit is not None:
+        admit()  # e.g. the API's throttle: only a job about to be created counts
+    try:
+        with transaction.atomic():
+            job = GenerationJob.objects.create(
+                user=user, idempotency_key=idempotency_key, task_id=queue.new_task_id(),
+                request_fingerprint=request_fingerprint, **fields)
+    except IntegrityError:
+        # A concurrent request with the same key won the race.
+        existing = replay(user, idempotency_key, request_fingerprint)
+        if existing is None:
+            raise
+        return existing
+    job.replayed = False
+    transaction.on_commit(lambda: enqueue_job(job))
+    return job
+
+
+def enqueue_job(job: GenerationJob, task_id: str | None = None) -> None:
+    """Put the job on the queue now (the interactive priority is the task layer's); a queue
+    that cannot be reached fails the job instead of leaving it "queued" forever."""
+    try:
+        queue.request("generation", job.pk, task_id=task_id or job.task_id or None,
+                      on_commit=False)
+    except Exception as exc:
+        logger.exception("Could not enqueue generation job %s", job.pk)
+        GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.QUEUED).update(
+            status=GenerationJob.Status.FAILED, error=f"Could not reach the job queue: {exc}",
+            finished_at=timezone.now(),
+        )
+
+
+def submit_variant_job(
+    *, user, image, operation: str | None = None, instruction: str | None = None,
+    seed: int | None = None, strength: float | None = None, collection=None,
+    idempotency_key: str = "", admit: Callable[[], None] | None = None,
+) -> GenerationJob:
+    """Validate, check permissions, create the job and enqueue it. Raises JobError (bad input)
+    or PermissionDenied (no job row is created in either case). With an ``idempotency_key``
+    already used for the same request, returns that job (``job.replayed``); ``admit`` is
+    called just before a new job is created (the API's throttle)."""
+    if image is None:
+        raise JobError("Choose a source image.", "image")
+    check_can_generate_from(user, image)
+    request_fp = fingerprint(kind="variant", image=image.pk, operation=operation or "",
+                             instruction=instruction or "", seed=seed, strength=strength,
+                             collection=getattr(collection, "pk", None))
+    existing = replay(user, idempotency_key, request_fp)
+    if existing is not None:
+        return existing
+    if is_protected(image):
+        raise JobError(
+            f"Images in the collection “{image.collection}” may not be used as sources.", "image"
+        )
+    check_raster(image)
+    collection = collection or image.collection
+    check_can_add_to(user, collection)
+    spec, instruction, interpretation = plan_variant(
+        user=user, operation=operation, instruction=instruction
+    )
+    if "style_image" in spec.params:
+        resolve_style_image(user, spec.params["style_image"])
+    seed = clean_seed(seed)
+    strength = clean_strength(strength)
+    if strength is not None:
+        spec = spec.op.with_strength(spec, strength)
+    params = dict(spec.params)
+    if spec.op.needs_instruction:
+        params["prompt"] = instruction
+    return _create_and_enqueue(
+        user, idempotency_key, request_fp, admit,
+        kind=GenerationJob.Kind.VARIANT, source_image=image, collection=collection,
+        operation=spec.text, instruction=instruction, interpretation=interpretation,
+        params=params, seed=seed, count=1,
+    )
+
+
+def submit_generate_job(
+    *, user, prompt: str, collection, seed: int | None = None, count: int = 1,
+    idempotency_key: str = "", admit: Callable[[], None] | None = None,
+) -> GenerationJob:
+    """Text-to-image: 1..4 candidates for ``prompt`` into ``collection``."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("You must be logged in.")
+    if collection is None:
+        collection = Collection.get_first_root_node()
+    check_can_add_to(user, collection)
+    request_fp = fingerprint(kind="generate", prompt=prompt or "", seed=seed, count=count,
+                             collection=collection.pk)
+    existing = replay(user, idempotency_key, request_fp)
+    if existing is not None:
+        return existing
+    check_enabled("generate", "prompt")
+    try:
+        prompt = clean_instruction(prompt)
+    except InstructionError as exc:
+        msg = str(exc).replace("Describe the edit you want, e.g. “add snow” or “upscale 4x”.",
+                               "Describe the image you want.")
+        raise JobError(msg.replace("instruction", "prompt"), "prompt") from None
+    seed = clean_seed(seed)
+    try:
+        count = int(count)
+    except (TypeError, ValueError):
+        raise JobError("The number of candidates must be a whole number.", "count") from None
+    if not 1 <= count <= MAX_COUNT:
+        raise JobError(f"Ask for 1 to {MAX_COUNT} candidates.", "count")
+    return _create_and_enqueue(
+        user, idempotency_key, request_fp, admit,
+        kind=GenerationJob.Kind.GENERATE, source_image=None, collection=collection,
+        operation="generate", instruction=prompt, params={"prompt": prompt}, seed=seed,
+        count=count,
+    )

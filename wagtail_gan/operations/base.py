@@ -1,0 +1,156 @@
+"""What an operation is: one object that declares its grammar, validation messages, admin form
+fields, API help, web fallback, model and availability. Everything else derives from it:
+rendition filters (``renditions.filters``), the admin forms (``forms``), the API catalog
+(``api.catalog``), instruction plans (``instructions``) and the docs table.
+
+Web tier: no ML imports. The worker receives ``spec.model_key`` and ``spec.params`` and runs
+the model through ``models_zoo.engine``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from wagtail_gan.conf import gan_settings
+from wagtail_gan.models_zoo import registry
+
+# ASCII digits only: str.isdigit() is also true for "③" and "²", which int() refuses.
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+class InvalidSpec(ValueError):
+    """A spec that does not parse; the message lists the valid choices."""
+
+
+def parse_int(token: str, low: int, high: int) -> int | None:
+    """``token`` as an int in ``low..high`` when it is plain ASCII digits, else None."""
+    if not isinstance(token, str) or not _DIGITS.fullmatch(token):
+        return None
+    value = int(token)
+    return value if low <= value <= high else None
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """A parsed spec: ``operation`` name, ``params`` for the model, canonical ``text``."""
+
+    operation: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def op(self) -> Operation:
+        from . import get
+
+        return get(self.operation)
+
+    @property
+    def model_key(self) -> str:
+        """Registry key of the model that runs this spec (``models_zoo.registry.resolve``)."""
+        return self.op.model_key(self.params)
+
+    @property
+    def label(self) -> str:
+        return self.op.label_for(self.params)
+
+    @property
+    def available(self) -> bool:
+        return self.op.is_available(self)
+
+
+@dataclass(frozen=True)
+class FormChoice:
+    """One entry of the admin's Operation menu. ``fields`` are the extra form fields (declared
+    by the operation's ``form_fields``) this choice needs; the panel shows only those."""
+
+    value: str
+    label: str
+    fields: tuple[str, ...] = ()
+    bulk: bool = True
+
+
+class Operation:
+    """Base class. Subclasses set the class attributes and override the methods they need."""
+
+    name: str = ""
+    label: str = ""
+    # One paragraph for the API catalog, the docs table and the admin's help.
+    description: str = ""
+    # The grammar in one line, for error messages and help texts ("winterize[-<1..100>]").
+    synopsis: str = ""
+    # Usable in Wagtail image tags ({% image photo upscale-4x %}) as a rendition filter.
+    filter: bool = False
+    # Offered as an editor/API "variant of an image" action.
+    variant: bool = True
+    # Fallback a page gets while the ML rendition is pending: "identity" (the unmodified
+    # pixels) or "resize" (a cheap resize to the output size).
+    fallback: str = "identity"
+    # "blend": an optional 0..1 strength blends the result with the input (passed to the
+    # engine); "spec": the strength is part of the spec (winterize-70); None: no strength.
+    strength: str | None = "blend"
+    # The spec needs the editor's instruction as its prompt.
+    needs_instruction: bool = False
+
+    # -- grammar ----------------------------------------------------------------------
+    def grammar(self) -> list[str]:
+        """The spec forms, for the API catalog and help texts."""
+        return [self.name]
+
+    def parse(self, args: list[str]) -> OperationSpec:
+        if args:
+            raise InvalidSpec(f"{self.name} takes no arguments.")
+        return self.spec({})
+
+    def format(self, params: dict[str, Any]) -> str:
+        return self.name
+
+    def spec(self, params: dict[str, Any]) -> OperationSpec:
+        return OperationSpec(self.name, dict(params), self.format(params))
+
+    def label_for(self, params: dict[str, Any]) -> str:
+        return str(self.label)
+
+    # -- model --------------------------------------------------------------------------
+    def model_key(self, params: dict[str, Any]) -> str:
+        return self.name
+
+    def is_enabled(self) -> bool:
+        enabled = gan_settings.ENABLED_OPERATIONS
+        return enabled is None or self.name in enabled
+
+    def is_available(self, spec: OperationSpec | None = None) -> bool:
+        """True when the model behind ``spec`` (or the operation's default) is installed."""
+        key = self.model_key(spec.params) if spec is not None else self.model_key({})
+        return registry.is_available(key)
+
+    def output_size(self, params: dict[str, Any], size: tuple[int, int]) -> tuple[int, int] | None:
+        """Size of the result for an input of ``size``; None when only the model knows."""
+        return size
+
+    def with_strength(self, spec: OperationSpec, strength: float) -> OperationSpec:
+        """``spec`` with an editor's 0..1 strength applied (see ``strength``)."""
+        return OperationSpec(spec.operation, {**spec.params, "strength": strength}, spec.text)
+
+    # -- admin form -------------------------------------------------------------------
+    def form_choices(self) -> list[FormChoice]:
+        return [FormChoice(self.name, str(self.label))]
+
+    def form_fields(self) -> dict[str, Any]:
+        """Extra Django form fields (name -> field) the form choices need."""
+        return {}
+
+    def spec_from_form(self, choice: str, data: dict[str, Any]) -> str:
+        return choice
+
+    def clean_form(self, choice: str, data: dict[str, Any]) -> dict[str, str]:
+        """Field errors (name -> message) for a form choice of this operation."""
+        return {}
+
+    def form_values(self, spec: OperationSpec) -> dict[str, Any]:
+        """Form field values that reproduce ``spec`` (shows an interpretation in the form)."""
+        return {"operation": spec.text}

@@ -1,0 +1,45 @@
+"""``edit``: a free-form instruction edit (InstructPix2Pix); the instruction is the prompt."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from .base import Operation
+
+
+class Edit(Operation):
+    name = "edit"
+    label = _("Free-form edit (the instruction)")
+    description = "Free-form instruction edit (InstructPix2Pix): send an 'instruction'."
+    synopsis = "edit"
+    strength = None
+    needs_instruction = True
+
+    def label_for(self, params):
+        return "free-form edit"
+
+    def clean_form(self, choice, data):
+        if not (data.get("instruction") or "").strip():
+            return {"instruction": str(_("A free-form edit needs an instruction."))}
+        return {}
+
+
+class Generate(Operation):
+    """Text-to-image: not a variant of an image (POST generate/, "Generate new image")."""
+
+    name = "generate"
+    label = _("Generate new image")
+    description = "Text-to-image: POST generate/ with a 'prompt'."
+    synopsis = "generate"
+    variant = False
+    strength = None
+
+    def label_for(self, params):
+        return "text-to-image"
+
+    def model_key(self, params):
+        # With an input image (``gan_run generate in.jpg``) it is image-to-image.
+        return "img2img" if params.get("init_image") else "generate"
+
+    def form_choices(self):
+        return []

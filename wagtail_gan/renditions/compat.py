@@ -1,0 +1,82 @@
+"""The Wagtail internals the rendition machinery relies on, in one place (Wagtail 8.0).
+
+* A ``FilterOperation`` gets neither the spec nor the rendition: ``find_filter_and_image``
+  finds the ``Filter.run`` frame that is running it.
+* ``{% picture %}`` / ``{% srcset_image %}`` / ``get_renditions`` render in a thread pool
+  (``ThreadPoolExecutor``) whose threads have their own DB connections.
+* Django's storage names a taken file ``<root>_XXXXXXX.<rest>``: how race-loser files of
+  Wagtail's create-then-get_or_create rendition race are recognised.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+
+from wagtail.images import get_image_model
+
+
+def find_filter_and_image(max_depth: int = 12):
+    """Return (filter, image) of the ``Filter.run`` call that is running this operation.
+    Works in Wagtail's rendition thread pool too (the frame is in the same thread)."""
+    from wagtail.images.models import Filter
+
+    target = Filter.run.__code__
+    frame = sys._getframe(1)
+    depth = 0
+    while frame is not None and depth < max_depth:
+        if frame.f_code is target:
+            return frame.f_locals.get("self"), frame.f_locals.get("image")
+        frame = frame.f_back
+        depth += 1
+    return None, None
+
+
+def in_rendition_pool() -> bool:
+    """True in the thread pool of Wagtail's ``create_renditions``."""
+    return threading.current_thread().name.startswith("ThreadPoolExecutor")
+
+
+def rendition_model():
+    return get_image_model().get_rendition_model()
+
+
+def find_rendition(image, filter_spec: str, focal_point_key: str):
+    return image.renditions.filter(
+        filter_spec=filter_spec, focal_point_key=focal_point_key
+    ).first()
+
+
+def is_referenced(name: str) -> bool:
+    return rendition_model().objects.filter(file=name).exists()
+
+
+def purge_cache_entry(image, filter_spec: str, focal_point_key: str, file_hash: str) -> None:
+    Rendition = image.get_rendition_model()
+    image.file_hash = file_hash
+    Rendition.cache_backend.delete(
+        Rendition.construct_cache_key(image, focal_point_key, filter_spec)
+    )
+
+
+STORAGE_SUFFIX = re.compile(r"_[A-Za-z0-9]{7}$")  # what Django's storage adds to a taken name
+
+
+def without_storage_suffix(root: str) -> str:
+    return STORAGE_SUFFIX.sub("", root)
+
+
+def is_animated(image, env) -> bool:
+    """True for an animated GIF/WebP source (passed through unchanged)."""
+    if env.get("original-format") not in ("gif", "webp"):
+        return False
+    if "gan-animated" not in env:
+        from PIL import Image as PILImage
+
+        try:
+            with image.open_file() as fh, PILImage.open(fh) as pil:
+                env["gan-animated"] = bool(getattr(pil, "is_animated", False))
+        except Exception:  # unreadable: let Wagtail's own error handling deal with it
+            env["gan-animated"] = False
+    return env["gan-animated"]

@@ -1,0 +1,138 @@
+"""The rendition sweeper (periodic task ``sweep_renditions`` and ``manage.py gan_sweep``):
+re-queue lost jobs, expire stuck ones, delete superseded fallback files whose grace period is
+over - and the fallback files that concurrent requests left when they lost Wagtail's own
+get_or_create race (``race_losers``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+from django.core.files.storage import FileSystemStorage
+from django.utils import timezone
+
+from wagtail_gan.conf import gan_settings
+from wagtail_gan.models import RenditionJob
+from wagtail_gan.work.outcome import Outcome
+from wagtail_gan.work.storage import rendition_storage
+
+from . import compat
+
+logger = logging.getLogger(__name__)
+Status = RenditionJob.Status
+
+
+def sweep(now=None) -> Outcome:
+    """Re-queue lost jobs, expire stuck ones, delete superseded files past their grace.
+    ``Outcome.requeue`` lists the jobs the task puts back on the queue."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=int(gan_settings.RENDITION_STALE_SECONDS))
+    expire = now - timedelta(seconds=int(gan_settings.RENDITION_EXPIRE_SECONDS))
+    counts = {"requeued": 0, "expired": 0, "failed": 0, "files_deleted": 0}
+    requeue = []
+    active = RenditionJob.objects.filter(status__in=[Status.PENDING, Status.RUNNING])
+    for job in active.filter(created_at__lt=expire):
+        if RenditionJob.objects.filter(pk=job.pk, status=job.status).update(
+            status=Status.EXPIRED, finished_at=now, updated_at=now,
+            error=f"No result after {gan_settings.RENDITION_EXPIRE_SECONDS}s; expired.",
+        ):
+            counts["expired"] += 1
+    for job in active.filter(updated_at__lt=stale):
+        if job.attempts >= int(gan_settings.RENDITION_MAX_ATTEMPTS):
+            if RenditionJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=Status.FAILED, finished_at=now, updated_at=now,
+                error=(job.error or "lost by the worker")
+                + f" (gave up after {job.attempts} attempts)",
+            ):
+                counts["failed"] += 1
+            continue
+        why = "worker lost the job" if job.status == Status.RUNNING else "no progress"
+        # Conditional update: a concurrent sweeper cannot re-queue the same job twice.
+        if RenditionJob.objects.filter(
+            pk=job.pk, status=job.status, updated_at=job.updated_at
+        ).update(status=Status.PENDING, updated_at=now, error=f"Re-queued by the sweeper ({why})"):
+            requeue.append(job.pk)
+            counts["requeued"] += 1
+    counts["files_deleted"] = delete_superseded_files(now)
+    return Outcome("swept", requeue=requeue, counts=counts)
+
+
+def delete_superseded_files(now=None) -> int:
+    now = now or timezone.now()
+    storage = rendition_storage()
+    deleted = 0
+    due = list(RenditionJob.objects.filter(delete_after__lte=now).exclude(superseded_files=[]))
+    if not due:
+        return 0
+    # Names another job still keeps for its own grace period (same file name, other image).
+    protected = {
+        name
+        for names in RenditionJob.objects.filter(delete_after__gt=now)
+        .exclude(superseded_files=[]).values_list("superseded_files", flat=True)
+        for name in names or []
+    }
+    # Race losers of the names due now: only their folders are listed, once per sweep with
+    # something due, never the whole renditions folder every minute.
+    names = list(dict.fromkeys(n for job in due for n in job.superseded_files or []))
+    for name in names + race_losers(names):
+        if name not in protected and not compat.is_referenced(name):
+            storage.delete(name)
+            deleted += 1
+    RenditionJob.objects.filter(pk__in=[job.pk for job in due]).update(
+        superseded_files=[], delete_after=None)
+    return deleted
+
+
+def delete_job_files(job) -> None:
+    """A job row is deleted (its image was deleted): its superseded files go with it."""
+    storage = rendition_storage()
+    names = list(job.superseded_files or [])
+    for name in names + race_losers(names):
+        if not compat.is_referenced(name):
+            storage.delete(name)
+
+
+def race_losers(names) -> list[str]:
+    """Fallback files written by concurrent requests that lost Wagtail's get_or_create race
+    for any of ``names`` and that no rendition references. Django's storage names them by
+    inserting ``_XXXXXXX`` before the first dot: ``photo.width-40.stylize-7.png`` ->
+    ``photo_AbC1234.width-40.stylize-7.png``. Called by the sweeper only (never on a job's
+    path), for all the names whose grace period is over at once: each folder is listed once."""
+    storage = rendition_storage()
+    if not isinstance(storage, FileSystemStorage):
+        return []  # listing a remote bucket would cost more than the orphans
+    # folder -> what follows the first dot -> the names before it (with and without a
+    # storage suffix) that a loser of one of ``names`` can have.
+    wanted: dict[str, dict[str, set[str]]] = {}
+    for name in set(names):
+        directory, base = os.path.split(name)
+        root, _, rest = base.partition(".")
+        wanted.setdefault(directory, {}).setdefault(rest, set()).update(
+            {root, compat.without_storage_suffix(root)})
+    found = []
+    for directory, by_rest in wanted.items():
+        try:
+            # os.listdir, not storage.listdir (which stats every entry to split off folders):
+            # the renditions folder holds every rendition of the site; one pass, set lookups.
+            files = os.listdir(storage.path(directory))
+        except OSError:
+            continue
+        for f in files:
+            froot, _, frest = f.partition(".")
+            roots = by_rest.get(frest)
+            if roots is None:
+                continue
+            if froot in roots or (
+                len(froot) > 8 and froot[-8] == "_" and compat.without_storage_suffix(froot) in roots
+            ):
+                found.append(f"{directory}/{f}" if directory else f)
+    names = set(names)
+    return [n for n in found if n not in names and not compat.is_referenced(n)]
+
+
+def on_job_deleted(sender, instance, **kwargs) -> None:
+    try:
+        delete_job_files(instance)
+    except Exception:  # never block a deletion
+        logger.exception("wagtail-gan: could not delete superseded files of job %s", instance.pk)
