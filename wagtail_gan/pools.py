@@ -199,8 +199,8 @@ class PoolSlotOperation(FilterOperation):
             return willow
         from willow.plugins.pillow import PillowImage
 
-        from . import watermark
         from .operations import to_pil
+        from .provenance import watermark
 
         pil = to_pil(willow)
         if min(pil.size) < watermark.MIN_SIDE:

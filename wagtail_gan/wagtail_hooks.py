@@ -2,6 +2,6 @@
 here is what makes Wagtail (which only autoloads ``wagtail_hooks``) see them."""
 from . import (
     admin_hooks,  # noqa: E402,F401  (editor actions: variants, jobs, Generate new image)
-    provenance_hooks,  # noqa: E402,F401  (admin page "Check an image")
     rendition_hooks,  # noqa: E402,F401  (rendition filters, ML renditions listing)
 )
+from .provenance import wagtail_hooks as provenance_hooks  # noqa: E402,F401  ("Check an image")

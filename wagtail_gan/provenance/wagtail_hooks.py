@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from . import pools
-from .provenance_views import CheckImageView, user_can_check
+from .. import pools
+from .views import CheckImageView, user_can_check
 
 
 @hooks.register("register_image_operations")
