@@ -1,18 +1,11 @@
-"""Wagtail hooks for provenance: the "Check an image" admin page (Reports menu) and the
-``poolslot`` image operation of personalised variant pools."""
+"""Wagtail hooks for provenance: the "Check an image" admin page (Reports menu)."""
 
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from .. import pools
 from .views import CheckImageView, user_can_check
-
-
-@hooks.register("register_image_operations")
-def register_pool_operations():
-    return pools.OPERATIONS
 
 
 @hooks.register("register_admin_urls")

@@ -1,0 +1,41 @@
+"""The ``poolslot-<k>`` image operation: watermarks each pooled ML rendition with its slot."""
+
+from __future__ import annotations
+
+from wagtail.images.exceptions import InvalidFilterSpecError
+from wagtail.images.image_operations import FilterOperation
+
+from ..conf import gan_settings
+from .slots import MAX_POOL
+
+
+class PoolSlotOperation(FilterOperation):
+    """``poolslot-<k>``: in the worker, after the ML operations of the spec, embed the
+    watermark (kind "rendition", the rendition job's id, slot k). Elsewhere a no-op."""
+
+    def construct(self, slot):
+        if not str(slot).isdigit() or not 0 <= int(slot) < MAX_POOL:
+            raise InvalidFilterSpecError(f"poolslot takes a slot number 0..{MAX_POOL - 1}")
+        self.slot = int(slot)
+
+    def run(self, willow, image, env):
+        from ..renditions import current_worker_context
+
+        worker = current_worker_context()
+        if worker is None or worker.job is None or not worker.model_ids:
+            return willow  # the fallback (no model ran) is not marked
+        if not gan_settings.WATERMARK:
+            return willow
+        from willow.plugins.pillow import PillowImage
+
+        from ..operations import to_pil
+        from ..provenance import watermark
+
+        pil = to_pil(willow)
+        if min(pil.size) < watermark.MIN_SIDE:
+            return willow
+        payload = watermark.Payload(watermark.KIND_RENDITION, worker.job.pk % 2**32, self.slot)
+        return PillowImage(watermark.embed(pil, payload))
+
+
+OPERATIONS = [("poolslot", PoolSlotOperation)]
