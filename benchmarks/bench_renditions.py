@@ -138,10 +138,10 @@ def wait_done(job_pk: int, timeout: float = 300):
 def bench_worker(data_dir: str, jobs: int) -> None:
     from PIL import Image as PILImage
     from wagtail.images.models import Filter
+    from wagtail_gan.specs import parse_spec
 
     from wagtail_gan.models import RenditionJob
     from wagtail_gan.models_zoo import engine
-    from wagtail_gan.specs import parse_spec
 
     print(f"2. enqueue -> swapped (real run_huey worker) vs raw model time (median of {jobs})")
     proc = start_worker(data_dir, Path(data_dir) / "worker.log")

@@ -25,9 +25,9 @@ def main() -> None:
     django.setup()
     from PIL import Image
     from skimage import data
+    from wagtail_gan.specs import NUM_STYLES
 
     from wagtail_gan.models_zoo.engine import run_operation
-    from wagtail_gan.specs import NUM_STYLES
 
     photo = Image.fromarray(data.coffee())
     side = min(photo.size)

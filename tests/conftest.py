@@ -85,6 +85,21 @@ def make_image(make_image_file, db):
     return _make
 
 
+@pytest.fixture(scope="module")
+def devcert(tmp_path_factory):
+    """A development C2PA CA and signing identity (``gan_c2pa_devcert``): paths by file name."""
+    from wagtail_gan.management.commands.gan_c2pa_devcert import create_dev_identity
+
+    return create_dev_identity(tmp_path_factory.mktemp("c2pa"))
+
+
+@pytest.fixture
+def big_source(gan_world, make_image):
+    """A JPEG source large enough to carry a watermark, in the editors' collection."""
+    return make_image(title="Quay at noon", collection=gan_world.team, width=256, height=192,
+                      fmt="JPEG")
+
+
 @pytest.fixture
 def huey_consumer(transactional_db, tmp_path):
     """Start a real ``run_huey`` consumer subprocess on this run's queue; yield it; stop it."""

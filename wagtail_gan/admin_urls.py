@@ -1,4 +1,4 @@
-"""Admin URLs of the editor actions, registered under /admin/gan/ by ``admin_hooks``."""
+"""Admin URLs of the editor actions, registered under /admin/gan/ by ``wagtail_hooks``."""
 
 from django.urls import path
 

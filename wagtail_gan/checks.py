@@ -51,7 +51,7 @@ def check_settings(app_configs=None, **kwargs):
         )
     messages += app_order_messages(apps)
     messages += rendition_cache_messages()
-    from .c2pa_signing import check_messages as c2pa_messages
+    from .provenance.c2pa import check_messages as c2pa_messages
 
     messages += c2pa_messages()
     models_dir = gan_settings.models_dir

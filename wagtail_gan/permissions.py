@@ -42,7 +42,7 @@ def is_protected(image) -> bool:
         return False
     collection = image.collection
     for entry in protected:
-        if isinstance(entry, int) or (isinstance(entry, str) and entry.isdigit()):
+        if isinstance(entry, int) or (isinstance(entry, str) and entry.isascii() and entry.isdigit()):
             if int(entry) == collection.pk:
                 return True
         elif str(entry).lower() == collection.name.lower():

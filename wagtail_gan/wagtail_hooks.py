@@ -1,7 +1,91 @@
-"""Wagtail hooks. Each feature registers its hooks in its own module; importing the module
-here is what makes Wagtail (which only autoloads ``wagtail_hooks``) see them."""
-from . import (
-    admin_hooks,  # noqa: E402,F401  (editor actions: variants, jobs, Generate new image)
-    provenance_hooks,  # noqa: E402,F401  (admin page "Check an image")
-    rendition_hooks,  # noqa: E402,F401  (rendition filters, ML renditions listing)
-)
+"""Every Wagtail hook of wagtail-gan, in one place: image operations (rendition filters and
+pool slots), admin URLs, menus, viewsets and the bulk action."""
+
+from __future__ import annotations
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+
+from . import admin_urls
+from .permissions import collections_user_can_add_to
+from .pools.operation import OPERATIONS as POOL_OPERATIONS
+from .provenance.views import CheckImageView, user_can_check
+from .renditions.filters import filter_operations
+from .views.bulk import GenerateVariantBulkAction
+from .views.listing import JobViewSet
+from .views.rendition_jobs import RenditionJobViewSet
+
+# -- image operations ----------------------------------------------------------------------
+
+
+@hooks.register("register_image_operations")
+def register_gan_operations():
+    """Every operation of the registry that is a rendition filter (upscale, winterize, ...)."""
+    return filter_operations()
+
+
+@hooks.register("register_image_operations")
+def register_pool_operations():
+    return POOL_OPERATIONS
+
+
+# -- admin URLs, viewsets, menus -------------------------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_gan_admin_urls():
+    return [
+        path("gan/", include((admin_urls.urlpatterns, "wagtail_gan_admin"),
+                             namespace="wagtail_gan_admin")),
+        path("gan/check-image/", CheckImageView.as_view(), name="wagtail_gan_check_image"),
+    ]
+
+
+job_viewset = JobViewSet()
+rendition_job_viewset = RenditionJobViewSet("wagtail_gan_renditions")
+
+
+@hooks.register("register_admin_viewset")
+def register_job_viewset():
+    return job_viewset
+
+
+@hooks.register("register_admin_viewset")
+def register_rendition_job_viewset():
+    return rendition_job_viewset
+
+
+class GenerateMenuItem(MenuItem):
+    def is_shown(self, request):
+        return collections_user_can_add_to(request.user).exists()
+
+
+@hooks.register("register_admin_menu_item")
+def register_ai_images_menu():
+    return SubmenuMenuItem(
+        _("AI images"),
+        Menu(items=[
+            GenerateMenuItem(_("Generate new image"), reverse("wagtail_gan_admin:generate"),
+                             icon_name="image", order=100),
+            MenuItem(_("AI jobs"), reverse("wagtail_gan_jobs:index"), icon_name="resubmit",
+                     order=200),
+        ]),
+        icon_name="image", name="ai-images", order=310,
+    )
+
+
+class CheckImageMenuItem(MenuItem):
+    def is_shown(self, request):
+        return user_can_check(request.user)
+
+
+@hooks.register("register_reports_menu_item")
+def register_check_image_menu_item():
+    return CheckImageMenuItem(
+        _("Check an image (AI)"), reverse("wagtail_gan_check_image"), icon_name="image", order=900
+    )
+
+
+hooks.register("register_bulk_action", GenerateVariantBulkAction)

@@ -1,4 +1,4 @@
-"""Personalised variant pools: ``{% load gan_pools %}`` (see ``wagtail_gan.pools``).
+"""Personalised variant pools: ``{% load gan_pools %}`` (implemented in ``wagtail_gan.pools``).
 
 * ``{% gan_variant photo "stylize-3" pool=4 alt="..." class="..." %}`` - an ``<img>`` of the
   visitor's pooled ML rendition (the fallback until the worker has made it);
@@ -11,28 +11,10 @@ Needs ``request`` in the template context (``django.template.context_processors.
 from __future__ import annotations
 
 from django import template
-from wagtail.images.models import SourceImageIOError
 
-from ..pools import get_pool_rendition
+from ..pools.render import pool_img_tag, pool_rendition
 
 register = template.Library()
-
-
-def pool_rendition(image, spec, pool, request):
-    if image is None or not getattr(image, "pk", None):
-        return None
-    try:
-        return get_pool_rendition(image, spec, pool, request)
-    except SourceImageIOError:  # the file is missing: render nothing, like {% image %}
-        return None
-
-
-def pool_img_tag(image, spec, pool, request, attrs) -> str:
-    rendition = pool_rendition(image, spec, pool, request)
-    if rendition is None:
-        return ""
-    # Wagtail's own attributes (src, width, height, alt) plus the tag's (data_x -> data-x).
-    return rendition.img_tag({k.replace("_", "-"): v for k, v in attrs.items()})
 
 
 @register.simple_tag(takes_context=True)

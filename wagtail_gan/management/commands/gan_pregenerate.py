@@ -63,7 +63,7 @@ class Command(BaseCommand):
     def _collections(self, names):
         found = []
         for name in names:
-            qs = Collection.objects.filter(pk=int(name)) if name.isdigit() else \
+            qs = Collection.objects.filter(pk=int(name)) if (name.isascii() and name.isdigit()) else \
                 Collection.objects.filter(name=name)
             collection = qs.first()
             if collection is None:

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from .permissions import image_permission_policy
-from .provenance import MAX_CHECK_BYTES, inspect_file
+from ..permissions import image_permission_policy
+from .inspect import MAX_CHECK_BYTES, inspect_file
 
 
 def user_can_check(user) -> bool:

@@ -1,4 +1,4 @@
-"""Jinja2 extension for variant pools: ``"extensions": ["wagtail_gan.pools_jinja2.pools"]``.
+"""Jinja2 extension for variant pools: ``"extensions": ["wagtail_gan.pools.jinja2tags.pools"]``.
 
     {{ gan_variant(page.photo, "stylize-3", pool=4, alt="Harbour") }}
     {% set r = gan_variant_rendition(page.photo, "width-800 stylize-3", pool=4) %}
@@ -10,7 +10,7 @@ from jinja2 import pass_context
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from .templatetags.gan_pools import pool_img_tag, pool_rendition
+from .render import pool_img_tag, pool_rendition
 
 
 @pass_context

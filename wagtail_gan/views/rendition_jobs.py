@@ -1,25 +1,15 @@
-"""Wagtail hooks of the rendition filters (imported from ``wagtail_hooks``).
-
-* ``register_image_operations``: ``upscale``, ``winterize``, ``stylize``;
-* an admin listing of ``RenditionJob`` rows (Reports menu > "ML renditions").
-"""
+"""Admin listing of ML rendition jobs (Reports menu > "ML renditions"): a ModelViewSet over
+``RenditionJob``; setting a job back to "pending" re-queues it."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from wagtail import hooks
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from . import queue
-from .models import RenditionJob
-from .renditions.filters import filter_operations
-
-
-@hooks.register("register_image_operations")
-def register_gan_operations():
-    return filter_operations()
+from .. import queue
+from ..models import RenditionJob
 
 
 class RenditionJobEditView(generic.EditView):
@@ -96,11 +86,3 @@ class RenditionJobViewSet(ModelViewSet):
         return super().get_index_view_kwargs(
             queryset=RenditionJob.objects.select_related("image"), **kwargs
         )
-
-
-rendition_job_viewset = RenditionJobViewSet("wagtail_gan_renditions")
-
-
-@hooks.register("register_admin_viewset")
-def register_rendition_job_viewset():
-    return rendition_job_viewset

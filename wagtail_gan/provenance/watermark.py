@@ -13,7 +13,7 @@ scale 36) lost the payload at JPEG q92 with 4:2:0 chroma subsampling on a small,
 stylized output (256x192); the luma channel at scale 30 keeps it down to q60 on the same image
 and on photos, at a higher PSNR (about 44.5 dB against 42).
 
-What survives (see tests/test_provenance_watermark.py and the README): JPEG down to quality
+What survives (see tests/provenance/test_watermark.py and the README): JPEG down to quality
 75 (usually 60) and format conversion. Resizing destroys the mark unless the detector first
 resizes the copy back to the original size; :func:`decode` takes candidate sizes for that.
 Cropping destroys it.

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wagtail_gan import watermark
-from wagtail_gan.watermark import Payload
+from wagtail_gan.provenance import watermark
+from wagtail_gan.provenance.watermark import Payload
 
 pytestmark = pytest.mark.ml
 

@@ -156,7 +156,7 @@ def test_jinja_equivalent(make_image):
 
     image = make_image(title="Pier", width=96, height=64)
     cookie = visitor_in_slot(2)
-    env = Environment(extensions=["wagtail_gan.pools_jinja2.pools"], autoescape=True)
+    env = Environment(extensions=["wagtail_gan.pools.jinja2tags.pools"], autoescape=True)
     html = env.from_string('{{ gan_variant(image, "stylize-3", pool=4, alt="A pier") }}').render(
         image=image, request=request_for(cookie))
     rendition = image.renditions.get(filter_spec="stylize-3|poolslot-2")

@@ -1,7 +1,8 @@
 """C2PA content credentials: sign generated outputs, read and validate manifests.
 
-Uses c2pa-python (the ``provenance`` extra); it is imported lazily so the web tier runs
-without it (then files are stored unsigned and the checker says C2PA is unavailable).
+Uses c2pa-python (the ``provenance`` extra; ``import c2pa`` below is that library, not this
+module); it is imported lazily so the web tier runs without it (then files are stored unsigned
+and the checker says C2PA is unavailable).
 
 Signing is on when ``WAGTAIL_GAN["C2PA_CERT_CHAIN"]`` and ``["C2PA_PRIVATE_KEY"]`` are set
 (paths to PEM files, or the PEM text itself). The chain is the signing (leaf) certificate
@@ -19,13 +20,11 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import gan_settings
+from ..conf import gan_settings
+from .metadata import COMPOSITE, IPTC_DST, TRAINED
 
 logger = logging.getLogger(__name__)
 
-IPTC_DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
-TRAINED = "trainedAlgorithmicMedia"
-COMPOSITE = "compositeWithTrainedAlgorithmicMedia"
 ASSERTION_LABEL = "org.wagtail-gan.generation"
 
 MIME_BY_EXT = {
@@ -112,7 +111,7 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The manifest definition: ``c2pa.created`` (text-to-image) or ``c2pa.opened`` +
     ``c2pa.edited`` (variants of a source, which is the ``parentOf`` ingredient)."""
-    from . import __version__
+    from .. import __version__
 
     agent = {"name": model_id or "unknown model"}
     if model_sha256:
