@@ -85,6 +85,49 @@ def make_image(make_image_file, db):
     return _make
 
 
+# Registry entries that put the deterministic dummy backend (models_zoo/backends/dummy.py)
+# behind every operation: tests of the rendition and job machinery use it instead of
+# monkeypatching the engine. The models_zoo tests use real or tiny exact-layout models.
+DUMMY_MODELS = {
+    "dummy_upscale_x4": {"task": "upscale", "family": "dummy", "scale": 4,
+                         "default_for": ["upscale-4x"]},
+    "dummy_upscale_x2": {"task": "upscale", "family": "dummy", "scale": 2,
+                         "default_for": ["upscale-2x"]},
+    "dummy_winterize": {"task": "translate", "family": "dummy", "default_for": ["winterize"]},
+    "dummy_stylize": {"task": "stylize", "family": "dummy",
+                      "default_for": ["stylize", "stylize-image", "stylize-monet",
+                                      "stylize-vangogh", "stylize-cezanne", "stylize-ukiyoe"]},
+    "dummy_edit": {"task": "edit", "family": "dummy", "default_for": ["edit"]},
+    "dummy_generate": {"task": "generate", "family": "dummy",
+                       "default_for": ["generate", "img2img"]},
+}
+
+
+def gan_models_override(settings, models: dict) -> None:
+    current = dict(getattr(settings, "WAGTAIL_GAN", {}) or {})
+    settings.WAGTAIL_GAN = {**current, "MODELS": {**(current.get("MODELS") or {}), **models}}
+
+
+@pytest.fixture
+def dummy_models(settings):
+    """Every operation runs the dummy backend (entries in ``DUMMY_MODELS``)."""
+    gan_models_override(settings, DUMMY_MODELS)
+    return DUMMY_MODELS
+
+
+@pytest.fixture
+def slow_model(settings, dummy_models):
+    """``slow_model(key, delay=..., fail=...)``: the model behind ``key`` (e.g. "stylize")
+    sleeps ``delay`` seconds while reporting progress, then fails with ``fail`` if given."""
+
+    def configure(key: str, delay: float = 0.0, fail: str | None = None) -> None:
+        name = next(n for n, e in DUMMY_MODELS.items() if key in e["default_for"])
+        defaults = {"delay": delay, **({"fail": fail} if fail else {})}
+        gan_models_override(settings, {name: {**DUMMY_MODELS[name], "defaults": defaults}})
+
+    return configure
+
+
 @pytest.fixture(scope="module")
 def devcert(tmp_path_factory):
     """A development C2PA CA and signing identity (``gan_c2pa_devcert``): paths by file name."""

@@ -56,10 +56,10 @@ def write_pending_output(job, width=80, height=60, color=(200, 30, 30)):
     """Put a finished output on a job the way the worker does (a file under gan_pending/)."""
     from PIL import Image as PILImage
 
-    from wagtail_gan.jobs import _write_output
+    from wagtail_gan.jobs.outputs import write_output
     from wagtail_gan.models import GenerationJob
 
-    out = _write_output(job, PILImage.new("RGB", (width, height), color), len(job.outputs), 7)
+    out = write_output(job, PILImage.new("RGB", (width, height), color), len(job.outputs), 7)
     job.outputs = [*job.outputs, out]
     job.status = GenerationJob.Status.SUCCEEDED
     job.progress = 100

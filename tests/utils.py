@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,12 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "sandbox"), env.get("PYTHONPATH", "")])
     env["GAN_TEST_DB_NAME"] = str(connection.settings_dict["NAME"])
     env["PYTHONUNBUFFERED"] = "1"
+    # The child sees the registry entries this test configured (e.g. the dummy backend).
+    from django.conf import settings
+
+    models = (getattr(settings, "WAGTAIL_GAN", {}) or {}).get("MODELS")
+    if models:
+        env["GAN_TEST_EXTRA_MODELS"] = json.dumps(models)
     env.update(extra)
     return env
 

@@ -45,7 +45,8 @@ def ping(value: str = "pong") -> str:
     return value
 
 
-def _act(outcome: Outcome, requeue) -> str:
+def act_on(outcome: Outcome, requeue) -> str:
+    """Do what a worker or sweeper function asked for: re-queue jobs, retry this task."""
     for job_id in outcome.requeue:
         requeue(job_id)
     if outcome.retry_in is not None:
@@ -72,7 +73,7 @@ def generate_rendition(job_id: int) -> str:
     if outcome.purge_again_in is not None:
         purge_rendition_cache.schedule(args=(job_id,), delay=outcome.purge_again_in,
                                        priority=priority_for("rendition"))
-    return _act(outcome, enqueue_rendition)
+    return act_on(outcome, enqueue_rendition)
 
 
 @db_task(name="wagtail_gan.purge_rendition_cache")
@@ -88,8 +89,8 @@ def sweep_renditions() -> dict:
     (once) those whose queue message was lost."""
     renditions = rendition_sweeper.sweep()
     generation = job_sweeper.sweep_generation_jobs()
-    _act(renditions, enqueue_rendition)
-    _act(generation, enqueue_generation)
+    act_on(renditions, enqueue_rendition)
+    act_on(generation, enqueue_generation)
     return {**renditions.counts, **generation.counts}
 
 
@@ -110,9 +111,12 @@ def enqueue_rendition(job_id: int, *, delay: float | None = None, task_id: str |
 
 
 def enqueue_generation(job_id: int, *, delay: float | None = None, task_id: str | None = None):
-    kind = GenerationJob.objects.filter(pk=job_id).values_list("kind", flat=True).first()
-    fn = generate_image if kind == GenerationJob.Kind.GENERATE else generate_variant
-    return fn(job_id, priority=priority_for("interactive"), id=task_id)
+    row = GenerationJob.objects.filter(pk=job_id).values("kind", "task_id").first()
+    if row is None:
+        return None
+    fn = generate_image if row["kind"] == GenerationJob.Kind.GENERATE else generate_variant
+    # The row's task id (also for a re-queue): cancelling revokes whichever message is left.
+    return fn(job_id, priority=priority_for("interactive"), id=task_id or row["task_id"] or None)
 
 
 def enqueue_pregenerate(image_id: int, specs: list[str], **kwargs):

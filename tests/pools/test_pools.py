@@ -118,7 +118,7 @@ def test_each_pooled_rendition_carries_its_slot_in_a_watermark(make_image, clien
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
-    from wagtail_gan import renditions
+    from wagtail_gan.renditions import worker
 
     image = make_image(title="Pier", width=256, height=192, fmt="JPEG")
     found = {}
@@ -129,7 +129,7 @@ def test_each_pooled_rendition_carries_its_slot_in_a_watermark(make_image, clien
         fallback = image.renditions.get(filter_spec=spec)
         with fallback.file.open("rb") as fh:
             assert not provenance.inspect_file(fh.read())["watermark"]["found"]  # not marked
-        assert renditions.run_rendition_job(job.pk) == "done"
+        assert worker.run_rendition_job(job.pk).status == "done"
         rendition = image.renditions.get(filter_spec=spec)
         assert rendition.file.name != fallback.file.name
         with rendition.file.open("rb") as fh:

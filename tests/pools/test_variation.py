@@ -9,8 +9,9 @@ from django.test import override_settings
 from PIL import Image as PILImage
 from wagtail.images.models import Filter
 
-from wagtail_gan import pools, renditions
+from wagtail_gan import pools
 from wagtail_gan.models import RenditionJob
+from wagtail_gan.renditions import worker
 
 
 def test_slot_factors_are_distinct_and_bounded():
@@ -53,7 +54,7 @@ def _pooled_pixels(image, slots):
         spec = pools.slot_spec("stylize-3", slot)
         image.get_rendition(spec)  # web mode: fallback + job
         job = RenditionJob.objects.get(image=image, filter_spec=spec)
-        assert renditions.run_rendition_job(job.pk) == "done", job.error
+        assert worker.run_rendition_job(job.pk).status == "done", job.error
         rendition = image.renditions.get(filter_spec=spec)
         with rendition.file.open("rb") as fh, PILImage.open(fh) as pil:
             out[slot] = np.asarray(pil.convert("RGB"), dtype=np.float32)

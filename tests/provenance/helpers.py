@@ -9,6 +9,7 @@ from django.test import override_settings
 from PIL import Image
 
 from wagtail_gan import jobs
+from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.provenance import metadata
 
 COMPOSITE = metadata.IPTC_DST + metadata.COMPOSITE
@@ -37,7 +38,7 @@ def photo(size=(320, 240)) -> Image.Image:
 
 def run_and_keep(world, source, capture, operation="stylize-3"):
     job = jobs.submit_variant_job(user=world.editor, image=source, operation=operation, seed=3)
-    jobs.run_generation_job(job.pk)
+    job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     with capture(execute=True):

@@ -7,12 +7,13 @@ import json
 import pytest
 from django.test import override_settings
 
-from tests.test_api_fixtures import (  # noqa: F401 (fixtures)
+from tests.api.fixtures import (  # noqa: F401 (fixtures)
     api_client_for,
     api_world_fixture,
     clear_throttle_cache_fixture,
 )
 from wagtail_gan.conf import gan_settings
+from wagtail_gan.jobs.worker import run_generation_job
 from wagtail_gan.models import GenerationJob, Variant
 
 API = "/api/gan/"
@@ -606,14 +607,13 @@ def test_schema_json_and_yaml(api_world):
 def test_finished_job_round_trip_with_real_stylize_model(api_world):
     """Submit through the API, run the job with the real (fast) stylize model, keep the
     output, and follow it through job detail and the image's variants."""
-    from wagtail_gan import jobs
 
     client = api_client_for(api_world.editor)
     created = post(client, "variants/", {"image": api_world.image.pk,
                                          "operation": "stylize-3", "seed": 5})
     assert created.status_code == 202
     job_id = created.json()["id"]
-    jobs.run_generation_job(job_id)
+    run_generation_job(job_id)
     detail = client.get(API + f"jobs/{job_id}/").json()
     assert detail["status"] == "succeeded", detail["error"]
     assert detail["progress"] == 100

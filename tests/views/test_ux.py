@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from wagtail_gan.jobs.worker import run_generation_job
 from wagtail_gan.models import RenditionJob
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +133,7 @@ def test_a_job_whose_source_file_is_corrupt_fails_with_a_clear_message(gan_world
                                   operation="stylize-3")
     with gan_world.image.file.storage.open(gan_world.image.file.name, "wb") as fh:
         fh.write(content)
-    jobs.run_generation_job(job.pk)
+    run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == GenerationJob.Status.FAILED
     assert job.error.startswith("The file of “Harbour” cannot be read as an image")

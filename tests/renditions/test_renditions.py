@@ -15,9 +15,16 @@ from PIL import Image as PILImage
 from wagtail.images.exceptions import InvalidFilterSpecError
 from wagtail.images.models import Filter
 
-from wagtail_gan import renditions
+from wagtail_gan.conf import gan_settings as gan_conf
 from wagtail_gan.models import RenditionJob
-from wagtail_gan.operations import StylizeOperation, UpscaleOperation
+from wagtail_gan.renditions import pregenerate, request, sweeper, worker
+from wagtail_gan.renditions.filters import GanFilter
+from wagtail_gan.work.outcome import backoff_delay
+
+
+def run_job(job_id: int) -> str:
+    """The worker's outcome status for one rendition job (what the task returns)."""
+    return worker.run_rendition_job(job_id).status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,7 +120,7 @@ def test_disabled_operation_is_refused():
     with gan_settings(ENABLED_OPERATIONS=["upscale"]):
         with pytest.raises(InvalidFilterSpecError, match="disabled"):
             Filter(spec="stylize-3").operations  # noqa: B018
-        assert isinstance(Filter(spec="upscale-2x").operations[0], UpscaleOperation)
+        assert Filter(spec="upscale-2x").operations[0].operation.name == "upscale"
 
 
 def test_resizes_apply_before_filter_operations(make_image):
@@ -210,19 +217,19 @@ def test_pool_threads_do_not_lose_rows_to_each_other(make_image, monkeypatch):
 
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's database-wide write lock only")
-    insert = renditions._insert_job
+    insert = request.insert_job
 
     def slow_insert(key, problem):
         with transaction.atomic():
             insert(key, problem)
             time.sleep(0.2)  # keep the write lock
 
-    monkeypatch.setattr(renditions, "_insert_job", slow_insert)
+    monkeypatch.setattr(request, "insert_job", slow_insert)
     image = make_image(width=64, height=48)
     render("{% srcset_image img width-{16,24,32} stylize-3 %}", img=image)
     assert sorted(RenditionJob.objects.values_list("filter_spec", flat=True)) == [
         "width-16|stylize-3", "width-24|stylize-3", "width-32|stylize-3"]
-    assert not renditions._deferred
+    assert not request._deferred
 
 
 def test_max_input_pixels_skips_the_model(make_image):
@@ -254,7 +261,7 @@ def test_worker_swaps_ml_rendition_in_place(make_image):
     fallback = image.get_rendition("width-32|stylize-3")
     old_name, old_url = fallback.file.name, fallback.url
     job = RenditionJob.objects.get()
-    assert renditions.run_rendition_job(job.pk) == "done"
+    assert run_job(job.pk) == "done"
     job.refresh_from_db()
     assert job.status == "done" and job.attempts == 1 and job.model_id
     assert job.fallback_name == old_name and job.result_name != old_name
@@ -267,13 +274,13 @@ def test_worker_swaps_ml_rendition_in_place(make_image):
     # The old URL keeps working during the grace period, then the file goes.
     storage = fallback.file.storage
     assert storage.exists(old_name)
-    renditions.sweep()
+    sweeper.sweep()
     assert storage.exists(old_name)
-    later = timezone.now() + timedelta(seconds=renditions.gan_settings.FALLBACK_GRACE_SECONDS + 1)
-    assert renditions.sweep(now=later)["files_deleted"] >= 1  # + unreferenced race losers
+    later = timezone.now() + timedelta(seconds=gan_conf.FALLBACK_GRACE_SECONDS + 1)
+    assert sweeper.sweep(now=later).counts["files_deleted"] >= 1  # + unreferenced race losers
     assert not storage.exists(old_name) and storage.exists(job.result_name)
     # A second run of the same job is a no-op.
-    assert renditions.run_rendition_job(job.pk) == "done"
+    assert run_job(job.pk) == "done"
     assert fresh(image).get_rendition("width-32|stylize-3").file.name == job.result_name
 
 
@@ -289,34 +296,34 @@ def test_race_loser_files_are_left_to_the_sweeper(make_image, monkeypatch):
     loser = storage.save(f"{directory}/{root}_AbC1234.{rest}", ContentFile(b"x"))
     other = storage.save(f"{directory}/{root}_AbC1234.width-33.{rest}", ContentFile(b"x"))
     listed = []
-    real_listdir = renditions.os.listdir
+    real_listdir = sweeper.os.listdir
 
     def listdir(path):
         if str(path).startswith(str(storage.location)):  # not the import machinery's
             listed.append(path)
         return real_listdir(path)
 
-    monkeypatch.setattr(renditions.os, "listdir", listdir)
+    monkeypatch.setattr(sweeper.os, "listdir", listdir)
     job = RenditionJob.objects.get()
-    assert renditions.run_rendition_job(job.pk) == "done"
+    assert run_job(job.pk) == "done"
     assert listed == []  # the job does not list the renditions folder
     job.refresh_from_db()
     assert job.superseded_files == [fallback.file.name]
-    renditions.sweep()  # grace not over: nothing listed, nothing deleted
+    sweeper.sweep()  # grace not over: nothing listed, nothing deleted
     assert listed == [] and storage.exists(loser) and storage.exists(fallback.file.name)
-    later = timezone.now() + timedelta(seconds=renditions.gan_settings.FALLBACK_GRACE_SECONDS + 1)
-    assert renditions.sweep(now=later)["files_deleted"] == 2
+    later = timezone.now() + timedelta(seconds=gan_conf.FALLBACK_GRACE_SECONDS + 1)
+    assert sweeper.sweep(now=later).counts["files_deleted"] == 2
     assert len(listed) == 1
     assert not storage.exists(loser) and not storage.exists(fallback.file.name)
     assert storage.exists(other) and storage.exists(job.result_name)
-    assert renditions.sweep(now=later)["files_deleted"] == 0 and len(listed) == 1
+    assert sweeper.sweep(now=later).counts["files_deleted"] == 0 and len(listed) == 1
 
 
 def test_race_losers_matching():
     import os
     import shutil
 
-    folder = renditions._storage().path("gan-race")
+    folder = worker.rendition_storage().path("gan-race")
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     present = ["p.width-9.stylize-1.png", "p_AbC1234.width-9.stylize-1.png",
@@ -326,11 +333,11 @@ def test_race_losers_matching():
     for name in present:
         open(os.path.join(folder, name), "w").close()
     # Both names due in one sweep: one listing, the names themselves are not losers.
-    assert sorted(renditions._race_losers(
+    assert sorted(sweeper.race_losers(
         ["gan-race/p.width-9.stylize-1.png", "gan-race/r_Ab12345.png"])) == [
         "gan-race/p_AbC1234.width-9.stylize-1.png", "gan-race/p_Zz99999.width-9.stylize-1.png",
         "gan-race/r.png", "gan-race/r_Cd67890.png"]
-    assert renditions._race_losers(["gan-race/missing-folder/x.png"]) == []
+    assert sweeper.race_losers(["gan-race/missing-folder/x.png"]) == []
     shutil.rmtree(folder)
 
 
@@ -344,7 +351,7 @@ def test_race_loser_files_go_with_a_deleted_image(make_image):
     root, _, rest = base.partition(".")
     loser = storage.save(f"{directory}/{root}_XyZ9876.{rest}", ContentFile(b"x"))
     job = RenditionJob.objects.get()
-    assert renditions.run_rendition_job(job.pk) == "done"
+    assert run_job(job.pk) == "done"
     result_name = RenditionJob.objects.get().result_name
     image.delete()  # before the grace period is over
     assert not storage.exists(loser) and not storage.exists(fallback.file.name)
@@ -356,11 +363,10 @@ def test_worker_waits_for_fallback_row(make_image):
     image.get_rendition("stylize-3")
     job = RenditionJob.objects.get()
     image.renditions.all().delete()  # as if the web's INSERT had not happened yet
-    before = huey_counts()
-    assert renditions.run_rendition_job(job.pk) == "waiting"
-    assert huey_counts() == before + 1  # retried with a delay
+    outcome = worker.run_rendition_job(job.pk)
+    assert outcome.status == "waiting" and outcome.retry_in == worker.ROW_RETRY_DELAY
     RenditionJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-    assert renditions.run_rendition_job(job.pk) == "done"
+    assert run_job(job.pk) == "done"
     rendition = fresh(image).get_rendition("stylize-3")
     assert rendition.file.name == RenditionJob.objects.get().result_name
 
@@ -373,7 +379,7 @@ def test_file_replaced_before_worker_runs_gives_no_stale_result(make_image, make
     image._set_image_file_metadata()
     image.save()
     image.renditions.all().delete()  # what Wagtail's edit form does on a file change
-    assert renditions.run_rendition_job(job.pk) == "expired"
+    assert run_job(job.pk) == "expired"
     job.refresh_from_db()
     assert "replaced" in job.error and not job.result_name
     # The new file gets its own job (file_hash is in the key).
@@ -385,7 +391,7 @@ def test_file_replaced_while_model_runs_discards_result(make_image, make_image_f
     image = make_image(width=64, height=48)
     fallback = image.get_rendition("stylize-3")
     job = RenditionJob.objects.get()
-    real_store = renditions._store
+    real_store = worker.store
 
     def store_then_replace(img, generated):
         name = real_store(img, generated)
@@ -395,8 +401,8 @@ def test_file_replaced_while_model_runs_discards_result(make_image, make_image_f
         other.save()
         return name
 
-    monkeypatch.setattr(renditions, "_store", store_then_replace)
-    assert renditions.run_rendition_job(job.pk) == "expired"
+    monkeypatch.setattr(worker, "store", store_then_replace)
+    assert run_job(job.pk) == "expired"
     assert type(fallback).objects.get(pk=fallback.pk).file.name == fallback.file.name
 
 
@@ -405,43 +411,59 @@ def test_failure_is_recorded_and_page_keeps_fallback(make_image):
     html = render("{% image img width-20 stylize-image999999 %}", img=image)
     assert "<img" in html
     job = RenditionJob.objects.get()
-    assert renditions.run_rendition_job(job.pk) == "failed"
+    assert run_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.status == "failed" and "999999 does not exist" in job.error
     # A stale duplicate message does not run a failed job again.
-    assert renditions.run_rendition_job(job.pk) == "failed"
+    assert run_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.attempts == 1
     assert "<img" in render("{% image img width-20 stylize-image999999 %}", img=fresh(image))
 
 
-def test_model_not_installed_fails_with_clear_message(make_image):
+def test_model_not_installed_fails_with_clear_message(make_image, settings):
+    from tests.conftest import DUMMY_MODELS, gan_models_override
+
+    # winterize falls back to the built-in CycleGAN entry, not installed in the test run
+    gan_models_override(settings, {"dummy_winterize": {**DUMMY_MODELS["dummy_winterize"],
+                                                       "default_for": []}})
     image = make_image()
     image.get_rendition("winterize")
     job = RenditionJob.objects.get()
-    assert renditions.run_rendition_job(job.pk) == "failed"
+    assert run_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.error and "\n" not in job.error
 
 
-def test_transient_error_retries_with_backoff(make_image, monkeypatch):
+def test_transient_error_retries_with_backoff(make_image, slow_model):
+    slow_model("stylize", crash="CUDA out of memory")  # an unexpected error, not an EngineError
     image = make_image()
     image.get_rendition("stylize-3")
     job = RenditionJob.objects.get()
-    from wagtail_gan.models_zoo import engine
-
-    monkeypatch.setattr(engine, "run_operation", lambda *a, **k: (_ for _ in ()).throw(
-        RuntimeError("CUDA out of memory")))
-    before = huey_counts()
-    assert renditions.run_rendition_job(job.pk) == "pending"
+    outcome = worker.run_rendition_job(job.pk)
+    # The task raises Huey's RetryTask(delay=outcome.retry_in): the worker never enqueues.
+    assert outcome.status == "pending" and outcome.retry_in == backoff_delay(1)
     job.refresh_from_db()
     assert "CUDA out of memory" in job.error and job.attempts == 1
-    assert huey_counts() == before + 1
-    assert renditions.backoff_delay(1) < renditions.backoff_delay(2) < renditions.backoff_delay(3)
+    assert backoff_delay(1) < backoff_delay(2) < backoff_delay(3)
     for _ in range(2):
-        renditions.run_rendition_job(job.pk)
+        run_job(job.pk)
     job.refresh_from_db()
     assert job.status == "failed" and "Gave up after 3 attempts" in job.error
+
+
+def test_retry_outcome_becomes_a_huey_retry(make_image, slow_model):
+    from huey.exceptions import RetryTask
+
+    from wagtail_gan import tasks
+
+    slow_model("stylize", crash="flaky disk")
+    image = make_image()
+    image.get_rendition("stylize-3")
+    job = RenditionJob.objects.get()
+    with pytest.raises(RetryTask) as exc:
+        tasks.generate_rendition.call_local(job.pk)
+    assert exc.value.delay == backoff_delay(1)
 
 
 def test_stylize_image_uses_the_other_library_image(make_image):
@@ -450,7 +472,7 @@ def test_stylize_image_uses_the_other_library_image(make_image):
     spec = f"stylize-image{style.pk}"
     fallback = image.get_rendition(spec)
     before = pixels(fallback).tobytes()
-    assert renditions.run_rendition_job(RenditionJob.objects.get().pk) == "done"
+    assert run_job(RenditionJob.objects.get().pk) == "done"
     after = fresh(image).get_rendition(spec)
     assert pixels(after).tobytes() != before
 
@@ -485,7 +507,7 @@ def test_rerequest_after_ml_rendition_deleted(make_image):
     image = make_image()
     image.get_rendition("stylize-3")
     job = RenditionJob.objects.get()
-    renditions.run_rendition_job(job.pk)
+    run_job(job.pk)
     image.renditions.all().delete()
     before = huey_counts()
     fresh(image).get_rendition("stylize-3")
@@ -506,17 +528,24 @@ def test_sweeper_requeues_lost_jobs_and_expires_stuck_ones(make_image):
     RenditionJob.objects.filter(pk=stuck.pk).update(created_at=old - timedelta(days=2),
                                                     updated_at=old)
     before = huey_counts()
-    counts = renditions.sweep()
-    assert counts["requeued"] == 1 and counts["expired"] == 1
-    assert huey_counts() == before + 1
+    outcome = sweeper.sweep()
+    assert outcome.counts["requeued"] == 1 and outcome.counts["expired"] == 1
+    assert outcome.requeue == [lost.pk]
+    assert huey_counts() == before  # the sweeper only says what to re-queue ...
+    from wagtail_gan import tasks
+
+    RenditionJob.objects.filter(pk=lost.pk).update(updated_at=old)
+    RenditionJob.objects.filter(pk=lost.pk).update(status="running")
+    assert tasks.sweep_renditions.call_local()["requeued"] == 1
+    assert huey_counts() == before + 1  # ... and the task puts it on the queue
     lost.refresh_from_db()
     stuck.refresh_from_db()
     assert lost.status == "pending" and "worker lost the job" in lost.error
     assert stuck.status == "expired"
     # Nothing is stale any more: a second sweep does nothing.
-    assert renditions.sweep()["requeued"] == 0
+    assert sweeper.sweep().counts["requeued"] == 0
     RenditionJob.objects.filter(pk=lost.pk).update(status="running", attempts=3, updated_at=old)
-    assert renditions.sweep()["failed"] == 1
+    assert sweeper.sweep().counts["failed"] == 1
 
 
 def test_gan_sweep_command(make_image):
@@ -534,7 +563,7 @@ def test_gan_ready_filter_and_status_tag(make_image):
     assert render(src, img=image) == "False none"
     render("{% image img width-20 stylize-3 %}", img=image)
     assert render(src, img=image) == "False pending"
-    renditions.run_rendition_job(RenditionJob.objects.get().pk)
+    run_job(RenditionJob.objects.get().pk)
     assert render(src, img=fresh(image)) == "True ready"
     assert render("{{ img|gan_ready:'width-20' }}", img=image) == "True"
 
@@ -548,7 +577,7 @@ def test_status_endpoint_and_swap_script(make_image, client, django_assert_max_n
     # Not claimed by a worker yet, or not ML renditions: unknown.
     assert client.get(url, {"src": [fallback.url, plain.url]}).json() == {"renditions": {}}
     for job in RenditionJob.objects.all():
-        renditions.run_rendition_job(job.pk)
+        run_job(job.pk)
     with django_assert_max_num_queries(3):
         response = client.get(url, {"src": [fallback.url, broken.url, plain.url, "/elsewhere.png"]})
     assert response["Cache-Control"] == "no-store"
@@ -620,7 +649,7 @@ def test_pregenerate_on_upload_and_replace(make_image, make_image_file):
         image._set_image_file_metadata()
         image.save()
         assert huey_counts() == before + 2
-    assert renditions.pregenerate_image(image.pk, ["width-20|stylize-3", "bogus-1"]) == 1
+    assert pregenerate.pregenerate_image(image.pk, ["width-20|stylize-3", "bogus-1"]) == 1
     assert RenditionJob.objects.get().filter_spec == "width-20|stylize-3"
 
 
@@ -643,7 +672,7 @@ def test_gan_pregenerate_command(make_image):
 def test_admin_listing_shows_jobs_and_errors(make_image, admin_client):
     image = make_image()
     image.get_rendition("stylize-image424242")
-    renditions.run_rendition_job(RenditionJob.objects.get().pk)
+    run_job(RenditionJob.objects.get().pk)
     response = admin_client.get("/admin/gan/renditions/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -677,7 +706,8 @@ def test_admin_listing_query_count_does_not_grow_with_rows(make_image, admin_cli
 
 
 def test_operations_are_registered():
-    assert isinstance(Filter(spec="stylize-3").operations[0], StylizeOperation)
+    op = Filter(spec="stylize-3").operations[0]
+    assert isinstance(op, GanFilter) and op.operation.name == "stylize"
 
 
 def test_serve_view_and_image_url_get_fallback(make_image, client):
@@ -697,7 +727,7 @@ def test_deleting_the_image_deletes_superseded_fallbacks(make_image):
     image = make_image()
     fallback = image.get_rendition("stylize-3")
     storage, old_name = fallback.file.storage, fallback.file.name
-    renditions.run_rendition_job(RenditionJob.objects.get().pk)
+    run_job(RenditionJob.objects.get().pk)
     result_name = RenditionJob.objects.get().result_name
     assert storage.exists(old_name) and storage.exists(result_name)
     image.delete()
@@ -722,7 +752,7 @@ def test_upscale_and_cyclegan_filters_with_tiny_models(make_image, gan_tiny_mode
     fallback = image.get_rendition(spec)
     assert (fallback.width, fallback.height) == size
     job = RenditionJob.objects.get(filter_spec=spec)
-    assert renditions.run_rendition_job(job.pk) == "done", RenditionJob.objects.get().error
+    assert run_job(job.pk) == "done", RenditionJob.objects.get().error
     upgraded = fresh(image).get_rendition(spec)
     assert upgraded.file.name != fallback.file.name
     assert (upgraded.width, upgraded.height) == size
@@ -736,14 +766,14 @@ def test_stale_cache_entry_written_during_the_swap_is_purged_again(make_image):
     fallback = image.get_rendition("stylize-3")
     job = RenditionJob.objects.get()
     HUEY.flush()
-    renditions.run_rendition_job(job.pk)
+    run_job(job.pk)
     assert huey_counts() == 1  # the second purge, 5 s later
     # A request that read the row just before the swap committed re-caches the fallback.
     Rendition = type(fallback)
     key = Rendition.construct_cache_key(image, "", "stylize-3")
     Rendition.cache_backend.set(key, fallback)
     assert fresh(image).get_rendition("stylize-3").file.name == fallback.file.name
-    renditions.purge_job_cache(job.pk)
+    worker.purge_job_cache(job.pk)
     job.refresh_from_db()
     assert fresh(image).get_rendition("stylize-3").file.name == job.result_name
 
@@ -764,7 +794,9 @@ def test_queue_down_does_not_break_the_page(make_image, monkeypatch, caplog):
     def down(*args, **kwargs):
         raise ConnectionError("queue unreachable")
 
-    monkeypatch.setattr(renditions, "enqueue", down)
+    from wagtail_gan import tasks
+
+    monkeypatch.setitem(tasks.ENQUEUE, "rendition", down)
     image = make_image()
     html = render("{% image img width-20 stylize-3 %}", img=image)
     assert 'width="20"' in html
@@ -776,42 +808,35 @@ def test_no_rearm_while_the_ml_rendition_exists(make_image):
     image = make_image()
     image.get_rendition("stylize-3")
     job = RenditionJob.objects.get()
-    renditions.run_rendition_job(job.pk)
+    run_job(job.pk)
     job.refresh_from_db()
     before = huey_counts()
-    renditions._rearm_done_job({"image_id": image.pk, "file_hash": job.file_hash,
+    request.rearm_done_job({"image_id": image.pk, "file_hash": job.file_hash,
                                 "filter_spec": "stylize-3", "focal_point_key": ""})
     job.refresh_from_db()
     assert job.status == "done" and huey_counts() == before
 
 
 def test_long_model_runs_heartbeat_so_the_sweeper_leaves_them_alone(make_image, monkeypatch):
-    from wagtail_gan.models_zoo import engine
+    from wagtail_gan.renditions import model_run
+    from wagtail_gan.work.context import WorkerContext
 
     image = make_image()
     image.get_rendition("stylize-3")
     job = RenditionJob.objects.get()
     old = timezone.now() - timedelta(hours=1)
-    seen = []
-    real = engine.run_operation
-
-    def slow_model(*args, progress=None, **kwargs):
-        RenditionJob.objects.filter(pk=job.pk).update(updated_at=old)
-        progress(0.5)  # the engine reports progress while a long run goes on
-        seen.append(RenditionJob.objects.get(pk=job.pk).updated_at)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(engine, "run_operation", slow_model)
-    monkeypatch.setattr(renditions, "HEARTBEAT_SECONDS", 0)
-    assert renditions.run_rendition_job(job.pk) == "done"
-    assert seen and seen[0] > old
+    RenditionJob.objects.filter(pk=job.pk).update(updated_at=old)
+    monkeypatch.setattr(model_run, "HEARTBEAT_SECONDS", 0)
+    beat = model_run.heartbeat(WorkerContext(filter=None, job=job))
+    beat(0.5)  # what the engine calls while a long run goes on (tiles, steps)
+    assert RenditionJob.objects.get(pk=job.pk).updated_at > old
 
 
 def test_duplicate_run_that_loses_the_swap_leaves_the_winner_alone(make_image, monkeypatch):
     image = make_image()
     fallback = image.get_rendition("stylize-3")
     job = RenditionJob.objects.get()
-    real_store = renditions._store
+    real_store = worker.store
 
     stored = []
 
@@ -822,12 +847,11 @@ def test_duplicate_run_that_loses_the_swap_leaves_the_winner_alone(make_image, m
         RenditionJob.objects.filter(pk=job.pk).update(status="done", result_name="images/winner.png")
         return name
 
-    monkeypatch.setattr(renditions, "_store", other_run_wins)
-    before = huey_counts()
-    assert renditions.run_rendition_job(job.pk) == "done"
+    monkeypatch.setattr(worker, "store", other_run_wins)
+    outcome = worker.run_rendition_job(job.pk)
+    assert outcome.status == "done" and outcome.retry_in is None  # no retry
     job.refresh_from_db()
     assert (job.status, job.result_name) == ("done", "images/winner.png")
-    assert huey_counts() == before  # no retry
     assert not fallback.file.storage.exists(stored[0])  # the losing copy is not left behind
 
 
@@ -841,7 +865,7 @@ def test_upscale_model_without_declared_scale_keeps_the_models_size(
     image = make_image(width=64, height=48)
     fallback = image.get_rendition("width-16|upscale-mysr")
     assert (fallback.width, fallback.height) == (16, 12)
-    assert renditions.run_rendition_job(RenditionJob.objects.get().pk) == "done", \
+    assert run_job(RenditionJob.objects.get().pk) == "done", \
         RenditionJob.objects.get().error
     upgraded = fresh(image).get_rendition("width-16|upscale-mysr")
     assert (upgraded.width, upgraded.height) == (64, 48)

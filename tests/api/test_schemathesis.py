@@ -13,8 +13,9 @@ import time
 import pytest
 from django.test import override_settings
 
-from tests.test_api_fixtures import build_world
+from tests.api.fixtures import build_world
 from wagtail_gan.conf import gan_settings
+from wagtail_gan.jobs.worker import run_generation_job
 
 EXAMPLES_PER_MODE = 25
 
@@ -70,7 +71,6 @@ def test_schemathesis_no_server_errors_and_schema_conformance(
     # Valid requests first (schemathesis rarely guesses a real image id): their 202/200
     # bodies are validated against the schema, and the data they create is then served to
     # the fuzzer's list and detail requests.
-    from wagtail_gan import jobs
 
     job = explicit("POST /api/gan/variants/", 202, media_type="application/json",
                    body={"image": world.image.pk, "operation": "stylize-3", "seed": 1})
@@ -78,7 +78,7 @@ def test_schemathesis_no_server_errors_and_schema_conformance(
              body={"image": world.image.pk, "instruction": "make it snowy", "strength": 0.5})
     explicit("POST /api/gan/generate/", 202, media_type="application/json",
              body={"prompt": "a lighthouse", "collection": world.allowed.pk, "count": 2})
-    jobs.run_generation_job(job["id"])
+    run_generation_job(job["id"])
     explicit("GET /api/gan/jobs/{id}/", 200, path_parameters={"id": job["id"]})
     kept = explicit("POST /api/gan/jobs/{id}/keep/", 200, path_parameters={"id": job["id"]},
                     media_type="application/json", body={"index": 0})

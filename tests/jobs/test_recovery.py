@@ -12,11 +12,20 @@ from django.utils import timezone
 
 from tests.gan_admin_fixtures import write_pending_output
 from wagtail_gan import jobs, tasks
+from wagtail_gan.conf import gan_settings
+from wagtail_gan.jobs import sweeper as job_sweeper
+from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.models import GenerationJob
+from wagtail_gan.work.storage import image_storage
 
 pytestmark = pytest.mark.django_db
 
-TIMEOUT = jobs.gan_settings.JOB_HEARTBEAT_TIMEOUT
+TIMEOUT = gan_settings.JOB_HEARTBEAT_TIMEOUT
+
+
+def sweep(now=None) -> dict:
+    """What the sweeper did (the periodic task re-queues ``Outcome.requeue``)."""
+    return job_sweeper.sweep_generation_jobs(now=now).counts
 
 
 def later(seconds: float):
@@ -39,7 +48,7 @@ def test_running_job_without_heartbeat_is_failed_visibly(gan_world):
     legacy = running_job(gan_world, heartbeat_age=TIMEOUT + 5)  # a row from before heartbeats
     GenerationJob.objects.filter(pk=legacy.pk).update(heartbeat_at=None)
 
-    counts = jobs.sweep_generation_jobs()
+    counts = sweep()
 
     assert counts == {"jobs_failed": 2, "jobs_requeued": 0}
     for job in (dead, legacy):
@@ -51,14 +60,14 @@ def test_running_job_without_heartbeat_is_failed_visibly(gan_world):
     alive.refresh_from_db()
     assert alive.status == "running" and alive.error == ""
     # The next pass has nothing to do (failed is final).
-    assert jobs.sweep_generation_jobs() == {"jobs_failed": 0, "jobs_requeued": 0}
+    assert sweep() == {"jobs_failed": 0, "jobs_requeued": 0}
 
 
 def test_failed_job_shows_the_error_on_the_admin_job_page(gan_world, client):
     from django.urls import reverse
 
     job = running_job(gan_world, heartbeat_age=TIMEOUT + 5)
-    jobs.sweep_generation_jobs()
+    sweep()
     client.force_login(gan_world.editor)
     response = client.get(reverse("wagtail_gan_admin:job_status", args=[job.pk]))
     assert response.status_code == 200
@@ -70,60 +79,65 @@ def test_failed_job_shows_the_error_on_the_admin_job_page(gan_world, client):
 
 def test_heartbeat_setting_is_honoured(gan_world):
     job = running_job(gan_world, heartbeat_age=90)
-    assert jobs.sweep_generation_jobs()["jobs_failed"] == 0
+    assert sweep()["jobs_failed"] == 0
     with override_settings(WAGTAIL_GAN={"JOB_HEARTBEAT_TIMEOUT": 60}):
-        assert jobs.sweep_generation_jobs()["jobs_failed"] == 1
+        assert sweep()["jobs_failed"] == 1
     job.refresh_from_db()
     assert job.status == "failed" and "over 60 seconds" in job.error
 
 
 def test_progress_callback_beats_and_keeps_a_long_run_alive(gan_world):
     job = running_job(gan_world, heartbeat_age=TIMEOUT - 1)
-    progress = jobs._Progress(job.pk, 1, 99)
+    progress = job_worker.progress_reporter(job.pk)
     progress.last_beat -= progress.interval  # the interval has passed since the last beat
     progress(0.5)
     job.refresh_from_db()
     assert job.progress == 50
     assert (timezone.now() - job.heartbeat_at).total_seconds() < 5
-    assert jobs.sweep_generation_jobs(now=later(TIMEOUT - 10))["jobs_failed"] == 0
+    assert sweep(now=later(TIMEOUT - 10))["jobs_failed"] == 0
     # No second beat within the interval (one write per interval, not per tile).
     before = job.heartbeat_at
     progress(0.6)
     job.refresh_from_db()
     assert job.heartbeat_at == before
     with override_settings(WAGTAIL_GAN={"JOB_HEARTBEAT_TIMEOUT": 8}):
-        assert jobs.heartbeat_interval() == 2
+        assert job_worker.progress_reporter(job.pk).interval == 2
 
 
 def test_claim_sets_the_heartbeat(gan_world):
     job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                   operation="stylize-3")
-    jobs.run_generation_job(job.pk)
+    job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded" and job.heartbeat_at >= job.started_at
-    assert jobs.sweep_generation_jobs(now=later(TIMEOUT * 10))["jobs_failed"] == 0
+    assert sweep(now=later(TIMEOUT * 10))["jobs_failed"] == 0
 
 
 def test_a_late_result_of_a_swept_job_is_discarded(gan_world, monkeypatch):
     """The worker was only slow (no progress callbacks): the sweeper failed the job meanwhile.
     Its late result must not flip the job back, and leaves no files behind."""
-    from wagtail_gan.models_zoo import engine
+    real_reporter = job_worker.progress_reporter
+    swept = []
 
-    real = engine.run_operation
+    def reporter_that_sweeps(job_id):
+        report = real_reporter(job_id)
 
-    def slow_run(*args, **kwargs):
-        result = real(*args, **kwargs)
-        assert jobs.sweep_generation_jobs(now=later(TIMEOUT + 5))["jobs_failed"] == 1
-        return result
+        def progress(fraction):  # the model reports progress; the sweeper runs meanwhile
+            report(fraction)
+            if not swept:
+                swept.append(sweep(now=later(TIMEOUT + 5))["jobs_failed"])
 
-    monkeypatch.setattr(engine, "run_operation", slow_run)
+        return progress
+
+    monkeypatch.setattr(job_worker, "progress_reporter", reporter_that_sweeps)
     job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                   operation="stylize-3")
-    jobs.run_generation_job(job.pk)
+    job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
+    assert swept == [1]
     assert job.status == "failed" and job.outputs == []
     assert "worker stopped" in job.error
-    storage = jobs._storage()
+    storage = image_storage()
     _, files = storage.listdir(jobs.PENDING_DIR) if storage.exists(jobs.PENDING_DIR) else ([], [])
     assert not [f for f in files if f.startswith(job.uuid.hex)]
 
@@ -136,21 +150,23 @@ def test_lost_queued_job_is_requeued_once_then_failed(gan_world, django_capture_
         job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                       operation="stylize-3")
     HUEY.flush()  # the queue lost the message (e.g. Redis restarted without persistence)
-    queue_timeout = jobs.gan_settings.JOB_QUEUE_TIMEOUT
+    queue_timeout = gan_settings.JOB_QUEUE_TIMEOUT
 
-    assert jobs.sweep_generation_jobs(now=later(queue_timeout - 60))["jobs_requeued"] == 0
-    counts = jobs.sweep_generation_jobs(now=later(queue_timeout + 1))
-    assert counts == {"jobs_failed": 0, "jobs_requeued": 1}
+    assert sweep(now=later(queue_timeout - 60))["jobs_requeued"] == 0
+    outcome = job_sweeper.sweep_generation_jobs(now=later(queue_timeout + 1))
+    assert outcome.counts == {"jobs_failed": 0, "jobs_requeued": 1}
+    assert outcome.requeue == [job.pk]
+    tasks.act_on(outcome, tasks.enqueue_generation)  # what the periodic task does with it
     job.refresh_from_db()
     assert job.status == "queued" and job.requeue_count == 1
     pending = HUEY.pending()
     assert [t.id for t in pending] == [job.task_id] and pending[0].args == (job.pk,)
     assert pending[0].priority == tasks.priority_for("interactive")
     # Its clock restarted: the same pass again does nothing.
-    assert jobs.sweep_generation_jobs(now=later(queue_timeout + 1))["jobs_requeued"] == 0
+    assert sweep(now=later(queue_timeout + 1))["jobs_requeued"] == 0
     HUEY.flush()
     # Lost again: failed, with a message that points at the worker.
-    counts = jobs.sweep_generation_jobs(now=later(2 * queue_timeout + 10))
+    counts = sweep(now=later(2 * queue_timeout + 10))
     assert counts == {"jobs_failed": 1, "jobs_requeued": 0}
     job.refresh_from_db()
     assert job.status == "failed" and "manage.py run_huey" in job.error
@@ -160,9 +176,9 @@ def test_lost_queued_job_is_requeued_once_then_failed(gan_world, django_capture_
 def test_requeued_job_runs_once_even_with_the_original_message_still_there(gan_world):
     job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                   operation="stylize-3")
-    jobs.sweep_generation_jobs(now=later(jobs.gan_settings.JOB_QUEUE_TIMEOUT + 1))
-    jobs.run_generation_job(job.pk)  # the re-queued message
-    jobs.run_generation_job(job.pk)  # the original one, delivered late
+    sweep(now=later(gan_settings.JOB_QUEUE_TIMEOUT + 1))
+    job_worker.run_generation_job(job.pk)  # the re-queued message
+    job_worker.run_generation_job(job.pk)  # the original one, delivered late
     job.refresh_from_db()
     assert job.status == "succeeded" and len(job.outputs) == 1
 
@@ -176,7 +192,7 @@ def test_finished_and_cancelled_jobs_are_left_alone(gan_world):
     jobs.cancel_job(cancelled, gan_world.editor)
     old = timezone.now() - timedelta(days=3)
     GenerationJob.objects.update(created_at=old, started_at=old, heartbeat_at=old)
-    assert jobs.sweep_generation_jobs() == {"jobs_failed": 0, "jobs_requeued": 0}
+    assert sweep() == {"jobs_failed": 0, "jobs_requeued": 0}
     assert set(GenerationJob.objects.values_list("status", flat=True)) == {"succeeded",
                                                                           "cancelled"}
 
@@ -194,7 +210,7 @@ def test_periodic_task_and_command_run_both_sweepers(gan_world):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_sigkilled_worker_mid_job_is_recovered(gan_world, make_image, tmp_path):
+def test_sigkilled_worker_mid_job_is_recovered(gan_world, make_image, tmp_path, slow_model):
     """A real consumer is SIGKILLed while the model runs: the row stays "running" until the
     sweeper fails it with an error the editor sees. A job queued while no worker ran and
     whose message was lost is re-queued and run by the restarted worker."""
@@ -203,7 +219,8 @@ def test_sigkilled_worker_mid_job_is_recovered(gan_world, make_image, tmp_path):
     from tests.utils import HueyConsumer, wait_for
 
     HUEY.flush()
-    big = make_image(title="Big", collection=gan_world.team, width=1200, height=900)
+    slow_model("stylize", delay=3)  # a model run long enough to be killed in
+    big = make_image(title="Big", collection=gan_world.team, width=120, height=90)
     consumer = HueyConsumer(log_path=tmp_path / "consumer.log")
     consumer.start()
     try:
@@ -219,11 +236,12 @@ def test_sigkilled_worker_mid_job_is_recovered(gan_world, make_image, tmp_path):
                                    operation="stylize-4")
     HUEY.flush()  # no worker, and the message is gone
 
-    assert jobs.sweep_generation_jobs() == {"jobs_failed": 0, "jobs_requeued": 0}
-    counts = jobs.sweep_generation_jobs(
-        now=later(max(TIMEOUT, jobs.gan_settings.JOB_QUEUE_TIMEOUT) + 1)
+    assert sweep() == {"jobs_failed": 0, "jobs_requeued": 0}
+    outcome = job_sweeper.sweep_generation_jobs(
+        now=later(max(TIMEOUT, gan_settings.JOB_QUEUE_TIMEOUT) + 1)
     )
-    assert counts == {"jobs_failed": 1, "jobs_requeued": 1}
+    assert outcome.counts == {"jobs_failed": 1, "jobs_requeued": 1}
+    tasks.act_on(outcome, tasks.enqueue_generation)
     job.refresh_from_db()
     status = jobs.job_status(job)
     assert status["status"] == "failed" and "worker stopped" in status["error"]

@@ -8,13 +8,15 @@ from django.test import override_settings
 
 from tests.gan_admin_fixtures import write_pending_output
 from wagtail_gan import jobs
+from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.models import GenerationJob, Variant
+from wagtail_gan.work.storage import image_storage
 
 pytestmark = pytest.mark.django_db
 
 
 def storage():
-    return jobs._storage()
+    return image_storage()
 
 
 def test_submit_variant_creates_and_enqueues(gan_world, django_capture_on_commit_callbacks):
@@ -162,7 +164,7 @@ def test_cancel_only_queued_and_only_own(gan_world):
     assert job.status == "cancelled"
     assert jobs.cancel_job(job, gan_world.editor) is False
     # a cancelled job is skipped by the worker
-    jobs.run_generation_job(job.pk)
+    job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "cancelled" and not job.outputs
 
@@ -261,7 +263,7 @@ def test_worker_runs_a_real_stylize_and_never_touches_the_source(gan_world):
     w = gan_world
     source_name, source_hash = w.image.file.name, w.image.get_file_hash()
     job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-3", seed=11)
-    jobs.run_generation_job(job.pk)
+    job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     assert job.progress == 100 and job.started_at and job.finished_at
@@ -274,7 +276,7 @@ def test_worker_runs_a_real_stylize_and_never_touches_the_source(gan_world):
     status = jobs.job_status(job)
     assert status["timings"]["run_seconds"] >= 0 and status["outputs"][0]["url"]
     # running it again is a no-op (the job is no longer queued)
-    jobs.run_generation_job(job.pk)
+    job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert len(job.outputs) == 1
 
@@ -286,7 +288,7 @@ def test_worker_style_of_another_image(gan_world):
     style.save()
     job = jobs.submit_variant_job(user=w.editor, image=w.image,
                                   operation=f"stylize-image{style.pk}", strength=0.8)
-    jobs.run_generation_job(job.pk)
+    job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     assert job.params["style_image"] == style.pk and job.params["strength"] == 0.8
@@ -297,7 +299,7 @@ def test_worker_failure_is_reported_and_leaves_nothing(gan_world, tmp_path):
     with override_settings(WAGTAIL_GAN={"MODELS_DIR": str(tmp_path / "empty"),
                                         "MAX_INPUT_PIXELS": 100}):
         job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-1")
-        jobs.run_generation_job(job.pk)
+        job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "failed" and job.outputs == []
     assert "100" in job.error and "Unexpected" not in job.error
@@ -308,7 +310,7 @@ def test_auto_keep(gan_world):
     with override_settings(WAGTAIL_GAN={"AUTO_KEEP": True}):
         job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                       operation="stylize-5")
-        jobs.run_generation_job(job.pk)
+        job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded" and job.result_image is not None
     assert job.result_image.title == "Harbour — stylize-5"

@@ -14,8 +14,10 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from tests.utils import HueyConsumer, wait_for
-from wagtail_gan import renditions
+from wagtail_gan import queue, tasks
+from wagtail_gan.conf import gan_settings as gan_conf
 from wagtail_gan.models import RenditionJob
+from wagtail_gan.renditions import sweeper
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -117,13 +119,16 @@ def test_page_fallback_then_ml_rendition(make_image, consumer, client):
     assert response.status_code == 200
 
 
-def test_twenty_parallel_renders_run_the_model_once(make_image, consumer, monkeypatch):
+def test_twenty_parallel_renders_run_the_model_once(make_image, consumer):
     image = make_image(width=80, height=60)
     spec = "width-40|stylize-7"
     calls = []
-    real_enqueue = renditions.enqueue
-    monkeypatch.setattr(renditions, "enqueue", lambda *a, **k: (calls.append(a),
-                                                                real_enqueue(*a, **k)))
+
+    def count(sender, kind, args, **kwargs):
+        if kind == "rendition":
+            calls.append(args)
+
+    queue.work_requested.connect(count, weak=False, dispatch_uid="test-count")
     barrier = threading.Barrier(20)
     results, errors = [], []
 
@@ -145,6 +150,7 @@ def test_twenty_parallel_renders_run_the_model_once(make_image, consumer, monkey
         t.join(120)
     assert not errors and len(results) == 20
     assert {(r.width, r.height) for r in results} == {(40, 30)}
+    queue.work_requested.disconnect(dispatch_uid="test-count")
     assert RenditionJob.objects.count() == 1 and len(calls) == 1
     consumer.start()
     wait_done(1, consumer)
@@ -160,10 +166,10 @@ def test_twenty_parallel_renders_run_the_model_once(make_image, consumer, monkey
     assert {job.result_name, job.fallback_name} <= spec_files
     referenced = set(fresh(image).renditions.values_list("file", flat=True))
     assert spec_files & referenced == {job.result_name}
-    assert set(renditions._race_losers([job.fallback_name])) == spec_files - {
+    assert set(sweeper.race_losers([job.fallback_name])) == spec_files - {
         job.result_name, job.fallback_name}
-    later = timezone.now() + timedelta(seconds=renditions.gan_settings.FALLBACK_GRACE_SECONDS + 1)
-    renditions.sweep(now=later)
+    later = timezone.now() + timedelta(seconds=gan_conf.FALLBACK_GRACE_SECONDS + 1)
+    sweeper.sweep(now=later)
     _, files = storage.listdir("images")
     assert {f"images/{f}" for f in files if ".width-40.stylize-7" in f} == {job.result_name}
 
@@ -206,9 +212,10 @@ def test_picture_and_srcset_all_upgrade(make_image, consumer):
 
 
 def test_killed_worker_is_recovered_by_sweeper_and_failures_are_visible(
-    make_image, consumer, tmp_path
+    make_image, consumer, tmp_path, slow_model
 ):
-    image = make_image(width=1200, height=900)  # a model run long enough to be killed in
+    slow_model("stylize", delay=3)  # a model run long enough to be killed in
+    image = make_image(width=120, height=90)
     consumer.start()
     image.get_rendition("stylize-3")
     job = RenditionJob.objects.get(filter_spec="stylize-3")
@@ -221,7 +228,7 @@ def test_killed_worker_is_recovered_by_sweeper_and_failures_are_visible(
     image.get_rendition("width-32|stylize-image987654")
     RenditionJob.objects.update(updated_at=timezone.now() - timedelta(hours=1))
     with override_settings(WAGTAIL_GAN={**_settings(), "RENDITION_STALE_SECONDS": 60}):
-        counts = renditions.sweep()
+        counts = tasks.sweep_renditions.call_local()
     assert counts["requeued"] == 2, counts
     restarted = HueyConsumer(log_path=tmp_path / "restarted.log")
     restarted.start()
