@@ -39,7 +39,7 @@ def test_rrdb_full_layout_loads_through_spandrel_and_upscales():
     import spandrel
     import torch
 
-    from tests.fixtures_zoo import rrdb_state_dict
+    from tests.models_zoo.fixtures import rrdb_state_dict
 
     sd = {"params_ema": {k: v for k, v in rrdb_state_dict(4, 64, 23).items()}}
     from spandrel.__helpers.canonicalize import canonicalize_state_dict
@@ -54,7 +54,7 @@ def test_rrdb_full_layout_loads_through_spandrel_and_upscales():
 def test_cyclegan_released_layout_with_legacy_keys():
     import torch
 
-    from tests.fixtures_zoo import cyclegan_state_dict
+    from tests.models_zoo.fixtures import cyclegan_state_dict
     from wagtail_gan.models_zoo import cyclegan
 
     sd = cyclegan_state_dict(64, 9, legacy=True)
@@ -72,7 +72,7 @@ def test_cyclegan_released_layout_with_legacy_keys():
 
 
 def test_cyclegan_wrong_layout_is_a_clear_error():
-    from tests.fixtures_zoo import cyclegan_state_dict
+    from tests.models_zoo.fixtures import cyclegan_state_dict
     from wagtail_gan.models_zoo import cyclegan
     from wagtail_gan.models_zoo.errors import EngineError
 

@@ -173,7 +173,7 @@ def test_dropped_in_file_is_usable_by_stem(settings, tmp_path, tiny_sr_model):
     assert "my_sharp_x4" in registry.upscale_model_ids()
     assert parse_spec("upscale-my_sharp_x4").params == {"model": "my_sharp_x4"}
 
-    from tests.test_zoo_engine import photo
+    from tests.models_zoo.test_engine import photo
     from wagtail_gan.models_zoo.engine import run_operation
 
     result = run_operation("upscale-my_sharp_x4", photo(10, 8))
@@ -182,7 +182,7 @@ def test_dropped_in_file_is_usable_by_stem(settings, tmp_path, tiny_sr_model):
 
 
 def test_dropped_in_non_sr_file_is_a_clear_error(settings, tmp_path):
-    from tests.test_zoo_engine import photo
+    from tests.models_zoo.test_engine import photo
     from wagtail_gan.models_zoo.engine import EngineError, run_operation
 
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu"}
