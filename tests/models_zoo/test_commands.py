@@ -192,7 +192,7 @@ def test_gan_models_offline_refuses_download_models(settings, tmp_path):
 
 
 def test_gan_models_offline_hint_follows_the_pinned_revision(settings, tmp_path):
-    from wagtail_gan.models_zoo import registry, sources
+    from wagtail_gan.models_zoo import install, registry
 
     sha = "0123456789abcdef0123456789abcdef01234567"
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "MODELS": {
@@ -204,8 +204,8 @@ def test_gan_models_offline_hint_follows_the_pinned_revision(settings, tmp_path)
     assert "its revision 'main' is not a 40-hex commit: first set " \
            "WAGTAIL_GAN['MODELS']['instruct_pix2pix']" in text
     # the hint agrees with what the networked install does with that revision
-    with pytest.raises(sources.SourceError, match="40-hex commit"):
-        sources.install_from_hf(registry.get("instruct_pix2pix"),
+    with pytest.raises(install.SourceError, match="40-hex commit"):
+        install.install_from_hf(registry.get("instruct_pix2pix"),
                                 registry.get("instruct_pix2pix").sources[0])
 
 

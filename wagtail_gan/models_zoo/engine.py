@@ -10,12 +10,10 @@ raises :class:`EngineError` (or a subclass) with a one-line message.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -25,6 +23,7 @@ from wagtail_gan.specs import InvalidSpec, OperationSpec, parse_spec
 
 from . import registry, runtime
 from .errors import EngineError, LimitExceeded, ModelNotInstalled
+from .hashing import lines_sha256, sha256_file, tree_lines
 
 __all__ = [
     "EngineError",
@@ -47,21 +46,6 @@ class EngineResult:
     duration: float = 0.0
 
 
-_sha_cache: dict[tuple[str, float, int], str] = {}
-
-
-def _file_sha256(path: Path) -> str:
-    st = path.stat()
-    key = (str(path), st.st_mtime, st.st_size)
-    if key not in _sha_cache:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _sha_cache[key] = h.hexdigest()
-    return _sha_cache[key]
-
-
 def model_sha256(entry: registry.ModelEntry) -> str:
     """sha256 of the weights a run used: the installed manifest's, else computed from the
     file (or, for a folder or several package files, a sha256 over 'relative path  sha256'
@@ -73,15 +57,12 @@ def model_sha256(entry: registry.ModelEntry) -> str:
     if path is None:
         return ""
     if path.is_file():
-        return _file_sha256(path)
-    files = []
+        return sha256_file(path, cached=True)
     pkg = [s for s in entry.sources if s.kind == "package"]
     if pkg:
-        files = [path.parent / f for f in pkg[0].files]
-    else:
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-    lines = [f"{p.relative_to(path.parent if pkg else path)}  {_file_sha256(p)}" for p in files]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        root = path.parent
+        return lines_sha256(tree_lines(root, [root / f for f in pkg[0].files], cached=True))
+    return lines_sha256(tree_lines(path, cached=True))
 
 
 def _progress_wrapper(progress: Callable[[float], None] | None):
