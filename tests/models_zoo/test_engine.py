@@ -191,7 +191,7 @@ def test_tiled_equals_untiled_for_sr(gan_tiny_models):
 
 
 def test_tile_boxes_cover_with_overlap():
-    from wagtail_gan.models_zoo.runtime import tile_boxes
+    from wagtail_gan.models_zoo.tiling import tile_boxes
 
     boxes = tile_boxes(100, 32, 4)
     assert boxes[0][0] == 0 and boxes[-1][1] == 100
@@ -203,7 +203,7 @@ def test_tile_boxes_cover_with_overlap():
 def test_oom_retries_with_smaller_tiles():
     import torch
 
-    from wagtail_gan.models_zoo import runtime
+    from wagtail_gan.models_zoo import tiling
 
     calls = []
 
@@ -213,7 +213,7 @@ def test_oom_retries_with_smaller_tiles():
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
         return piece
 
-    out = runtime.run_tiled_with_oom_retry(fn, torch.rand(1, 3, 40, 40), scale=1, tile=64,
+    out = tiling.run_tiled_with_oom_retry(fn, torch.rand(1, 3, 40, 40), scale=1, tile=64,
                                            overlap=2, progress=None, min_tile=8)
     assert out.shape == (40, 40, 3)
     assert max(calls[-4:]) <= 16 and calls[0] == 40

@@ -9,7 +9,7 @@ from PIL import Image
 
 from wagtail_gan.conf import gan_settings
 
-from . import registry, runtime
+from . import registry, runtime, tiling
 from .errors import EngineError, ModelNotInstalled
 
 LEGACY_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
@@ -152,7 +152,7 @@ def run_model(net, img: Image.Image, *, device: str, progress=None, tile: int | 
             y = net(inp.to(device))
         return ((y[:, :, :h, :w] + 1) / 2).clamp(0, 1)
 
-    arr = runtime.run_tiled_with_oom_retry(call, x, scale=1, tile=tile, overlap=overlap,
+    arr = tiling.run_tiled_with_oom_retry(call, x, scale=1, tile=tile, overlap=overlap,
                                            progress=progress, device=device)
     return runtime.array_to_pil(arr)
 

@@ -7,7 +7,7 @@ from PIL import Image
 
 from wagtail_gan.conf import gan_settings
 
-from . import registry, runtime
+from . import registry, runtime, tiling
 from .errors import EngineError, ModelNotInstalled
 
 
@@ -63,7 +63,7 @@ def run_model(desc, img: Image.Image, *, device: str, progress=None,
         with torch.inference_mode():
             return desc(piece.to(device=device, dtype=dtype))
 
-    out = runtime.run_tiled_with_oom_retry(call, x, scale=desc.scale, tile=tile,
+    out = tiling.run_tiled_with_oom_retry(call, x, scale=desc.scale, tile=tile,
                                            overlap=overlap, progress=progress, device=device)
     return runtime.array_to_pil(out)
 
