@@ -30,7 +30,7 @@ def test_ncnn_conversion_matches_ncnn_runtime(settings, tmp_path):
     import numpy as np
 
     from wagtail_gan.models_zoo import install
-    from wagtail_gan.models_zoo.engine import run_operation
+    from wagtail_gan.models_zoo.engine import run
     from wagtail_gan.models_zoo.install import ncnn
 
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu", "TORCH_THREADS": 1}
@@ -45,7 +45,7 @@ def test_ncnn_conversion_matches_ncnn_runtime(settings, tmp_path):
     from PIL import Image
 
     pil = Image.fromarray((img * 255).astype(np.uint8))
-    result = run_operation("upscale-4x", pil)
+    result = run("upscale-4x", pil, params={"scale": 4})
     assert result.image.size == (96, 96) and result.model_sha256 == info["sha256"]
     # A real SR output stays close to a bicubic upscale of the input (not noise).
     bicubic = np.asarray(pil.resize((96, 96), Image.Resampling.BICUBIC), np.float32)
@@ -59,7 +59,8 @@ def test_real_x4plus_tiled_equals_untiled(settings, tmp_path):
     import numpy as np
     from PIL import Image
 
-    from wagtail_gan.models_zoo import install, sr
+    from wagtail_gan.models_zoo import install
+    from wagtail_gan.models_zoo.backends import sr
     from wagtail_gan.models_zoo.install import ncnn
 
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu", "TORCH_THREADS": 1}

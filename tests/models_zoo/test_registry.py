@@ -47,22 +47,23 @@ def test_dropped_in_file_is_usable_by_stem(settings, tmp_path, tiny_sr_model):
     assert "my_sharp_x4" in registry.upscale_model_ids()
     assert parse_spec("upscale-my_sharp_x4").params == {"model": "my_sharp_x4"}
 
-    from tests.models_zoo.test_engine import photo
-    from wagtail_gan.models_zoo.engine import run_operation
+    from tests.models_zoo.fixtures import photo
+    from wagtail_gan.models_zoo.engine import run
 
-    result = run_operation("upscale-my_sharp_x4", photo(10, 8))
+    result = run("my_sharp_x4", photo(10, 8))
     assert result.image.size == (40, 32) and result.model_id == "my_sharp_x4"
+    assert run("upscale-my_sharp_x4", photo(10, 8)).model_id == "my_sharp_x4"
     assert result.model_sha256 == hashlib.sha256(tiny_sr_model.read_bytes()).hexdigest()
 
 
 def test_dropped_in_non_sr_file_is_a_clear_error(settings, tmp_path):
-    from tests.models_zoo.test_engine import photo
-    from wagtail_gan.models_zoo.engine import EngineError, run_operation
+    from tests.models_zoo.fixtures import photo
+    from wagtail_gan.models_zoo.engine import EngineError, run
 
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu"}
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(EngineError, match="junk.pth"):
-        run_operation("upscale-junk", photo(8, 8))
+        run("junk", photo(8, 8))
 
 
 def test_site_entry_adds_a_model(settings, tmp_path, tiny_sr_model):
