@@ -84,3 +84,14 @@ def test_gan_models_install_default_offline_then_verify_and_remove(settings, tmp
         call_command("gan_models", "verify", "realesrgan_x4plus", stdout=io.StringIO())
     call_command("gan_models", "remove", "realesrgan_x4plus", stdout=io.StringIO())
     assert not (tmp_path / "realesrgan_x4plus").exists()
+
+
+def test_gan_models_list_flags_a_family_without_backend(settings, tmp_path):
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "MODELS": {
+        "odd": {"task": "stylize", "family": "sparkles"},
+        "fake": {"task": "upscale", "family": "dummy", "scale": 2}}}
+    out = io.StringIO()
+    call_command("gan_models", "list", stdout=out)
+    lines = {line.split()[0]: line for line in out.getvalue().splitlines()[1:]}
+    assert "no backend for family 'sparkles'" in lines["odd"]
+    assert " installed " in lines["fake"]  # the dummy family needs no weights

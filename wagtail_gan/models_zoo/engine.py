@@ -117,8 +117,7 @@ def run(
     ctx.device = _setup(backend)
     runtime.check_input_limits(image)
     prepared = runtime.prepare(image)
-    if not backend.is_installed(entry):
-        raise ModelNotInstalled(backend.not_installed_message(entry))
+    _require_installed(backend, entry)
     start = time.perf_counter()
     out, extra = backend.run(entry, prepared.rgb, params=dict(params), ctx=ctx)
     recorded = {**params, **extra}
@@ -158,8 +157,7 @@ def generate_images(
     entry, _ = _resolve("generate", None)
     backend = _backend(entry)
     device = _setup(backend)
-    if not backend.is_installed(entry):
-        raise ModelNotInstalled(backend.not_installed_message(entry))
+    _require_installed(backend, entry)
     base = _seed(seed)
     sha = None
     results = []
@@ -207,6 +205,11 @@ def _backend(entry: registry.ModelEntry) -> Backend:
         return get_backend(entry.family)
     except EngineError as exc:
         raise EngineError(f"Model {entry.id!r} cannot run: {exc}") from None
+
+
+def _require_installed(backend: Backend, entry: registry.ModelEntry) -> None:
+    if not backend.is_installed(entry):
+        raise ModelNotInstalled(backend.not_installed_message(entry))
 
 
 def _setup(backend: Backend) -> str:

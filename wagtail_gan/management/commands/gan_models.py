@@ -70,14 +70,19 @@ class Command(BaseCommand):
         return self._remove(opts)
 
     def _list(self):
+        from wagtail_gan.models_zoo.backends import backend_paths  # torch-free
+
         self.stdout.write(f"Models dir: {gan_settings.models_dir}")
         for error in registry.config_errors():
             self.stderr.write(error)
+        families = backend_paths()
         rows = [("id", "task", "state", "size", "licence", "source")]
         for e in sorted(registry.entries().values(), key=lambda e: (e.task, e.id)):
             state = "installed" if registry.is_installed(e) else "missing"
             if state == "missing" and e.installable_offline:
                 state = "missing (offline ok)"
+            if e.family not in families:
+                state = f"no backend for family {e.family!r}"
             src = e.sources[0].describe() if e.sources else "-"
             lic = e.licence if len(e.licence) < 40 else e.licence[:37] + "..."
             rows.append((e.id, e.task, state, _size(e.size), lic, src))
