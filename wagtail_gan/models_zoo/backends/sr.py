@@ -1,23 +1,28 @@
 """Super-resolution through spandrel (Real-ESRGAN and any SR file spandrel detects), tiled
-with overlap so memory is bounded by the tile size, retrying with smaller tiles on OOM."""
+with overlap so memory is bounded by the tile size, retrying with smaller tiles on OOM.
+
+The output scale is ``params["scale"]`` when given, else the entry's scale, else the
+model's: a 4x model asked for 2x (``upscale-2x`` when only the 4x model is installed) runs
+at 4x, then a Lanczos downscale gives 2x.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PIL import Image
 
 from wagtail_gan.conf import gan_settings
 
-from . import registry, runtime
-from .errors import EngineError, ModelNotInstalled
+from .. import registry, runtime, tiling
+from ..errors import EngineError, ModelNotInstalled
+from .base import Backend, RunContext, install_hint
 
 
 def not_installed_message(entry: registry.ModelEntry) -> str:
     if entry.origin == "dropin":
         return f"Model file for {entry.id!r} is missing from {gan_settings.models_dir}"
-    return (
-        f"Model {entry.id!r} is not installed: run `manage.py gan_models install {entry.id}`"
-        + (" (works offline)" if entry.installable_offline else "")
-    )
+    return install_hint(entry)
 
 
 def load(entry: registry.ModelEntry, device: str):
@@ -63,36 +68,32 @@ def run_model(desc, img: Image.Image, *, device: str, progress=None,
         with torch.inference_mode():
             return desc(piece.to(device=device, dtype=dtype))
 
-    out = runtime.run_tiled_with_oom_retry(call, x, scale=desc.scale, tile=tile,
-                                           overlap=overlap, progress=progress, device=device)
+    out = tiling.run_tiled_with_oom_retry(call, x, scale=desc.scale, tile=tile,
+                                          overlap=overlap, progress=progress, device=device)
     return runtime.array_to_pil(out)
 
 
-def upscale(img: Image.Image, params: dict, *, device: str, progress=None):
-    """Returns (image, entry, extra params). ``params``: {"scale": 2|4} or {"model": id}."""
-    extra: dict = {}
-    target_scale = None
-    if "model" in params:
-        entry = registry.get(params["model"])
+class SpandrelBackend(Backend):
+    family = "spandrel"
+    keep_greyscale = True
+
+    def not_installed_message(self, entry: registry.ModelEntry) -> str:
+        return not_installed_message(entry)
+
+    def run(self, entry: registry.ModelEntry, rgb: Image.Image, *, params: dict[str, Any],
+            ctx: RunContext) -> tuple[Image.Image, dict[str, Any]]:
         if entry.task != "upscale":
             raise EngineError(f"{entry.id!r} is not an upscale model")
-    else:
-        target_scale = int(params.get("scale", 4))
-        entry = registry.default_for(f"upscale-{target_scale}x")
-        if target_scale == 2 and not registry.is_installed(entry):
-            # No 2x model installed: the 4x model followed by a high-quality downscale.
-            four = registry.default_for("upscale-4x")
-            if registry.is_installed(four):
-                entry = four
-                extra["via"] = "4x model, then Lanczos downscale to 2x"
-    if entry.scale:
-        runtime.check_output_limits(img.width * entry.scale, img.height * entry.scale)
-    desc = load(entry, device)
-    runtime.check_output_limits(img.width * desc.scale, img.height * desc.scale)
-    out = run_model(desc, img, device=device, progress=progress)
-    if target_scale and desc.scale != target_scale:
-        out = out.resize((img.width * target_scale, img.height * target_scale),
-                         Image.Resampling.LANCZOS)
-    extra.update({"scale": target_scale or desc.scale, "model_scale": desc.scale,
-                  "tile": gan_settings.TILE_SIZE, "tile_overlap": gan_settings.TILE_OVERLAP})
-    return out, entry, extra
+        target = int(params["scale"]) if params.get("scale") else entry.scale
+        if entry.scale:
+            runtime.check_output_limits(rgb.width * entry.scale, rgb.height * entry.scale)
+        desc = load(entry, ctx.device)
+        runtime.check_output_limits(rgb.width * desc.scale, rgb.height * desc.scale)
+        out = run_model(desc, rgb, device=ctx.device, progress=ctx.progress)
+        extra: dict[str, Any] = {}
+        if target and desc.scale != target:
+            out = out.resize((rgb.width * target, rgb.height * target), Image.Resampling.LANCZOS)
+            extra["via"] = f"{desc.scale}x model, then Lanczos resize to {target}x"
+        extra.update({"scale": target or desc.scale, "model_scale": desc.scale,
+                      "tile": gan_settings.TILE_SIZE, "tile_overlap": gan_settings.TILE_OVERLAP})
+        return out, extra

