@@ -117,12 +117,15 @@ def dummy_models(settings):
 
 @pytest.fixture
 def slow_model(settings, dummy_models):
-    """``slow_model(key, delay=..., fail=...)``: the model behind ``key`` (e.g. "stylize")
-    sleeps ``delay`` seconds while reporting progress, then fails with ``fail`` if given."""
+    """``slow_model(key, delay=..., fail=..., crash=...)``: the model behind ``key`` (e.g.
+    "stylize") sleeps ``delay`` seconds while reporting progress, then fails with an
+    EngineError ``fail`` or an unexpected RuntimeError ``crash`` if given."""
 
-    def configure(key: str, delay: float = 0.0, fail: str | None = None) -> None:
+    def configure(key: str, delay: float = 0.0, fail: str | None = None,
+                  crash: str | None = None) -> None:
         name = next(n for n, e in DUMMY_MODELS.items() if key in e["default_for"])
-        defaults = {"delay": delay, **({"fail": fail} if fail else {})}
+        defaults = {"delay": delay, **({"fail": fail} if fail else {}),
+                    **({"crash": crash} if crash else {})}
         gan_models_override(settings, {name: {**DUMMY_MODELS[name], "defaults": defaults}})
 
     return configure

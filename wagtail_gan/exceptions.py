@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+
 
 class JobError(ValueError):
     """A user-facing validation error; ``field`` names the offending input (or None)."""
@@ -10,6 +12,10 @@ class JobError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotVisible(JobError, PermissionDenied):
+    """An image the user may not use, answered like a missing one (a field error, or 403)."""
 
 
 class IdempotencyConflict(JobError):

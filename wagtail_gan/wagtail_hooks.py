@@ -8,11 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
-from . import admin_urls
 from .permissions import collections_user_can_add_to
 from .pools.operation import OPERATIONS as POOL_OPERATIONS
 from .provenance.views import CheckImageView, user_can_check
 from .renditions.filters import filter_operations
+from .views import admin_urls
 from .views.bulk import GenerateVariantBulkAction
 from .views.listing import JobViewSet
 from .views.rendition_jobs import RenditionJobViewSet

@@ -135,11 +135,28 @@ def test_idempotency_key_returns_the_same_job(gan_world):
     a = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                 operation="upscale-2x", idempotency_key="k1")
     b = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
-                                operation="upscale-4x", idempotency_key="k1")
+                                operation=" upscale-2x ", idempotency_key="k1")
     c = jobs.submit_variant_job(user=gan_world.admin, image=gan_world.image,
                                 operation="upscale-2x", idempotency_key="k1")
     assert a.pk == b.pk != c.pk
+    assert (a.replayed, b.replayed, c.replayed) == (False, True, False)
     assert GenerationJob.objects.count() == 2
+
+
+@pytest.mark.parametrize("change", [
+    {"operation": "upscale-4x"}, {"operation": None, "instruction": "upscale 2x"},
+    {"seed": 5}, {"strength": 0.5}, {"collection": "stock"},
+])
+def test_idempotency_key_with_a_different_request_is_refused(gan_world, change):
+    base = {"operation": "upscale-2x", "seed": None, "strength": None, "collection": None}
+    jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, idempotency_key="k",
+                            **base)
+    if change.get("collection") == "stock":
+        change = {"collection": gan_world.stock}
+    with pytest.raises(jobs.IdempotencyConflict):
+        jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                idempotency_key="k", **{**base, **change})
+    assert GenerationJob.objects.count() == 1
 
 
 def test_generate_job_validation(gan_world):

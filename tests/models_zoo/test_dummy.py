@@ -36,7 +36,13 @@ def test_same_spec_same_pixels_other_spec_other_pixels(dummies):
     assert a.model_id == "fake_winter" and a.image.size == (16, 12)
     assert a.image.tobytes() == b.image.tobytes()
     assert a.image.tobytes() != c.image.tobytes()
-    assert a.params["tint"] != c.params["tint"]
+    # A strength blends the same tint back towards the input (as the real families do) ...
+    assert a.params["tint"] == c.params["tint"]
+    assert np.abs(np.asarray(c.image, float) - np.asarray(img, float)).mean() < \
+        np.abs(np.asarray(a.image, float) - np.asarray(img, float)).mean()
+    # ... while anything else that defines the run changes the colour.
+    d = run("winterize", img, params={"strength": 70}, seed=3)
+    assert a.params["tint"] != d.params["tint"]
     # The input shows through the tint: not a flat image.
     assert np.asarray(a.image).std() > 10
 

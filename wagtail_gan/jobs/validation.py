@@ -8,7 +8,7 @@ from typing import Any
 from wagtail.images import get_image_model
 
 from wagtail_gan import operations
-from wagtail_gan.exceptions import JobError
+from wagtail_gan.exceptions import JobError, NotVisible
 from wagtail_gan.instructions import InstructionError, clean_instruction, interpret
 from wagtail_gan.operations import InvalidSpec, parse_spec
 from wagtail_gan.permissions import image_permission_policy, is_protected
@@ -77,7 +77,7 @@ def resolve_style_image(user, image_id: int):
     policy = image_permission_policy()
     if not (policy.user_has_any_permission_for_instance(user, ["choose", "change"], style)):
         # Said like a missing image: which images exist is not for this user to learn.
-        raise JobError(f"No style image {image_id} that you can see.", "operation")
+        raise NotVisible(f"No style image {image_id} that you can see.", "operation")
     if is_protected(style):  # a style reference is a source too
         raise JobError(
             f"Images in the collection “{style.collection}” may not be used as sources, "

@@ -1,13 +1,15 @@
 """A deterministic test backend (family ``dummy``): no weights, no torch, always installed.
 
 The output is the input resized by ``params["scale"]`` (else the entry's scale, else 1) and
-tinted with a colour derived from the model id, the params, prompt, seed and strength, so
-different specs give different pixels and the same spec the same pixels. Text-to-image gives
+tinted with a colour derived from the model id, the params, prompt and seed, so different
+specs give different pixels and the same spec the same pixels; a strength below 1 blends the
+tint back towards the input, as the real families do. Text-to-image gives
 a flat image of that colour. Progress is reported in several steps.
 
 Options, from the entry's ``defaults`` overridden by the run's ``params``:
 ``delay`` (seconds: sleeps in small slices, reporting progress, to simulate a slow model) and
-``fail`` (a message: raises :class:`EngineError` with it, after the delay). Use it from tests
+``fail`` (a message: raises :class:`EngineError` with it, after the delay) and ``crash`` (a
+message: raises ``RuntimeError``, an unexpected error such as CUDA running out of memory). Use it from tests
 or a demo with a site entry::
 
     WAGTAIL_GAN["MODELS"] = {"fake_x4": {"task": "upscale", "family": "dummy", "scale": 4,
@@ -31,14 +33,15 @@ from .base import Backend, RunContext
 
 STEPS = 4
 SLICE = 0.05  # seconds between progress reports while "working"
-TINT = 0.25  # share of the tint colour in the output
+TINT = 0.5  # share of the tint colour in the output (an effect as visible as a style)
 
 
 def tint_colour(entry: registry.ModelEntry, params: dict[str, Any],
                 ctx: RunContext) -> tuple[int, int, int]:
     """A colour that is a function of everything that defines the run."""
+    params = {k: v for k, v in params.items() if k != "strength"}  # strength blends, below
     key = json.dumps({"model": entry.id, "params": params, "prompt": ctx.prompt,
-                      "seed": ctx.seed, "strength": ctx.strength}, sort_keys=True, default=str)
+                      "seed": ctx.seed}, sort_keys=True, default=str)
     digest = hashlib.sha256(key.encode()).digest()
     return digest[0], digest[1], digest[2]
 
@@ -68,7 +71,11 @@ class DummyBackend(Backend):
         size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
         out = rgb.resize(size, Image.Resampling.BICUBIC) if size != rgb.size else rgb.copy()
         colour = tint_colour(entry, params, ctx)
+        resized = out
         out = Image.blend(out, Image.new("RGB", size, colour), TINT)
+        strength = ctx.blend_strength(params)  # like the real families: less of the effect
+        if strength < 1.0:
+            out = Image.blend(resized, out, strength)
         return out, {"scale": scale if scale != int(scale) else int(scale),
                      "tint": _hex(colour)}
 
@@ -94,3 +101,5 @@ class DummyBackend(Backend):
             ctx.report(step / steps * 0.99)
         if options.get("fail"):
             raise EngineError(str(options["fail"]))
+        if options.get("crash"):  # an unexpected error (not an EngineError): retried by jobs
+            raise RuntimeError(str(options["crash"]))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import editor
+from . import editor
 
 app_name = "wagtail_gan_admin"
 
