@@ -138,13 +138,14 @@ def wait_done(job_pk: int, timeout: float = 300):
 def bench_worker(data_dir: str, jobs: int) -> None:
     from PIL import Image as PILImage
     from wagtail.images.models import Filter
-    from wagtail_gan.specs import parse_spec
 
     from wagtail_gan.models import RenditionJob
     from wagtail_gan.models_zoo import engine
 
     print(f"2. enqueue -> swapped (real run_huey worker) vs raw model time (median of {jobs})")
     proc = start_worker(data_dir, Path(data_dir) / "worker.log")
+    from wagtail_gan.operations import parse_spec
+
     op = parse_spec("stylize-3")
     seeds = iter(range(1000, 100_000))
     try:
@@ -171,9 +172,9 @@ def bench_worker(data_dir: str, jobs: int) -> None:
                 with image.open_file() as fh, PILImage.open(fh) as pil:
                     size = (width, round(pil.height * width / pil.width))
                     small = pil.convert("RGB").resize(size, PILImage.LANCZOS)
-                engine.run_operation(op, small)
+                engine.run(op.model_key, small, params=op.params)
                 start = time.perf_counter()
-                engine.run_operation(op, small)
+                engine.run(op.model_key, small, params=op.params)
                 raw.append(time.perf_counter() - start)
             e2e = statistics.median(r[1] for r in rows)
             job_time = statistics.median(r[2] for r in rows)

@@ -25,9 +25,9 @@ def main() -> None:
     django.setup()
     from PIL import Image
     from skimage import data
-    from wagtail_gan.specs import NUM_STYLES
 
-    from wagtail_gan.models_zoo.engine import run_operation
+    from wagtail_gan.models_zoo.engine import run
+    from wagtail_gan.operations.stylize import NUM_STYLES
 
     photo = Image.fromarray(data.coffee())
     side = min(photo.size)
@@ -36,7 +36,7 @@ def main() -> None:
     out_dir = ROOT / "wagtail_gan" / "static" / "wagtail_gan" / "img" / "styles"
     out_dir.mkdir(parents=True, exist_ok=True)
     for index in range(NUM_STYLES):
-        result = run_operation(f"stylize-{index}", photo)
+        result = run("stylize", photo, params={"styles": [index]})
         swatch = result.image.convert("RGB").resize((96, 96), Image.LANCZOS)
         swatch.save(out_dir / f"style-{index:02d}.jpg", "JPEG", quality=80, optimize=True)
         print(f"style-{index:02d}.jpg", result.model_id)

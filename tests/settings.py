@@ -148,7 +148,7 @@ WAGTAIL_GAN = {
     "TORCH_THREADS": 1,
 }
 # Registry entries for subprocesses (consumer) of tests that use the tiny local models:
-# a JSON dict like WAGTAIL_GAN["MODELS"] (see tests/fixtures_zoo.py tiny_models_dict).
+# a JSON dict like WAGTAIL_GAN["MODELS"] (see tests/models_zoo/fixtures.py tiny_models_dict).
 if os.environ.get("GAN_TEST_EXTRA_MODELS"):
     import json
 

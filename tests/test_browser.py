@@ -2,7 +2,7 @@
 
 Playwright (Python) drives Debian's Chromium (``apt-get install -y chromium``; never a
 downloaded browser) against pytest-django's live server, with a ``run_huey`` consumer
-subprocess running the tiny local models (tests/fixtures_zoo.py). Screenshots go to
+subprocess running the tiny local models (tests/models_zoo/fixtures.py). Screenshots go to
 ``test-artifacts/`` (gitignored).
 """
 

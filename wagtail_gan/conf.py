@@ -38,8 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "PRIORITY_INTERACTIVE": 100,
     "PRIORITY_RENDITION": 10,
     "PRIORITY_BACKGROUND": 0,
-    # Which operation families are available (filters, admin, API).
-    "ENABLED_OPERATIONS": ["upscale", "winterize", "stylize", "edit", "generate"],
+    # Which operations are enabled (filters, admin, API): a list of operation names, or None
+    # for every operation of the registry (wagtail_gan.operations).
+    "ENABLED_OPERATIONS": None,
     # Fallback renditions: resample filter for upscale fallbacks above this many output pixels.
     "FALLBACK_FAST_ABOVE_PIXELS": 1_000_000,
     # Seconds a superseded fallback file is kept before deletion (must exceed the

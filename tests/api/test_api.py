@@ -525,7 +525,8 @@ def test_models_lists_registry_with_installed_state(api_world, tmp_path):
 
 
 def test_operations_lists_grammar_styles_and_limits(api_world):
-    from wagtail_gan import specs
+    from wagtail_gan import operations
+    from wagtail_gan.operations.stylize import NUM_STYLES
 
     with gan_override(MAX_INPUT_PIXELS=1000, API_THROTTLE_RATE="5/min",
                       ENABLED_OPERATIONS=["upscale", "stylize"]):
@@ -534,9 +535,11 @@ def test_operations_lists_grammar_styles_and_limits(api_world):
     assert set(ops) == {"upscale", "winterize", "stylize", "edit", "generate"}
     assert ops["upscale"]["enabled"] and not ops["winterize"]["enabled"]
     assert "upscale-4x" in ops["upscale"]["specs"]
-    assert len(body["styles"]) == specs.NUM_STYLES == 26
+    assert ops["upscale"]["available"] and ops["stylize"]["available"]  # the dummy backend
+    assert ops["edit"]["variant"] and not ops["generate"]["variant"]
+    assert len(body["styles"]) == NUM_STYLES == 26
     for style in body["styles"]:
-        assert specs.parse_spec(style["spec"]).params == {"styles": [style["index"]]}
+        assert operations.parse_spec(style["spec"]).params == {"styles": [style["index"]]}
     assert body["painters"] == ["monet", "vangogh", "cezanne", "ukiyoe"]
     assert body["limits"]["max_input_pixels"] == 1000
     assert body["limits"]["throttle_rate"] == "5/min"

@@ -39,7 +39,7 @@ def test_model_ids_are_validated(bad):
 
 
 def test_dropped_in_file_is_usable_by_stem(settings, tmp_path, tiny_sr_model):
-    from wagtail_gan.specs import parse_spec
+    from wagtail_gan.operations import parse_spec
 
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu", "TORCH_THREADS": 1}
     (tmp_path / "my_sharp_x4.safetensors").write_bytes(tiny_sr_model.read_bytes())
@@ -140,13 +140,13 @@ def test_dummy_family_needs_no_weights(settings, tmp_path):
     assert registry.is_installed(entry) and registry.is_available("upscale-2x")
 
 
-def test_registry_imports_neither_torch_nor_specs():
-    """The web tier imports the registry: it must not pull torch (nor wagtail_gan.specs,
-    which imports the registry: that was an import cycle)."""
+def test_registry_imports_neither_torch_nor_the_operations():
+    """The web tier imports the registry: it must not pull torch (nor the operation registry,
+    which imports the model registry: that was an import cycle)."""
     code = (
         "import sys\n"
         "import wagtail_gan.models_zoo.registry, wagtail_gan.models_zoo.errors\n"
-        "bad = [m for m in ('torch', 'numpy', 'wagtail_gan.specs') if m in sys.modules]\n"
+        "bad = [m for m in ('torch', 'numpy', 'wagtail_gan.operations') if m in sys.modules]\n"
         "print('IMPORTED', bad)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=subprocess_env(),
@@ -156,6 +156,11 @@ def test_registry_imports_neither_torch_nor_specs():
 
 
 def test_model_id_pattern_agrees_with_the_spec_grammar():
-    from wagtail_gan import specs
+    from wagtail_gan.operations import InvalidSpec, parse_spec
 
-    assert registry.MODEL_ID_RE.pattern == specs.MODEL_ID_RE.pattern
+    # The upscale grammar takes registry ids as they are (MODEL_ID_RE is the registry's).
+    for model_id in registry.upscale_model_ids():
+        assert registry.MODEL_ID_RE.match(model_id)
+        assert parse_spec(f"upscale-{model_id}").params == {"model": model_id}
+    with pytest.raises(InvalidSpec):
+        parse_spec("upscale-../../etc")
