@@ -34,6 +34,7 @@ smoke: install
 
 lint: $(PY)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) sandbox/manage.py makemigrations --check --dry-run
 
 clean:

@@ -7,12 +7,12 @@ rather than Django's HTML one.
 
 from django.urls import path
 
-from . import views
+from . import submit, views
 
 app_name = "wagtail_gan_api"
 urlpatterns = [
-    path("variants/", views.VariantCreateView.as_view(), name="variant-create"),
-    path("generate/", views.GenerateView.as_view(), name="generate"),
+    path("variants/", submit.VariantCreateView.as_view(), name="variant-create"),
+    path("generate/", submit.GenerateView.as_view(), name="generate"),
     path("jobs/", views.JobListView.as_view(), name="job-list"),
     path("jobs/<str:pk>/", views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<str:pk>/keep/", views.JobKeepView.as_view(), name="job-keep"),

@@ -1,4 +1,5 @@
-"""REST API views. Web tier: no ML imports; jobs run on the Huey worker.
+"""REST API views: the catalogue, jobs, image provenance, the schema. Web tier: no ML
+imports; jobs run on the Huey worker (submitting them: ``submit.py``).
 
 Every failure is a 4xx with a JSON body: ``{"detail": "..."}`` or field errors
 ``{"<field>": ["message"]}``.
@@ -6,36 +7,25 @@ Every failure is a 4xx with a JSON body: ``{"detail": "..."}`` or field errors
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import Prefetch
-from django.urls import reverse
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    extend_schema,
 )
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from wagtail.images import get_image_model
-from wagtail.models import Collection
 
 from wagtail_gan import jobs
 from wagtail_gan.jobs import MAX_COUNT
 from wagtail_gan.models import GenerationJob, Variant
 
 from . import catalog
+from .base import AUTH_ERRORS, ERROR_RESPONSE, GanAPIView, Pagination, api_doc, field_error
 from .permissions import (
-    IsWagtailEditor,
-    authenticators,
     get_visible_image,
     parse_pk,
     visible_images,
@@ -44,54 +34,9 @@ from .permissions import (
 from .serializers import (
     RENDITIONS,
     ErrorSerializer,
-    GenerateRequestSerializer,
     JobSerializer,
-    VariantRequestSerializer,
     VariantSerializer,
 )
-from .throttling import GpuJobThrottle
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
-
-_ERR = OpenApiResponse(ErrorSerializer)
-AUTH_ERRORS = {
-    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
-    403: OpenApiResponse(ErrorSerializer, description="No access to the Wagtail admin."),
-}
-
-
-def api_doc(**kwargs):
-    """``extend_schema`` for a view method, based on drf-spectacular's AutoSchema whatever the
-    site's ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]`` is."""
-
-    def decorator(method):
-        method.kwargs = {"schema": AutoSchema}
-        return extend_schema(**kwargs)(method)
-
-    return decorator
-
-
-def field_error(field: str | None, message: str) -> dict:
-    return {field or "non_field_errors": [message]}
-
-
-class GanAPIView(APIView):
-    """Base: token + session authentication, admin users only, JSON in and out."""
-
-    permission_classes = [IsWagtailEditor]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
-    schema = AutoSchema()
-
-    def get_authenticators(self):
-        return authenticators()
-
-
-class Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
 
 # --- catalogue --------------------------------------------------------------------------------
 
@@ -187,7 +132,7 @@ class JobDetailView(GanAPIView):
         operation_id="jobs_retrieve",
         summary="Status, progress, error, result and provenance of a job",
         parameters=[JOB_ID],
-        responses={200: JobSerializer, 404: _ERR, **AUTH_ERRORS},
+        responses={200: JobSerializer, 404: ERROR_RESPONSE, **AUTH_ERRORS},
     )
     def get(self, request, pk: str):
         job = self.get_job(request, pk)
@@ -199,7 +144,7 @@ class JobDetailView(GanAPIView):
         parameters=[JOB_ID],
         responses={
             200: JobSerializer,
-            404: _ERR,
+            404: ERROR_RESPONSE,
             409: OpenApiResponse(ErrorSerializer, description="The job is no longer queued."),
             **AUTH_ERRORS,
         },
@@ -234,7 +179,7 @@ class JobKeepView(GanAPIView):
         responses={
             200: JobSerializer,
             400: OpenApiResponse(ErrorSerializer, description="Nothing to keep, or bad index."),
-            404: _ERR,
+            404: ERROR_RESPONSE,
             **AUTH_ERRORS,
         },
     )
@@ -262,7 +207,7 @@ class JobDiscardView(GanAPIView):
         responses={
             200: JobSerializer,
             400: OpenApiResponse(ErrorSerializer, description="The job is still running."),
-            404: _ERR,
+            404: ERROR_RESPONSE,
             **AUTH_ERRORS,
         },
     )
@@ -290,7 +235,7 @@ class ImageVariantsView(GanAPIView, generics.ListAPIView):
         operation_id="images_variants_list",
         summary="Images generated from this image, with their provenance",
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Image id.")],
-        responses={200: VariantSerializer(many=True), 404: _ERR, **AUTH_ERRORS},
+        responses={200: VariantSerializer(many=True), 404: ERROR_RESPONSE, **AUTH_ERRORS},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -304,153 +249,6 @@ class ImageVariantsView(GanAPIView, generics.ListAPIView):
             Variant.objects.filter(source_image=image, image__in=visible_images(self.request.user))
             .select_related("image", "job", "user", "source_image")
             .order_by("-created_at", "-pk")
-        )
-
-
-# --- submitting jobs --------------------------------------------------------------------------
-
-SUBMIT_ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input (field errors)."),
-    401: AUTH_ERRORS[401],
-    403: OpenApiResponse(
-        ErrorSerializer,
-        description="No admin access, or no permission on the image or collection.",
-    ),
-    404: OpenApiResponse(ErrorSerializer, description="No such image that you can see."),
-    422: OpenApiResponse(
-        ErrorSerializer, description="Idempotency-Key already used for a different request."
-    ),
-    429: OpenApiResponse(
-        ErrorSerializer, description="Too many GPU jobs; see the Retry-After header."
-    ),
-}
-IDEMPOTENCY_PARAM = OpenApiParameter(
-    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
-    description="A unique key (1..255 printable ASCII characters) per logical request: "
-    "repeating a POST with the same key returns the same job instead of a new one.",
-)
-
-
-class SubmitView(GanAPIView):
-    kind: str = ""
-    request_serializer: type[serializers.Serializer]
-
-    def idempotency_key(self, request) -> str:
-        key = request.headers.get(IDEMPOTENCY_HEADER, "")
-        if key and not IDEMPOTENCY_KEY_RE.match(key):
-            raise ValidationError(field_error(
-                IDEMPOTENCY_HEADER, "Use 1 to 255 printable ASCII characters, no spaces."
-            ))
-        return key
-
-    def job_response(self, request, job, *, replayed: bool) -> Response:
-        response = Response(
-            JobSerializer(job, context={"request": request}).data,
-            status=status.HTTP_202_ACCEPTED,
-        )
-        response["Location"] = request.build_absolute_uri(
-            reverse("wagtail_gan_api:job-detail", args=[job.pk])
-        )
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
-
-    def post(self, request):
-        data_in = request.data if isinstance(request.data, dict) else None
-        if data_in is None:
-            raise ValidationError(field_error(None, "Send a JSON object."))
-        serializer = self.request_serializer(data=data_in)
-        serializer.is_valid(raise_exception=True)
-        key = self.idempotency_key(request)
-        throttle = GpuJobThrottle()
-
-        def admit() -> None:  # called by the jobs service only when it creates a job
-            if not throttle.allow_request(request, self):
-                self.throttled(request, throttle.wait())
-
-        try:
-            job = self.submit(request, serializer.validated_data, key, admit)
-        except jobs.IdempotencyConflict as exc:
-            return Response(field_error(IDEMPOTENCY_HEADER, str(exc)),
-                            status=status.HTTP_422_UNPROCESSABLE_ENTITY)
-        except jobs.JobError as exc:
-            raise ValidationError(field_error(exc.field, str(exc))) from exc
-        if not job.replayed:
-            throttle.record()
-        return self.job_response(request, job, replayed=job.replayed)
-
-    def resolve_collection(self, pk):
-        if pk is None:
-            return None
-        collection = Collection.objects.filter(pk=pk).first()
-        if collection is None:
-            raise ValidationError(field_error("collection", f"No collection with id {pk}."))
-        return collection
-
-    def submit(self, request, data, key):
-        raise NotImplementedError
-
-
-class VariantCreateView(SubmitView):
-    """Queue a variant of an image: an operation spec or a free-text instruction."""
-
-    kind = GenerationJob.Kind.VARIANT
-    request_serializer = VariantRequestSerializer
-
-    @api_doc(
-        operation_id="variants_create",
-        summary="Generate a variant of an image (202: the job is queued)",
-        request=VariantRequestSerializer,
-        parameters=[IDEMPOTENCY_PARAM],
-        responses={202: JobSerializer, **SUBMIT_ERRORS},
-    )
-    def post(self, request):
-        return super().post(request)
-
-    def submit(self, request, data, key, admit):
-        image = get_visible_image(request.user, data["image"])
-        if image is None:
-            raise NotFound(field_error("image", f"No image {data['image']} that you can see."))
-        # The jobs service validates the rest and checks "change" on the image and "add" on
-        # the target collection.
-        return jobs.submit_variant_job(
-            user=request.user,
-            image=image,
-            operation=data.get("operation") or None,
-            instruction=data.get("instruction") or None,
-            seed=data.get("seed"),
-            strength=data.get("strength"),
-            collection=self.resolve_collection(data.get("collection")),
-            idempotency_key=key,
-            admit=admit,
-        )
-
-
-class GenerateView(SubmitView):
-    """Queue text-to-image generation of 1..4 candidates into a collection."""
-
-    kind = GenerationJob.Kind.GENERATE
-    request_serializer = GenerateRequestSerializer
-
-    @api_doc(
-        operation_id="generate_create",
-        summary="Generate new images from a text prompt (202: the job is queued)",
-        request=GenerateRequestSerializer,
-        parameters=[IDEMPOTENCY_PARAM],
-        responses={202: JobSerializer, **SUBMIT_ERRORS},
-    )
-    def post(self, request):
-        return super().post(request)
-
-    def submit(self, request, data, key, admit):
-        return jobs.submit_generate_job(
-            user=request.user,
-            prompt=data["prompt"],
-            collection=self.resolve_collection(data["collection"]),  # "add" checked by jobs
-            seed=data.get("seed"),
-            count=data.get("count", 1),
-            idempotency_key=key,
-            admit=admit,
         )
 
 
@@ -471,4 +269,3 @@ class SchemaView(SpectacularAPIView):
         "PREPROCESSING_HOOKS": ["wagtail_gan.api.schema.only_gan_endpoints"],
         "COMPONENT_SPLIT_REQUEST": True,
     }
-
