@@ -144,6 +144,7 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "avif", "svg"]
 
 WAGTAIL_GAN = {
     "MODELS_DIR": os.environ.get("GAN_TEST_MODELS_DIR", str(RUN_DIR / "gan-models")),
+    "PENDING_DIR": str(RUN_DIR / "gan-private"),
     "DEVICE": "cpu",
     "TORCH_THREADS": 1,
 }

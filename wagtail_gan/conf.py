@@ -18,6 +18,10 @@ DEFAULTS: dict[str, Any] = {
     # writable by whoever runs ``gan_models install`` and readable by the worker.
     # None means ``<BASE_DIR or cwd>/gan-models``.
     "MODELS_DIR": None,
+    # Where editor/API outputs wait for review (private: never under MEDIA_ROOT; served only
+    # to their owner). None means ``<BASE_DIR or cwd>/gan-private``. A site that defines
+    # STORAGES["wagtail_gan_pending"] (e.g. a private S3 bucket) uses that instead.
+    "PENDING_DIR": None,
     # "auto" picks cuda, then mps, then cpu. Or "cpu", "cuda", "cuda:1", "mps".
     "DEVICE": "auto",
     # "auto" = fp16 on CUDA when the model supports it, fp32 elsewhere; or "fp32"/"fp16"/"bf16".
@@ -113,6 +117,14 @@ class GanSettings:
             return Path(configured)
         base = getattr(settings, "BASE_DIR", None) or Path.cwd()
         return Path(base) / "gan-models"
+
+    @property
+    def pending_dir(self) -> Path:
+        configured = self.PENDING_DIR
+        if configured:
+            return Path(configured)
+        base = getattr(settings, "BASE_DIR", None) or Path.cwd()
+        return Path(base) / "gan-private"
 
     def reload(self) -> None:
         self._cache = None

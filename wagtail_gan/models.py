@@ -100,6 +100,12 @@ class GenerationJob(models.Model):
         "wagtailcore.Collection", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("Admin")
+        API = "api", _("API")
+
+    # Where the request came from (the API's per-user throttle counts its own jobs).
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
     # Canonical operation spec ("upscale-4x", "stylize-3", "edit", "generate").
     operation = models.CharField(max_length=255)
     instruction = models.TextField(blank=True)

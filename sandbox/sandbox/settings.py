@@ -133,6 +133,7 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "avif", "svg"]
 
 WAGTAIL_GAN = {
     "MODELS_DIR": os.environ.get("WAGTAIL_GAN_MODELS_DIR", str(DATA_DIR / "gan-models")),
+    "PENDING_DIR": str(DATA_DIR / "gan-private"),
     "DEVICE": os.environ.get("WAGTAIL_GAN_DEVICE", "auto"),
     "PREGENERATE_SPECS": [],
 }

@@ -10,13 +10,13 @@ from tests.gan_admin_fixtures import write_pending_output
 from wagtail_gan import jobs
 from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.models import GenerationJob, Variant
-from wagtail_gan.work.storage import image_storage
+from wagtail_gan.jobs.outputs import pending_storage
 
 pytestmark = pytest.mark.django_db
 
 
 def storage():
-    return image_storage()
+    return pending_storage()
 
 
 def test_submit_variant_creates_and_enqueues(gan_world, django_capture_on_commit_callbacks):

@@ -16,7 +16,7 @@ from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import sweeper as job_sweeper
 from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.models import GenerationJob
-from wagtail_gan.work.storage import image_storage
+from wagtail_gan.jobs.outputs import pending_storage
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ def test_a_late_result_of_a_swept_job_is_discarded(gan_world, monkeypatch):
     assert swept == [1]
     assert job.status == "failed" and job.outputs == []
     assert "worker stopped" in job.error
-    storage = image_storage()
+    storage = pending_storage()
     _, files = storage.listdir(jobs.PENDING_DIR) if storage.exists(jobs.PENDING_DIR) else ([], [])
     assert not [f for f in files if f.startswith(job.uuid.hex)]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from wagtail.images import get_image_model
 
 from wagtail_gan import operations
 from wagtail_gan.conf import gan_settings
@@ -247,19 +246,16 @@ class JobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OutputSerializer(many=True))
     def get_outputs(self, job):
-        """Generated files waiting to be kept or discarded (URLs in the image storage)."""
-        storage = get_image_model()._meta.get_field("file").storage
+        """Generated files waiting to be kept or discarded: private, downloaded from
+        ``jobs/{id}/outputs/{index}/`` with the same authentication (never a public URL)."""
         result = []
         for index, output in enumerate(job.outputs or []):
             if not isinstance(output, dict) or not output.get("name"):
                 continue
-            try:
-                url = absolute_url(self.context, storage.url(output["name"]))
-            except Exception:  # a storage that cannot make URLs: list the output without one
-                url = ""
+            path = reverse("wagtail_gan_api:job-output", args=[job.pk, index])
             result.append({
                 "index": index,
-                "url": url,
+                "url": absolute_url(self.context, path),
                 "width": output.get("width"),
                 "height": output.get("height"),
                 "seed": output.get("seed"),

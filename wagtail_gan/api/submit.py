@@ -83,17 +83,13 @@ class SubmitView(GanAPIView):
         return response
 
     def post(self, request):
-        data_in = request.data if isinstance(request.data, dict) else None
-        if data_in is None:
-            raise ValidationError(field_error(None, "Send a JSON object."))
-        serializer = self.request_serializer(data=data_in)
+        serializer = self.request_serializer(data=self.json_object(request))
         serializer.is_valid(raise_exception=True)
         key = self.idempotency_key(request)
         throttle = GpuJobThrottle()
 
-        def admit() -> None:  # called by the jobs service only when it creates a job
-            if not throttle.allow_request(request, self):
-                self.throttled(request, throttle.wait())
+        def admit() -> None:  # called by the jobs service inside the job's transaction
+            throttle.admit(request.user)
 
         try:
             job = self.submit(request, serializer.validated_data, key, admit)
@@ -102,8 +98,6 @@ class SubmitView(GanAPIView):
                             status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         except jobs.JobError as exc:
             raise ValidationError(field_error(exc.field, str(exc))) from exc
-        if not job.replayed:
-            throttle.record()
         return self.job_response(request, job, replayed=job.replayed)
 
     def resolve_collection(self, pk):
@@ -150,6 +144,7 @@ class VariantCreateView(SubmitView):
             collection=self.resolve_collection(data.get("collection")),
             idempotency_key=key,
             admit=admit,
+            source=GenerationJob.Source.API,
         )
 
 
@@ -178,4 +173,5 @@ class GenerateView(SubmitView):
             count=data.get("count", 1),
             idempotency_key=key,
             admit=admit,
+            source=GenerationJob.Source.API,
         )

@@ -3,61 +3,55 @@
 The rate is ``WAGTAIL_GAN["API_THROTTLE_RATE"]`` (DRF syntax: ``"30/hour"``, ``"5/min"``;
 ``None`` disables it), read on every request so ``override_settings`` works.
 
-Unlike DRF's stock ``UserRateThrottle``, only *accepted* jobs count: a request refused by
-validation or permissions, or an ``Idempotency-Key`` replay, costs nothing. The history lives
-in Django's default cache (as with DRF's throttles), so several web processes need a shared
-cache (Redis, database) for the limit to be global.
+Only *accepted* jobs count: a request refused by validation or permissions, or an
+``Idempotency-Key`` replay, costs nothing. The count is the user's API jobs in the database
+within the window, taken inside the transaction that creates the job with the user's row
+locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock, with the IMMEDIATE
+transaction mode the settings require): concurrent requests cannot overrun the limit, and
+no shared cache is needed for several web processes.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 from wagtail_gan.conf import gan_settings
+from wagtail_gan.models import GenerationJob
 
 
-class GpuJobThrottle(SimpleRateThrottle):
-    scope = "wagtail_gan_jobs"
+class GpuJobThrottle:
+    def __init__(self) -> None:
+        rate = gan_settings.API_THROTTLE_RATE or None
+        self.num_requests = self.duration = None
+        if rate is not None:
+            try:
+                self.num_requests, self.duration = SimpleRateThrottle.parse_rate(None, rate)
+            except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+                raise ImproperlyConfigured(
+                    f"WAGTAIL_GAN['API_THROTTLE_RATE'] = {rate!r} is not a rate such as "
+                    "'30/hour', '5/min', '100/day' (or None to disable)."
+                ) from exc
 
-    def get_rate(self):
-        return gan_settings.API_THROTTLE_RATE or None
-
-    def parse_rate(self, rate):
-        try:
-            return super().parse_rate(rate)
-        except (ValueError, KeyError, IndexError, AttributeError) as exc:
-            raise ImproperlyConfigured(
-                f"WAGTAIL_GAN['API_THROTTLE_RATE'] = {rate!r} is not a rate such as "
-                "'30/hour', '5/min', '100/day' (or None to disable)."
-            ) from exc
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
-
-    def allow_request(self, request, view) -> bool:
-        """Check the history without recording this request (``record`` does that)."""
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        self.history = self.cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        if len(self.history) >= self.num_requests:
-            return self.throttle_failure()
-        return True
-
-    def wait(self) -> float | None:
-        """Seconds until the oldest job that still counts leaves the window."""
-        if not self.history or not self.num_requests:
-            return float(self.duration)
-        blocking = self.history[min(self.num_requests, len(self.history)) - 1]
-        return max(1.0, blocking + self.duration - self.now)
-
-    def record(self) -> None:
-        """Count one accepted job (call after ``allow_request`` returned True)."""
-        if self.rate is None:
+    def admit(self, user) -> None:
+        """Raise ``Throttled`` (429 + Retry-After) when ``user`` is at the limit. Call inside
+        the transaction that creates the job (the jobs service's ``admit`` hook)."""
+        if self.num_requests is None:
             return
-        self.history.insert(0, self.now)
-        self.cache.set(self.key, self.history, self.duration)
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).only("pk"))
+        now = timezone.now()
+        recent = list(
+            GenerationJob.objects.filter(
+                user=user, source=GenerationJob.Source.API,
+                created_at__gt=now - timedelta(seconds=self.duration),
+            ).order_by("created_at").values_list("created_at", flat=True)
+        )
+        if len(recent) >= self.num_requests:
+            # The job that must leave the window before one more fits.
+            leaves = recent[len(recent) - self.num_requests] + timedelta(seconds=self.duration)
+            raise Throttled(wait=max(1, int((leaves - now).total_seconds()) + 1))

@@ -5,9 +5,10 @@ Ids in paths are matched as strings so that a malformed id still gets the API's 
 rather than Django's HTML one.
 """
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import submit, views
+from .base import not_found
 
 app_name = "wagtail_gan_api"
 urlpatterns = [
@@ -15,10 +16,12 @@ urlpatterns = [
     path("generate/", submit.GenerateView.as_view(), name="generate"),
     path("jobs/", views.JobListView.as_view(), name="job-list"),
     path("jobs/<str:pk>/", views.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<str:pk>/outputs/<str:index>/", views.JobOutputView.as_view(), name="job-output"),
     path("jobs/<str:pk>/keep/", views.JobKeepView.as_view(), name="job-keep"),
     path("jobs/<str:pk>/discard/", views.JobDiscardView.as_view(), name="job-discard"),
     path("images/<str:pk>/variants/", views.ImageVariantsView.as_view(), name="image-variants"),
     path("models/", views.ModelsView.as_view(), name="models"),
     path("operations/", views.OperationsView.as_view(), name="operations"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
+    re_path(r"^.*$", not_found),  # every error of the API is JSON, unknown URLs too
 ]

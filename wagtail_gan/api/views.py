@@ -7,6 +7,8 @@ Every failure is a 4xx with a JSON body: ``{"detail": "..."}`` or field errors
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.db.models import Prefetch
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -22,6 +24,7 @@ from wagtail.images import get_image_model
 from wagtail_gan import jobs
 from wagtail_gan.jobs import MAX_COUNT
 from wagtail_gan.models import GenerationJob, Variant
+from wagtail_gan.operations import parse_int
 
 from . import catalog
 from .base import AUTH_ERRORS, ERROR_RESPONSE, GanAPIView, Pagination, api_doc, field_error
@@ -122,6 +125,37 @@ def get_job_or_404(request, pk) -> GenerationJob:
     return job
 
 
+class JobOutputView(GanAPIView):
+    """A pending output's file, for the job's owner (and superusers) only."""
+
+    @api_doc(
+        operation_id="jobs_output",
+        summary="Download a pending output (private; image bytes)",
+        parameters=[JOB_ID],
+        responses={(200, "image/*"): OpenApiResponse(description="The image file."),
+                   404: ERROR_RESPONSE, **AUTH_ERRORS},
+    )
+    def get(self, request, pk, index):
+        from django.http import FileResponse
+
+        from wagtail_gan.jobs.outputs import pending_storage
+
+        job = get_job_or_404(request, pk)
+        outputs = job.outputs or []
+        number = parse_int(index, 0, len(outputs) - 1)
+        if number is None or not isinstance(outputs[number], dict):
+            raise NotFound(f"Job {job.pk} has no output {index}.")
+        name = outputs[number].get("name") or ""
+        storage = pending_storage()
+        if not name or not storage.exists(name):
+            raise NotFound("The output file is gone (kept or discarded).")
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 class JobDetailView(GanAPIView):
     """A job you started (superusers: any job): follow it, or cancel it while queued."""
 
@@ -185,8 +219,7 @@ class JobKeepView(GanAPIView):
     )
     def post(self, request, pk: str):
         job = get_job_or_404(request, pk)
-        body = request.data if isinstance(request.data, dict) else {}
-        serializer = KeepRequestSerializer(data=body)
+        serializer = KeepRequestSerializer(data=self.json_object(request))
         serializer.is_valid(raise_exception=True)
         try:
             jobs.keep_job(job, request.user, serializer.validated_data["index"])

@@ -1,30 +1,47 @@
-"""Outputs of editor/API jobs: written by the worker under ``gan_pending/`` in the image
-storage (with provenance), served to their owner, deleted when discarded or kept."""
+"""Outputs of editor/API jobs: written by the worker under ``gan_pending/`` in a PRIVATE storage
+(with provenance), served to their owner only through permission-checked views (admin and
+API), deleted when discarded or kept. Nothing under a public media URL until kept.
+
+The storage is ``STORAGES["wagtail_gan_pending"]`` when the site defines it (e.g. a private
+S3 bucket), else a ``FileSystemStorage`` without a base URL at ``WAGTAIL_GAN["PENDING_DIR"]``
+(default ``<BASE_DIR>/gan-private``, outside ``MEDIA_ROOT``)."""
 
 from __future__ import annotations
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
 from django.urls import NoReverseMatch, reverse
 
+from wagtail_gan.conf import gan_settings
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.provenance import finalize_output
-from wagtail_gan.work.storage import delete_files, image_storage
+from wagtail_gan.work.storage import delete_files
 
 from .validation import check_raster
 
 PENDING_DIR = "gan_pending"
+STORAGE_ALIAS = "wagtail_gan_pending"
+
+
+def pending_storage():
+    try:
+        return storages[STORAGE_ALIAS]
+    except InvalidStorageError:
+        # base_url=None: the storage has no public URL (url() raises); files are streamed by
+        # the owner-only views.
+        return FileSystemStorage(location=gan_settings.pending_dir, base_url=None)
 
 
 def delete_outputs(names) -> None:
-    delete_files(image_storage(), names)
+    delete_files(pending_storage(), names)
 
 
 def output_url(job, index: int) -> str:
-    """URL of a pending output: the admin preview view (permission-checked) when installed."""
+    """URL of a pending output: the admin's permission-checked view ("" without the admin)."""
     try:
         return reverse("wagtail_gan_admin:job_output", args=[job.pk, index])
     except NoReverseMatch:
-        return image_storage().url(job.outputs[index]["name"])
+        return ""
 
 
 def load_pixels(image):
@@ -45,5 +62,6 @@ def load_pixels(image):
 
 def write_output(job, pil, index: int, seed, result=None) -> dict:
     data, ext = finalize_output(pil, job=job, index=index, result=result)
-    name = image_storage().save(f"{PENDING_DIR}/{job.uuid.hex}-{index}.{ext}", ContentFile(data))
+    name = pending_storage().save(f"{PENDING_DIR}/{job.uuid.hex}-{index}.{ext}",
+                                  ContentFile(data))
     return {"name": name, "width": pil.width, "height": pil.height, "seed": seed}

@@ -20,9 +20,8 @@ from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob, Variant
 from wagtail_gan.permissions import check_can_add_to, check_manage
 from wagtail_gan.provenance import copy_rights
-from wagtail_gan.work.storage import image_storage
 
-from .outputs import delete_outputs
+from .outputs import delete_outputs, pending_storage
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +81,7 @@ def keep_job(job, user, index: int = 0):
     if user is not None:
         check_can_add_to(user, collection)
 
-    storage = image_storage()
+    storage = pending_storage()
     name = output["name"]
     ext = os.path.splitext(name)[1] or ".jpg"
     base = (source.title if source else "generated")[:40]

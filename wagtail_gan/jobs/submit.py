@@ -56,10 +56,12 @@ def replay(user, idempotency_key: str, request_fingerprint: str):
 
 def _create_and_enqueue(user, idempotency_key: str, request_fingerprint: str,
                         admit: Callable[[], None] | None, **fields) -> GenerationJob:
-    if admit is not None:
-        admit()  # e.g. the API's throttle: only a job about to be created counts
     try:
         with transaction.atomic():
+            if admit is not None:
+                # e.g. the API's throttle: counts and locks in this transaction, so only a
+                # job about to be created counts and concurrent requests cannot overrun it
+                admit()
             job = GenerationJob.objects.create(
                 user=user, idempotency_key=idempotency_key, task_id=queue.new_task_id(),
                 request_fingerprint=request_fingerprint, **fields)
@@ -92,6 +94,7 @@ def submit_variant_job(
     *, user, image, operation: str | None = None, instruction: str | None = None,
     seed: int | None = None, strength: float | None = None, collection=None,
     idempotency_key: str = "", admit: Callable[[], None] | None = None,
+    source: str = GenerationJob.Source.ADMIN,
 ) -> GenerationJob:
     """Validate, check permissions, create the job and enqueue it. Raises JobError (bad input)
     or PermissionDenied (no job row is created in either case). With an ``idempotency_key``
@@ -127,7 +130,7 @@ def submit_variant_job(
         params["prompt"] = instruction
     return _create_and_enqueue(
         user, idempotency_key, request_fp, admit,
-        kind=GenerationJob.Kind.VARIANT, source_image=image, collection=collection,
+        kind=GenerationJob.Kind.VARIANT, source=source, source_image=image, collection=collection,
         operation=spec.text, instruction=instruction, interpretation=interpretation,
         params=params, seed=seed, count=1,
     )
@@ -136,6 +139,7 @@ def submit_variant_job(
 def submit_generate_job(
     *, user, prompt: str, collection, seed: int | None = None, count: int = 1,
     idempotency_key: str = "", admit: Callable[[], None] | None = None,
+    source: str = GenerationJob.Source.ADMIN,
 ) -> GenerationJob:
     """Text-to-image: 1..4 candidates for ``prompt`` into ``collection``."""
     if user is None or not user.is_authenticated:
@@ -164,7 +168,7 @@ def submit_generate_job(
         raise JobError(f"Ask for 1 to {MAX_COUNT} candidates.", "count")
     return _create_and_enqueue(
         user, idempotency_key, request_fp, admit,
-        kind=GenerationJob.Kind.GENERATE, source_image=None, collection=collection,
+        kind=GenerationJob.Kind.GENERATE, source=source, source_image=None, collection=collection,
         operation="generate", instruction=prompt, params={"prompt": prompt}, seed=seed,
         count=count,
     )

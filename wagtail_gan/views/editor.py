@@ -21,9 +21,9 @@ from wagtail.images import get_image_model
 from .. import jobs, permissions
 from ..forms import GenerateImageForm, InterpretForm, VariantForm, form_values_for_spec
 from ..instructions import InstructionError, clean_instruction, interpret
+from ..jobs.outputs import pending_storage
 from ..jobs.validation import lookup_image_by_title
 from ..models import GenerationJob
-from ..work.storage import image_storage
 
 # field names the job layer reports -> form fields
 _FORM_FIELD = {"operation": "operation", "instruction": "instruction", "seed": "seed",
@@ -155,7 +155,7 @@ def job_output(request, job_id, index):
         name = job.outputs[index]["name"]
     except (IndexError, KeyError, TypeError):
         raise Http404("No such output") from None
-    storage = image_storage()
+    storage = pending_storage()
     if not storage.exists(name):
         raise Http404("The output file is gone")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
