@@ -113,9 +113,10 @@ BLOCKER = textwrap.dedent(
 
 
 def test_web_tier_imports_without_ml_libraries():
-    """Every wagtail_gan module outside models_zoo (plus the torch-free registry) imports with
-    torch, diffusers, onnxruntime... blocked."""
-    code = "ALLOWED_ZOO = {'wagtail_gan.models_zoo.registry'}\n" + BLOCKER
+    """Every wagtail_gan module outside models_zoo (plus the registry, errors and the engine
+    facade, torch-free at import) imports with torch, diffusers, onnxruntime... blocked."""
+    code = ("ALLOWED_ZOO = {'wagtail_gan.models_zoo.registry', 'wagtail_gan.models_zoo.errors', "
+            "'wagtail_gan.models_zoo.engine'}\n" + BLOCKER)
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=subprocess_env(), capture_output=True,
         text=True, timeout=120,

@@ -9,8 +9,8 @@ from django.test import override_settings
 from tests.gan_admin_fixtures import write_pending_output
 from wagtail_gan import jobs
 from wagtail_gan.jobs import worker as job_worker
-from wagtail_gan.models import GenerationJob, Variant
 from wagtail_gan.jobs.outputs import pending_storage
+from wagtail_gan.models import GenerationJob, Variant
 
 pytestmark = pytest.mark.django_db
 

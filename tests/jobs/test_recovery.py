@@ -15,8 +15,8 @@ from wagtail_gan import jobs, tasks
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import sweeper as job_sweeper
 from wagtail_gan.jobs import worker as job_worker
-from wagtail_gan.models import GenerationJob
 from wagtail_gan.jobs.outputs import pending_storage
+from wagtail_gan.models import GenerationJob
 
 pytestmark = pytest.mark.django_db
 

@@ -88,7 +88,8 @@ class Operation:
     # Offered as an editor/API "variant of an image" action.
     variant: bool = True
     # Fallback a page gets while the ML rendition is pending: "identity" (the unmodified
-    # pixels) or "resize" (a cheap resize to the output size).
+    # pixels) or "resize" (a cheap resize to the output size); an operation with another
+    # stand-in overrides ``fallback_image``.
     fallback: str = "identity"
     # "blend": an optional 0..1 strength blends the result with the input (passed to the
     # engine); "spec": the strength is part of the spec (winterize-70); None: no strength.
@@ -131,6 +132,17 @@ class Operation:
     def output_size(self, params: dict[str, Any], size: tuple[int, int]) -> tuple[int, int] | None:
         """Size of the result for an input of ``size``; None when only the model knows."""
         return size
+
+    def fallback_image(self, image, params: dict[str, Any], size: tuple[int, int], *,
+                       fast: bool = False):
+        """The cheap stand-in (a PIL image of ``size``, the output size capped to
+        MAX_OUTPUT_PIXELS) a page gets while the ML rendition is pending, or None for the
+        unmodified pixels. ``fast``: a large output, where speed beats quality."""
+        if self.fallback != "resize":
+            return None
+        from PIL import Image as PILImage
+
+        return image.resize(size, PILImage.BILINEAR if fast else PILImage.LANCZOS)
 
     def with_strength(self, spec: OperationSpec, strength: float) -> OperationSpec:
         """``spec`` with an editor's 0..1 strength applied (see ``strength``)."""
