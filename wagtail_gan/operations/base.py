@@ -39,15 +39,11 @@ class OperationSpec:
     operation: str
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
     text: str = ""
+    # The Operation that parsed it (grammar, model key, labels ...).
+    op: Operation | None = field(default=None, hash=False, compare=False, repr=False)
 
     def __str__(self) -> str:
         return self.text
-
-    @property
-    def op(self) -> Operation:
-        from . import get
-
-        return get(self.operation)
 
     @property
     def model_key(self) -> str:
@@ -111,7 +107,7 @@ class Operation:
         return self.name
 
     def spec(self, params: dict[str, Any]) -> OperationSpec:
-        return OperationSpec(self.name, dict(params), self.format(params))
+        return OperationSpec(self.name, dict(params), self.format(params), self)
 
     def label_for(self, params: dict[str, Any]) -> str:
         return str(self.label)
@@ -146,7 +142,7 @@ class Operation:
 
     def with_strength(self, spec: OperationSpec, strength: float) -> OperationSpec:
         """``spec`` with an editor's 0..1 strength applied (see ``strength``)."""
-        return OperationSpec(spec.operation, {**spec.params, "strength": strength}, spec.text)
+        return OperationSpec(spec.operation, {**spec.params, "strength": strength}, spec.text, self)
 
     # -- admin form -------------------------------------------------------------------
     def form_choices(self) -> list[FormChoice]:

@@ -1,0 +1,65 @@
+"""The registry of operations (``register``/``get``/``all_operations``) and spec parsing.
+Operation modules import ``base``; nothing here imports them (``__init__`` registers the
+built-in ones)."""
+
+from __future__ import annotations
+
+from .base import InvalidSpec, Operation, OperationSpec
+
+_REGISTRY: dict[str, Operation] = {}
+_hooks_loaded = False
+
+
+def register(op: Operation) -> Operation:
+    """Add (or replace) an operation. Returns it, so it can decorate an instance factory."""
+    if not op.name or "-" in op.name or "|" in op.name:
+        raise ValueError(f"Invalid operation name {op.name!r}")
+    _REGISTRY[op.name] = op
+    return op
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def _load_hooks() -> None:
+    """Operations added by other apps through ``@hooks.register("register_gan_operations")``
+    (each hook returns a list of Operation instances)."""
+    global _hooks_loaded
+    if _hooks_loaded:
+        return
+    _hooks_loaded = True
+    from wagtail import hooks
+
+    for fn in hooks.get_hooks("register_gan_operations"):
+        for op in fn():
+            register(op)
+
+
+def all_operations() -> list[Operation]:
+    _load_hooks()
+    return list(_REGISTRY.values())
+
+
+def get(name: str) -> Operation:
+    _load_hooks()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidSpec(
+            f"Unknown operation {name!r}. Valid operations: "
+            + ", ".join(op.synopsis or op.name for op in _REGISTRY.values())
+        ) from None
+
+
+def parse_parts(name: str, args: list[str]) -> OperationSpec:
+    return get(name.lower()).parse(list(args))
+
+
+def parse_spec(text: str) -> OperationSpec:
+    """Parse one operation spec such as ``upscale-4x`` or ``stylize-3-12``."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidSpec("Empty operation. Valid operations: "
+                          + ", ".join(op.name for op in all_operations()))
+    name, *args = text.strip().split("-")
+    return parse_parts(name, args)
