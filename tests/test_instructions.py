@@ -126,3 +126,34 @@ def test_overlong_instruction_rejected():
     with override_settings(WAGTAIL_GAN={"MAX_INSTRUCTION_LENGTH": 10}):
         with pytest.raises(InstructionError, match="limit is 10"):
             interpret("add snow to the roof")
+
+
+# (instruction, expected spec of the steps, in the order they run)
+MULTI_STEP = [
+    ("make it snowy, then upscale it 4x", "winterize|upscale-4x"),
+    ("paint it like Monet and double the size", "stylize-monet|upscale-2x"),
+    ("upscale 2x and make it look like van gogh", "stylize-vangogh|upscale-2x"),  # cheaper order
+    ("add some snow and apply the sepia style", "winterize-50|stylize-18"),
+    ("make it winter but don't upscale", "winterize"),
+    ("don't upscale it, and no snow", "edit"),
+]
+
+
+@pytest.mark.parametrize(("text", "spec"), MULTI_STEP)
+def test_several_steps_in_one_instruction(text, spec):
+    plan = interpret(text)
+    assert plan.spec == spec, (text, plan)
+    assert [step.spec for step in plan.steps] == spec.split("|")
+    assert plan.as_dict()["steps"][0]["spec"] == spec.split("|")[0]
+
+
+def test_single_step_plan_is_its_own_step():
+    plan = interpret("upscale 2x")
+    assert plan.steps == (plan,) and plan.as_dict()["steps"][0]["label"] == "upscale 2x"
+
+
+def test_multi_step_plan_says_why_upscale_runs_last():
+    plan = interpret("upscale 2x and make it look like van gogh")
+    assert plan.operation == "steps"
+    assert "Upscaling runs last" in plan.explanation
+    assert plan.label == "stylize like Van Gogh, then upscale 2x"

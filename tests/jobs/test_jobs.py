@@ -351,3 +351,39 @@ def test_variant_job_through_a_real_consumer(huey_consumer, gan_world):
     assert job.status == "succeeded", job.error
     kept = jobs.keep_job(job, gan_world.editor)
     assert kept.gan_variant.operation == "stylize-4"
+
+
+def test_an_instruction_with_several_steps_is_one_job(gan_world):
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  instruction="upscale 2x and paint it like Monet",
+                                  strength=0.8)
+    # stylize first (cheaper on the small image), the strength applies where it can
+    assert job.operation == "stylize-monet|upscale-2x"
+    assert job.params == {"steps": [
+        {"operation": "stylize-monet", "params": {"painter": "monet", "strength": 0.8}},
+        {"operation": "upscale-2x", "params": {"scale": 2}},
+    ]}
+    assert [s["spec"] for s in job.interpretation["steps"]] == ["stylize-monet", "upscale-2x"]
+    job_worker.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert (job.outputs[0]["width"], job.outputs[0]["height"]) == (
+        2 * gan_world.image.width, 2 * gan_world.image.height)
+    assert job.model_id == "dummy_stylize+dummy_upscale_x2" and len(job.model_sha256) == 64
+    assert [m["model_id"] for m in job.params["step_models"]] == ["dummy_stylize",
+                                                                  "dummy_upscale_x2"]
+    image = jobs.keep_job(job, gan_world.editor, 0)
+    variant = image.gan_variant
+    assert variant.operation == "stylize-monet|upscale-2x"
+    assert [s["operation"] for s in variant.params["steps"]] == ["stylize-monet", "upscale-2x"]
+
+
+def test_an_explicit_multi_step_spec_is_validated_step_by_step(gan_world):
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="winterize|stylize-3")
+    assert job.operation == "winterize|stylize-3"
+    for bad, message in [("winterize|generate", "Generate new image"),
+                         ("winterize|stylize-99", "Unknown style"),
+                         ("a|b|c|d|e", "At most 4 steps")]:
+        with pytest.raises(jobs.JobError, match=message):
+            jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, operation=bad)

@@ -116,24 +116,38 @@ def submit_variant_job(
     check_raster(image)
     collection = collection or image.collection
     check_can_add_to(user, collection)
-    spec, instruction, interpretation = plan_variant(
+    steps, instruction, interpretation = plan_variant(
         user=user, operation=operation, instruction=instruction
     )
-    if "style_image" in spec.params:
-        resolve_style_image(user, spec.params["style_image"])
+    for spec in steps:
+        if "style_image" in spec.params:
+            resolve_style_image(user, spec.params["style_image"])
     seed = clean_seed(seed)
     strength = clean_strength(strength)
     if strength is not None:
-        spec = spec.op.with_strength(spec, strength)
-    params = dict(spec.params)
-    if spec.op.needs_instruction:
-        params["prompt"] = instruction
+        steps = [spec.op.with_strength(spec, strength) if spec.op.strength else spec
+                 for spec in steps]
+    params = step_params(steps, instruction)
     return _create_and_enqueue(
         user, idempotency_key, request_fp, admit,
         kind=GenerationJob.Kind.VARIANT, source=source, source_image=image, collection=collection,
-        operation=spec.text, instruction=instruction, interpretation=interpretation,
-        params=params, seed=seed, count=1,
+        operation="|".join(spec.text for spec in steps), instruction=instruction,
+        interpretation=interpretation, params=params, seed=seed, count=1,
     )
+
+
+def step_params(steps, instruction: str) -> dict:
+    """The job's recorded parameters: the spec's (plus the prompt) for one step; for several,
+    each step's under ``steps`` (the provenance lists every step)."""
+    def one(spec):
+        params = dict(spec.params)
+        if spec.op.needs_instruction:
+            params["prompt"] = instruction
+        return params
+
+    if len(steps) == 1:
+        return one(steps[0])
+    return {"steps": [{"operation": spec.text, "params": one(spec)} for spec in steps]}
 
 
 def submit_generate_job(

@@ -10,7 +10,7 @@ from wagtail.images import get_image_model
 from wagtail_gan import operations
 from wagtail_gan.exceptions import JobError, NotVisible
 from wagtail_gan.instructions import InstructionError, clean_instruction, interpret
-from wagtail_gan.operations import InvalidSpec, parse_spec
+from wagtail_gan.operations import InvalidSpec, parse_steps
 from wagtail_gan.permissions import image_permission_policy, is_protected
 
 MAX_SEED = 2**63 - 1
@@ -88,7 +88,8 @@ def resolve_style_image(user, image_id: int):
 
 
 def plan_variant(*, user, operation: str | None = None, instruction: str | None = None):
-    """Resolve what a variant job will run: (OperationSpec, instruction, interpretation dict).
+    """Resolve what a variant job will run: (steps, instruction, interpretation dict), where
+    ``steps`` is a list of OperationSpec (one, or several joined with ``|``).
 
     ``instruction`` alone is interpreted; ``operation`` (a spec) wins over the interpretation
     (the editor changed it). ``edit`` needs an instruction (the prompt).
@@ -107,15 +108,18 @@ def plan_variant(*, user, operation: str | None = None, instruction: str | None 
     if not operation:
         raise JobError("Choose an operation or describe the edit you want.", "operation")
     try:
-        spec = parse_spec(operation)
+        steps = parse_steps(operation)
     except InvalidSpec as exc:
         raise JobError(str(exc), "operation") from None
-    if not spec.op.variant:
-        raise JobError("Text-to-image makes new images; use “Generate new image”.", "operation")
-    if spec.op.needs_instruction and not instruction:
-        raise JobError("A free-form edit needs an instruction, e.g. “make the sky pink”.",
-                       "instruction")
-    check_enabled(spec.operation)
-    if interpretation and interpretation.get("spec") != spec.text:
-        interpretation["overridden_by"] = spec.text
-    return spec, instruction, interpretation
+    for spec in steps:
+        if not spec.op.variant:
+            raise JobError("Text-to-image makes new images; use “Generate new image”.",
+                           "operation")
+        if spec.op.needs_instruction and not instruction:
+            raise JobError("A free-form edit needs an instruction, e.g. “make the sky pink”.",
+                           "instruction")
+        check_enabled(spec.operation)
+    text = "|".join(spec.text for spec in steps)
+    if interpretation and interpretation.get("spec") != text:
+        interpretation["overridden_by"] = text
+    return steps, instruction, interpretation

@@ -6,6 +6,7 @@ ever read."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -16,7 +17,7 @@ from wagtail_gan.conf import gan_settings
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob
 from wagtail_gan.models_zoo import engine
-from wagtail_gan.operations import parse_spec
+from wagtail_gan.operations import parse_steps
 from wagtail_gan.work.failures import classify
 from wagtail_gan.work.outcome import Outcome
 from wagtail_gan.work.progress import ProgressReporter, heartbeat_interval
@@ -43,18 +44,47 @@ def _run_model(job, progress) -> list:
     source = job.source_image
     if source is None:
         raise JobError("The source image was deleted before the job ran.")
-    spec = parse_spec(job.operation)
+    steps = parse_steps(job.operation)
+    recorded = job.params.get("steps") if len(steps) > 1 else [{"params": job.params}]
+    image = load_pixels(source)
+    results = []
+    for i, spec in enumerate(steps):
+        def step_progress(fraction, i=i):
+            progress((i + fraction) / len(steps))
+
+        params = recorded[i]["params"]
+        results.append(_run_step(job, spec, params, image, step_progress))
+        image = results[-1].image
+    return [results[0] if len(results) == 1 else _combined(results)]
+
+
+def _run_step(job, spec, params: dict, image, progress):
     kwargs: dict[str, Any] = {"seed": job.seed, "progress": progress}
     if spec.op.needs_instruction:
-        kwargs["prompt"] = job.params.get("prompt") or job.instruction
-    if "strength" in job.params and spec.op.strength == "blend":
-        kwargs["strength"] = job.params["strength"]
+        kwargs["prompt"] = params.get("prompt") or job.instruction
+    if "strength" in params and spec.op.strength == "blend":
+        kwargs["strength"] = params["strength"]
     if "style_image" in spec.params:
         style = get_image_model().objects.filter(pk=spec.params["style_image"]).first()
         if style is None:
             raise JobError("The style image was deleted before the job ran.")
         kwargs["style_image"] = load_pixels(style)
-    return [engine.run(spec.model_key, load_pixels(source), params=spec.params, **kwargs)]
+    return engine.run(spec.model_key, image, params=spec.params, **kwargs)
+
+
+def _combined(results) -> engine.EngineResult:
+    """One result for a job of several steps: the last image; every step's model in
+    ``params["step_models"]``; ``model_sha256`` a digest over the steps' "id sha256" lines."""
+    lines = "\n".join(f"{r.model_id} {r.model_sha256}" for r in results)
+    return engine.EngineResult(
+        image=results[-1].image,
+        model_id="+".join(r.model_id for r in results)[:128],
+        model_sha256=hashlib.sha256(lines.encode()).hexdigest(),
+        params={"step_models": [{"model_id": r.model_id, "model_sha256": r.model_sha256,
+                                 "params": r.params} for r in results]},
+        seed=next((r.seed for r in results if r.seed is not None), None),
+        duration=sum(r.duration for r in results),
+    )
 
 
 def run_generation_job(job_id: int) -> Outcome:

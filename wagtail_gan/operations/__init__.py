@@ -16,14 +16,22 @@ from __future__ import annotations
 
 from .base import FormChoice, InvalidSpec, Operation, OperationSpec, parse_int
 from .edit import Edit, Generate
-from .registry import all_operations, get, parse_parts, parse_spec, register, unregister
+from .registry import (
+    all_operations,
+    get,
+    parse_parts,
+    parse_spec,
+    parse_steps,
+    register,
+    unregister,
+)
 from .stylize import Stylize
 from .upscale import Upscale
 from .winterize import Winterize
 
 __all__ = [
     "FormChoice", "InvalidSpec", "Operation", "OperationSpec", "all_operations", "get",
-    "parse_int", "parse_parts", "parse_spec", "register", "unregister",
+    "parse_int", "parse_parts", "parse_spec", "parse_steps", "register", "unregister",
 ]
 
 for _op in (Upscale(), Winterize(), Stylize(), Edit(), Generate()):

@@ -63,3 +63,17 @@ def parse_spec(text: str) -> OperationSpec:
                           + ", ".join(op.name for op in all_operations()))
     name, *args = text.strip().split("-")
     return parse_parts(name, args)
+
+
+MAX_STEPS = 4
+
+
+def parse_steps(text: str) -> list[OperationSpec]:
+    """Parse a spec of one or more steps joined with ``|`` (as in Wagtail's filter specs):
+    ``stylize-7|upscale-4x``. At most ``MAX_STEPS``."""
+    if not isinstance(text, str) or not text.strip():
+        return [parse_spec(text)]
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) > MAX_STEPS:
+        raise InvalidSpec(f"At most {MAX_STEPS} steps (operations joined with “|”).")
+    return [parse_spec(part) for part in parts]
