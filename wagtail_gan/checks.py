@@ -54,6 +54,13 @@ def check_settings(app_configs=None, **kwargs):
     from .provenance.c2pa import check_messages as c2pa_messages
 
     messages += c2pa_messages()
+    from .jobs.policy import config_errors as policy_errors
+
+    messages += [
+        Error(message, hint="See IMPROVE_ON_UPLOAD in the README's settings table.",
+              id="wagtail_gan.E003")
+        for message in policy_errors()
+    ]
     models_dir = gan_settings.models_dir
     probe = models_dir if models_dir.exists() else models_dir.parent
     if probe.exists() and not os.access(probe, os.W_OK):

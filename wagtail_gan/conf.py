@@ -62,6 +62,12 @@ DEFAULTS: dict[str, Any] = {
     "JOB_QUEUE_TIMEOUT": 60 * 60,
     # Specs rendered ahead of time when an image is uploaded or its file replaced.
     "PREGENERATE_SPECS": [],
+    # Improve on upload: rules that propose variants of a new or replaced image, waiting for
+    # the uploader's review like editor variants (the original is never replaced). Each rule:
+    # {"spec": "upscale-2x", "if": {"smaller_than": 1000}} - conditions (all must hold):
+    # smaller_than (longest side, px), jpeg_quality_below (estimated from the file's
+    # quantisation tables), collection (name or id), formats (["jpeg", "png", ...]).
+    "IMPROVE_ON_UPLOAD": [],
     # {% gan_variant %} pools: slot k>0 runs stylize/winterize at a slot-dependent strength
     # (0.75..1 x the spec's) so the slots look different, not only carry different watermarks.
     "POOL_VARIATION": True,

@@ -103,8 +103,10 @@ class GenerationJob(models.Model):
     class Source(models.TextChoices):
         ADMIN = "admin", _("Admin")
         API = "api", _("API")
+        POLICY = "policy", _("Proposed on upload")
 
-    # Where the request came from (the API's per-user throttle counts its own jobs).
+    # Where the request came from (the API's per-user throttle counts its own jobs; "policy":
+    # proposed by IMPROVE_ON_UPLOAD, waiting for the uploader's review).
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
     # Canonical operation spec ("upscale-4x", "stylize-3", "edit", "generate").
     operation = models.CharField(max_length=255)

@@ -3,6 +3,35 @@
 
 from __future__ import annotations
 
+from .conf import gan_settings
+
+
+def _wants_new_files() -> bool:
+    return bool(gan_settings.PREGENERATE_SPECS or gan_settings.IMPROVE_ON_UPLOAD)
+
+
+def on_image_pre_save(sender, instance, **kwargs) -> None:
+    if _wants_new_files() and instance.pk and not kwargs.get("raw"):
+        instance._gan_previous_file = (
+            sender.objects.filter(pk=instance.pk).values_list("file", flat=True).first()
+        )
+
+
+def on_image_saved(sender, instance, created, **kwargs) -> None:
+    """A new or replaced image file: pre-generate renditions, propose improvements."""
+    if not _wants_new_files() or kwargs.get("raw"):
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and "file" not in update_fields:
+        return
+    if not created and getattr(instance, "_gan_previous_file", None) == instance.file.name:
+        return
+    from .jobs.policy import propose_improvements
+    from .renditions.pregenerate import request_specs
+
+    request_specs(instance)
+    propose_improvements(instance)
+
 
 def register_signal_handlers() -> None:
     from django.core.signals import request_finished
@@ -10,7 +39,6 @@ def register_signal_handlers() -> None:
     from wagtail.images import get_image_model
 
     from .models import RenditionJob
-    from .renditions.pregenerate import on_image_pre_save, on_image_saved
     from .renditions.request import flush_deferred
     from .renditions.sweeper import on_job_deleted
 

@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='generationjob',
             name='source',
-            field=models.CharField(choices=[('admin', 'Admin'), ('api', 'API')], default='admin', max_length=8),
+            field=models.CharField(choices=[('admin', 'Admin'), ('api', 'API'), ('policy', 'Proposed on upload')], default='admin', max_length=8),
         ),
     ]

@@ -1,5 +1,6 @@
 """Renditions made ahead of time: ``PREGENERATE_SPECS`` when an image is uploaded or its file
-replaced (a strategy in django-imagekit's sense: when, not how), and ``gan_pregenerate``."""
+replaced (a strategy in django-imagekit's sense: when, not how; ``signal_handlers`` tells
+when), and ``gan_pregenerate``."""
 
 from __future__ import annotations
 
@@ -31,22 +32,8 @@ def pregenerate_image(image_id: int, specs: list[str]) -> int:
     return done
 
 
-def on_image_saved(sender, instance, created, **kwargs) -> None:
-    """post_save of the image model: queue PREGENERATE_SPECS for a new or replaced file."""
+def request_specs(image) -> None:
+    """A new or replaced image file: queue ``PREGENERATE_SPECS`` (``signal_handlers``)."""
     specs = list(gan_settings.PREGENERATE_SPECS or [])
-    if not specs or kwargs.get("raw"):
-        return
-    update_fields = kwargs.get("update_fields")
-    if update_fields is not None and "file" not in update_fields:
-        return
-    previous = getattr(instance, "_gan_previous_file", None)
-    if not created and previous == instance.file.name:
-        return
-    queue.request("pregenerate", instance.pk, specs)
-
-
-def on_image_pre_save(sender, instance, **kwargs) -> None:
-    if gan_settings.PREGENERATE_SPECS and instance.pk and not kwargs.get("raw"):
-        instance._gan_previous_file = (
-            sender.objects.filter(pk=instance.pk).values_list("file", flat=True).first()
-        )
+    if specs:
+        queue.request("pregenerate", image.pk, specs)

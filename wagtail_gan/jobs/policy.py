@@ -1,0 +1,140 @@
+"""Improve on upload: ``WAGTAIL_GAN["IMPROVE_ON_UPLOAD"]`` rules propose variants of a new or
+replaced image (``upscale-2x`` for small images, ``restore`` for heavily compressed JPEGs,
+``removebg`` for a "Products" collection ...). A proposal is an ordinary variant job
+(``source="policy"``) owned by the uploader: it runs on the worker and waits for review
+(keep or discard) like an editor's variant. The original is never replaced.
+
+A rule whose operation is not enabled or whose model is not installed proposes nothing (it
+is logged): nobody is offered what cannot run.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from wagtail_gan import queue
+from wagtail_gan.conf import gan_settings
+from wagtail_gan.models import GenerationJob
+from wagtail_gan.operations import InvalidSpec, parse_steps
+
+from .submit import enqueue_job, step_params
+
+logger = logging.getLogger(__name__)
+
+CONDITIONS = ("smaller_than", "jpeg_quality_below", "collection", "formats")
+
+# The IJG standard luminance quantisation table (quality 50).
+_IJG_LUMA = (
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+)
+
+
+def jpeg_quality(pil) -> int | None:
+    """Estimated IJG quality (1..100) of a JPEG from its luminance quantisation table, or
+    None for other formats. The table is the standard one scaled by 5000/q (q < 50) or
+    200 - 2q (q >= 50), so the mean ratio to the standard table gives q back."""
+    tables = getattr(pil, "quantization", None) or {}
+    luma = tables.get(0)
+    if not luma or len(luma) != 64:
+        return None
+    ratio = sum(luma) / sum(_IJG_LUMA) * 100  # the IJG "scale" in percent (order-free)
+    quality = (200 - ratio) / 2 if ratio <= 100 else 5000 / ratio
+    return max(1, min(100, round(quality)))
+
+
+def _facts(image) -> dict[str, Any]:
+    from PIL import Image as PILImage
+
+    with image.open_file() as fh, PILImage.open(fh) as pil:
+        return {"size": pil.size, "format": (pil.format or "").lower(),
+                "jpeg_quality": jpeg_quality(pil) if pil.format == "JPEG" else None}
+
+
+def reasons(rule: dict, image, facts: dict) -> list[str] | None:
+    """Why ``rule`` applies to ``image`` (one phrase per condition), or None if it does not."""
+    conditions = rule.get("if") or {}
+    said = []
+    if "smaller_than" in conditions:
+        if max(facts["size"]) >= int(conditions["smaller_than"]):
+            return None
+        said.append(f"its longest side is {max(facts['size'])} px")
+    if "jpeg_quality_below" in conditions:
+        quality = facts["jpeg_quality"]
+        if quality is None or quality >= int(conditions["jpeg_quality_below"]):
+            return None
+        said.append(f"it is a JPEG of estimated quality {quality}")
+    if "collection" in conditions:
+        wanted = str(conditions["collection"]).lower()
+        collection = image.collection
+        if collection is None or wanted not in (str(collection.pk), collection.name.lower()):
+            return None
+        said.append(f"it is in the collection “{collection.name}”")
+    if "formats" in conditions:
+        formats = {str(f).lower().replace("jpg", "jpeg") for f in conditions["formats"]}
+        if facts["format"] not in formats:
+            return None
+        said.append(f"it is a {facts['format'].upper()}")
+    return said
+
+
+def config_errors() -> list[str]:
+    """Rules that cannot work (for the system checks)."""
+    errors = []
+    for i, rule in enumerate(gan_settings.IMPROVE_ON_UPLOAD or []):
+        if not isinstance(rule, dict) or not isinstance(rule.get("spec"), str):
+            errors.append(f"IMPROVE_ON_UPLOAD[{i}] needs a 'spec' string")
+            continue
+        unknown = set(rule.get("if") or {}) - set(CONDITIONS)
+        if unknown:
+            errors.append(f"IMPROVE_ON_UPLOAD[{i}]: unknown conditions {sorted(unknown)} "
+                          f"(use {', '.join(CONDITIONS)})")
+        try:
+            parse_steps(rule["spec"])
+        except InvalidSpec as exc:
+            errors.append(f"IMPROVE_ON_UPLOAD[{i}]: {exc}")
+    return errors
+
+
+def propose_improvements(image) -> list[GenerationJob]:
+    """Create (and queue, after commit) one proposal job per rule that applies to ``image``."""
+    rules = list(gan_settings.IMPROVE_ON_UPLOAD or [])
+    if not rules or image.pk is None or image.is_svg():
+        return []
+    try:
+        facts = _facts(image)
+    except Exception:  # an unreadable upload: Wagtail reports it; nothing to propose
+        logger.warning("wagtail-gan: cannot read image %s to propose improvements", image.pk)
+        return []
+    created = []
+    for rule in rules:
+        try:
+            steps = parse_steps(rule["spec"])
+        except (InvalidSpec, KeyError, TypeError):
+            continue  # reported by the system checks
+        said = reasons(rule, image, facts)
+        if said is None:
+            continue
+        if not all(spec.op.variant and spec.op.is_enabled() and spec.op.is_available(spec)
+                   and not spec.op.needs_instruction for spec in steps):
+            logger.info("wagtail-gan: not proposing %s for image %s: not available here",
+                        rule["spec"], image.pk)
+            continue
+        text = "|".join(spec.text for spec in steps)
+        label = ", then ".join(spec.label for spec in steps)
+        job = GenerationJob.objects.create(
+            kind=GenerationJob.Kind.VARIANT, source=GenerationJob.Source.POLICY,
+            user=image.uploaded_by_user, source_image=image, collection=image.collection,
+            operation=text, params=step_params(steps, ""), task_id=queue.new_task_id(),
+            interpretation={"spec": text, "label": label,
+                            "explanation": "Proposed on upload because " + " and ".join(said)
+                            + "."},
+        )
+        transaction.on_commit(lambda job=job: enqueue_job(job))
+        created.append(job)
+    return created
