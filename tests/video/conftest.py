@@ -113,3 +113,40 @@ def no_rife(settings, tmp_path):
     """The interpolation model is not installed (an empty models dir)."""
     current = dict(settings.WAGTAIL_GAN)
     settings.WAGTAIL_GAN = {**current, "MODELS_DIR": str(tmp_path / "no-models")}
+
+
+def grant_media(group, collection, *codenames):
+    from django.contrib.auth.models import Permission
+    from wagtail.models import GroupCollectionPermission
+
+    for codename in codenames:
+        perm = Permission.objects.get(content_type__app_label="wagtailmedia", codename=codename)
+        GroupCollectionPermission.objects.get_or_create(group=group, collection=collection,
+                                                        permission=perm)
+
+
+def add_media(path, *, title="Harbour film", collection=None, type="video", **fields):
+    from django.core.files import File
+    from wagtailmedia.models import get_media_model
+
+    Media = get_media_model()
+    media = Media(title=title, type=type, collection=collection, **fields)
+    with open(path, "rb") as fh:
+        media.file.save(path.name, File(fh), save=False)
+    media.save()
+    return media
+
+
+@pytest.fixture
+def video_world(gan_world, make_video):
+    """``gan_world`` plus media permissions for the editors (Team) and a short library video."""
+    from django.contrib.auth.models import Group
+
+    pytest.importorskip("wagtailmedia")
+    editors = Group.objects.get(name="GAN editors")
+    grant_media(editors, gan_world.team, "add_media", "change_media")
+    src = make_video(frames=6, fps=12)
+    gan_world.video = add_media(src, collection=gan_world.team, duration=0.5, width=64,
+                                height=48)
+    gan_world.video_bytes = src.read_bytes()
+    return gan_world
