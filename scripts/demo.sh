@@ -24,6 +24,21 @@ if $MANAGE help gan_models >/dev/null 2>&1; then
   $MANAGE gan_models install --default --offline || echo "Some models could not be installed offline (see above)."
 fi
 
+# Video: a short clip from a sample photo and its stylized variant (gan_video stills; the blend
+# engine when the RIFE weights are not installed), added once to the media library.
+CLIP_DIR="${SANDBOX_DATA_DIR:-sandbox/data}/clip"
+mkdir -p "$CLIP_DIR"
+PHOTO=$($MANAGE shell -c "from wagtail.images import get_image_model as m; i = m().objects.filter(tags__name='sample').order_by('pk').first(); print(i.file.path if i else '')" 2>/dev/null | tail -n 1)
+if [ -n "$PHOTO" ]; then
+  if [ ! -f "$CLIP_DIR/stylized.jpg" ]; then
+    $MANAGE gan_run --spec stylize-3 "$PHOTO" "$CLIP_DIR/stylized.jpg" >/dev/null 2>&1 \
+      || $PY -c "import sys; from PIL import Image, ImageOps; ImageOps.posterize(Image.open(sys.argv[1]).convert('RGB'), 3).save(sys.argv[2])" "$PHOTO" "$CLIP_DIR/stylized.jpg"
+  fi
+  $MANAGE gan_video stills "$PHOTO" "$CLIP_DIR/stylized.jpg" "$CLIP_DIR/sample-clip.mp4" \
+    --seconds 3 --fps 24 --hold 0.5 --engine auto --to-library --once --quiet \
+    --title "Sample clip: photo to stylized" || echo "The sample clip could not be made (see above)."
+fi
+
 $MANAGE run_huey --workers 1 --worker-type thread &
 WORKER=$!
 # The banner comes once the web server answers, so the worker's and runserver's start-up

@@ -73,6 +73,10 @@ DEFAULTS: dict[str, Any] = {
     "POOL_VARIATION": True,
     # Editor variants land in the library only when kept, unless this is True.
     "AUTO_KEEP": False,
+    # Video (wagtail_gan.video): longest source video or clip in seconds, and the largest
+    # frame in pixels; longer or larger ones are refused before any model runs.
+    "MAX_VIDEO_SECONDS": 60,
+    "MAX_VIDEO_PIXELS": 1920 * 1080,
     # Longest accepted natural-language instruction or prompt.
     "MAX_INSTRUCTION_LENGTH": 500,
     # Extra registry entries (dicts, see models_zoo.registry) added by the site.

@@ -207,3 +207,98 @@ class Variant(models.Model):
         if self.source_image_id and not self.source_title:
             self.source_title = self.source_image.title
         super().save(*args, **kwargs)
+
+
+# -- video (wagtail_gan.video) ----------------------------------------------------------------
+
+
+class VideoJob(models.Model):
+    """A video made by wagtail-gan, and its provenance: 2x/4x frame rate or slow motion of a
+    library video (``interpolate``), or a clip from library images (``stills``).
+
+    Media items are referred to by id, not by foreign key: wagtailmedia is an optional
+    dependency (the ``video`` extra), so wagtail-gan's migrations must not need it. The
+    source's id and title are kept when it is deleted, like ``Variant``.
+    """
+
+    class Kind(models.TextChoices):
+        INTERPOLATE = "interpolate", _("Interpolate a video")
+        STILLS = "stills", _("Clip from stills")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("Admin")
+        API = "api", _("API")
+        COMMAND = "command", _("Command line")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="gan_video_jobs",
+    )
+    collection = models.ForeignKey(
+        "wagtailcore.Collection", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # interpolate: the library video (a wagtailmedia Media id) and its title
+    source_media_id = models.IntegerField(null=True, blank=True, db_index=True)
+    source_title = models.CharField(max_length=255, blank=True)
+    # stills: [{"id": image id, "title": ...}] in clip order
+    source_images = models.JSONField(default=list, blank=True)
+    # factor, mode (interpolate); seconds, fps, hold (stills); engine; what the run added
+    params = models.JSONField(default=dict, blank=True)
+    engine = models.CharField(max_length=16, default="model")
+    progress = models.PositiveSmallIntegerField(default=0)
+    frames_done = models.PositiveIntegerField(default=0)
+    frames_total = models.PositiveIntegerField(default=0)
+    result_media_id = models.IntegerField(null=True, blank=True, db_index=True)
+    # what the output is: frames, fps, duration, size, audio
+    result = models.JSONField(default=dict, blank=True)
+    model_id = models.CharField(max_length=128, blank=True)
+    model_sha256 = models.CharField(max_length=64, blank=True)
+    # "signed" (C2PA manifest in the MP4), "unsigned" (signing not configured) or the reason
+    c2pa = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("AI video job")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def label(self) -> str:
+        p = self.params or {}
+        if self.kind == self.Kind.INTERPOLATE:
+            what = "slow motion" if p.get("mode") == "slowmo" else "frame rate"
+            return f"{p.get('factor', '?')}x {what}"
+        return f"clip of {len(self.source_images)} images, {p.get('seconds', '?')} s"

@@ -26,6 +26,7 @@ from .queue import work_requested
 from .renditions import pregenerate as rendition_pregenerate
 from .renditions import sweeper as rendition_sweeper
 from .renditions import worker as rendition_worker
+from .video import worker as video_worker
 from .work.outcome import Outcome
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,13 @@ def pregenerate_renditions(image_id: int, specs: list[str]) -> int:
     return rendition_pregenerate.pregenerate_image(image_id, specs)
 
 
+@task(name="wagtail_gan.generate_video")
+def generate_video(job_id: int) -> str:
+    """A video job (``VideoJob``): frame interpolation of a library video or a clip from
+    stills (wagtail_gan.video)."""
+    return str(video_worker.run_video_job(job_id))
+
+
 # -- enqueueing --------------------------------------------------------------------------
 
 
@@ -128,11 +136,16 @@ def enqueue_purge(job_id: int, *, delay: float | None = None, **kwargs):
                                           priority=priority_for("rendition"))
 
 
+def enqueue_video(job_id: int, *, delay: float | None = None, task_id: str | None = None):
+    return generate_video(job_id, priority=priority_for("interactive"), id=task_id)
+
+
 ENQUEUE = {
     "rendition": enqueue_rendition,
     "generation": enqueue_generation,
     "pregenerate": enqueue_pregenerate,
     "purge": enqueue_purge,
+    "video": enqueue_video,
 }
 
 

@@ -89,3 +89,24 @@ def register_check_image_menu_item():
 
 
 hooks.register("register_bulk_action", GenerateVariantBulkAction)
+
+
+# -- video (wagtail_gan.video) -----------------------------------------------------------------
+# Admin URLs under gan/video/, and a small script that adds "Interpolate (AI)" to wagtailmedia's
+# video edit page and "Make a clip with its variants" to the image edit page (no template of
+# Wagtail's or wagtailmedia's is overridden).
+
+
+@hooks.register("register_admin_urls")
+def register_gan_video_urls():
+    from .video import urls as video_urls
+
+    return [path("gan/video/", include((video_urls.urlpatterns, "wagtail_gan_video"),
+                                       namespace="wagtail_gan_video"))]
+
+
+@hooks.register("insert_global_admin_js")
+def gan_video_buttons():
+    from .video.views import admin_buttons_script
+
+    return admin_buttons_script()

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "wagtail.users",
     "wagtail.snippets",
     "wagtail.documents",
+    # wagtailmedia (the "video" extra): the library of videos that wagtail_gan.video uses.
+    "wagtailmedia",
     "wagtail.images",
     "wagtail.search",
     "wagtail.admin",

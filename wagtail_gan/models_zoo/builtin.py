@@ -166,4 +166,21 @@ BUILTIN: tuple[ModelEntry, ...] = (
         defaults={"steps": 2, "guidance": 0.0, "img2img_strength": 0.5},
         default_for=("generate", "img2img"),
     ),
+    # -- video: frame interpolation (wagtail_gan.video, `manage.py gan_video`) -------------
+    ModelEntry(
+        id="rife_v4_6",
+        task="interpolate",
+        family="rife",
+        sources=(url_source(
+            "https://github.com/HolyWu/vs-rife/releases/download/model/flownet_v4.6.pkl",
+            None, None, _TOFU + " (Practical-RIFE v4.6 flownet.pkl, mirrored by vs-rife)",
+        ),),
+        licence="MIT (Practical-RIFE code and released weights; vs-rife mirror MIT)",
+        citation="Huang et al., Real-Time Intermediate Flow Estimation for Video Frame "
+        "Interpolation, ECCV 2022; Practical-RIFE v4.6 (hzwer)",
+        description="RIFE 4.6 IFNet: in-between frames for 2x/4x frame rate, slow motion and "
+        "clips from stills",
+        filename="flownet_v4.6.pkl",
+        default_for=("interpolate",),
+    ),
 )

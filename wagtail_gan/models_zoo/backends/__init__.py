@@ -30,6 +30,7 @@ BACKENDS: dict[str, str] = {
     "diffusers_pix2pix": f"{_HERE}.diffusion.DiffusersBackend",
     "diffusers_txt2img": f"{_HERE}.diffusion.DiffusersBackend",
     "dummy": f"{_HERE}.dummy.DummyBackend",
+    "rife": f"{_HERE}.rife.RifeBackend",  # frame interpolation (wagtail_gan.video)
 }
 
 _instances: dict[Any, Backend] = {}

@@ -1,0 +1,75 @@
+"""Admin pages and API endpoints of video (jobs are created; the worker is not run here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagtail_gan.models import VideoJob
+
+
+def test_interpolate_page_creates_a_job(client, video_world):
+    client.force_login(video_world.editor)
+    url = f"/admin/gan/video/interpolate/{video_world.video.pk}/"
+    page = client.get(url)
+    assert page.status_code == 200 and b"Slow motion" in page.content
+    response = client.post(url, {"factor": "4", "mode": "slowmo", "engine": "blend"})
+    job = VideoJob.objects.get()
+    assert response.status_code == 302 and response.url.endswith(f"/gan/video/jobs/{job.pk}/")
+    assert job.params == {"factor": 4, "mode": "slowmo"} and job.user == video_world.editor
+    state = client.get(response.url + "?format=json").json()
+    assert state["status"] == "queued" and state["frames_total"] == 0
+    assert client.get(response.url).status_code == 200
+
+
+def test_interpolate_page_refusal_is_shown(client, video_world):
+    client.force_login(video_world.editor)
+    response = client.post(f"/admin/gan/video/interpolate/{video_world.video.pk}/",
+                           {"factor": "3", "engine": "blend"})
+    assert response.status_code == 400 and b"factor must be 2 or 4" in response.content
+    assert not VideoJob.objects.exists()
+
+
+def test_clip_page_offers_the_image_and_its_variants(client, video_world, make_image):
+    from wagtail_gan.models import Variant
+
+    w = video_world
+    variant = make_image(title="Harbour, stylized", collection=w.team)
+    Variant.objects.create(image=variant, source_image=w.image, operation="stylize-3")
+    client.force_login(w.editor)
+    page = client.get(f"/admin/gan/video/clip/?image={w.image.pk}")
+    assert b"Harbour, stylized" in page.content
+    response = client.post("/admin/gan/video/clip/", {
+        "images": [w.image.pk, variant.pk], "seconds": "2", "fps": "12", "hold": "0.5",
+        "engine": "blend"})
+    assert response.status_code == 302
+    job = VideoJob.objects.get()
+    assert [s["id"] for s in job.source_images] == [w.image.pk, variant.pk]
+
+
+def test_admin_script_adds_the_buttons(client, video_world):
+    client.force_login(video_world.editor)
+    page = client.get(f"/admin/images/{video_world.image.pk}/")
+    assert b"Make a clip with its variants" in page.content
+    assert b"gan\\/video\\/clip\\/" in page.content or b"gan/video/clip/" in page.content
+
+
+@pytest.mark.urls("tests.video.urls")
+def test_api_endpoints(client, video_world):
+    w = video_world
+    client.force_login(w.editor)
+    r = client.post("/api/gan/video/interpolate/", {"media": w.video.pk, "factor": 2,
+                                                    "engine": "blend"},
+                    content_type="application/json")
+    assert r.status_code == 202, r.content
+    job_id = r.json()["id"]
+    assert VideoJob.objects.get(pk=job_id).source == "api"
+    assert client.get(f"/api/gan/video/jobs/{job_id}/").json()["status"] == "queued"
+    r = client.post("/api/gan/video/clips/", {"images": [w.image.pk], "engine": "blend"},
+                    content_type="application/json")
+    assert r.status_code == 400 and "images" in r.json()
+    r = client.post("/api/gan/video/interpolate/", {"media": w.video.pk, "factor": 2,
+                                                    "engine": "blend"},
+                    content_type="application/json")
+    client.force_login(w.viewer)
+    assert client.get(f"/api/gan/video/jobs/{job_id}/").status_code in (403, 404)
+    assert client.get("/api/gan/video/nope/").status_code == 404

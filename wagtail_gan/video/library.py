@@ -1,0 +1,72 @@
+"""The media library side of video (wagtailmedia, the ``video`` extra): the Media model and
+its permission policy, and adding a finished video as a new Media item with a thumbnail.
+Imported by the web tier and the worker; wagtailmedia is imported lazily, so a site without
+it gets a clear refusal instead of an ImportError."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from django.core.files import File
+from django.core.files.base import ContentFile
+
+from wagtail_gan.exceptions import JobError
+
+AI_TAG = "ai-generated"
+
+
+def installed() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("wagtailmedia")
+
+
+def media_model():
+    if not installed():
+        raise JobError("Video needs wagtailmedia: pip install 'wagtail-gan[video]' and add "
+                       "\"wagtailmedia\" to INSTALLED_APPS.", None)
+    from wagtailmedia.models import get_media_model
+
+    return get_media_model()
+
+
+def media_policy():
+    from wagtailmedia import get_permission_policy
+
+    media_model()
+    return get_permission_policy()
+
+
+def get_video(media_id):
+    """The library video with that id (JobError when there is none or it is audio)."""
+    Media = media_model()
+    media = Media.objects.filter(pk=media_id).first() if str(media_id).isdigit() else None
+    if media is None:
+        raise JobError(f"There is no media item {media_id}.", "media")
+    if media.type != "video":
+        raise JobError(f"“{media.title}” is {media.type}, not a video.", "media")
+    return media
+
+
+def safe_name(title: str, suffix: str = ".mp4") -> str:
+    base = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in title[:60]).strip("-")
+    return f"{base or 'video'}{suffix}"
+
+
+def save_video(path: str | Path, *, title: str, collection, user, info: dict, tags=(),
+               thumbnail=None):
+    """A new video Media item from the file at ``path`` (copied into the media storage)."""
+    Media = media_model()
+    media = Media(title=title[:255], type="video", collection=collection,
+                  uploaded_by_user=user, duration=float(info.get("duration") or 0),
+                  width=info.get("width"), height=info.get("height"))
+    with open(path, "rb") as fh:
+        media.file.save(safe_name(title), File(fh), save=False)
+    if thumbnail is not None:
+        buf = io.BytesIO()
+        thumbnail.convert("RGB").save(buf, "JPEG", quality=85)
+        media.thumbnail.save(safe_name(title, ".jpg"), ContentFile(buf.getvalue()), save=False)
+    media.save()
+    media.tags.add(AI_TAG, *tags)
+    return media

@@ -1,0 +1,156 @@
+"""Admin views of video (web tier): "Interpolate (AI)" on a library video, "Make a clip with
+its variants" from an image, and the job page with its progress in frames (polled as JSON).
+The buttons are added to wagtailmedia's and Wagtail's edit pages by a script that
+``wagtail_hooks`` inserts (no template of theirs is overridden)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from wagtail.images import get_image_model
+
+from wagtail_gan.exceptions import JobError
+from wagtail_gan.models import Variant, VideoJob
+from wagtail_gan.permissions import can_manage_job
+
+from . import library, submit, validation
+
+
+def _error(request, template, context, exc, status=400):
+    context["error"] = exc.message if isinstance(exc, JobError) else str(exc)
+    context["error_field"] = getattr(exc, "field", None)
+    return TemplateResponse(request, template, context, status=status)
+
+
+def interpolate_view(request, media_id):
+    try:
+        media = library.get_video(media_id)
+    except JobError as exc:
+        raise Http404(exc.message) from None
+    context = {"media": media, "factors": validation.FACTORS, "values": request.POST or {},
+               "model_available": _model_available()}
+    template = "wagtail_gan/video/interpolate.html"
+    if request.method != "POST":
+        return TemplateResponse(request, template, context)
+    try:
+        job = submit.submit_interpolate_job(
+            user=request.user, media=media, factor=request.POST.get("factor"),
+            mode=request.POST.get("mode"), engine=request.POST.get("engine"))
+    except (JobError, PermissionDenied) as exc:
+        return _error(request, template, context, exc, 403 if isinstance(exc, PermissionDenied)
+                      else 400)
+    messages.success(request, _("Video job started: %(label)s.") % {"label": job.label})
+    return redirect("wagtail_gan_video:job", job.pk)
+
+
+def clip_view(request):
+    Image = get_image_model()
+    ids = request.POST.getlist("images") if request.method == "POST" else []
+    start = request.GET.get("image")
+    candidates = []
+    if start and start.isdigit():
+        image = Image.objects.filter(pk=start).first()
+        if image is not None:
+            candidates = [image] + [v.image for v in Variant.objects.filter(
+                source_image=image).select_related("image").order_by("created_at")]
+    context = {"candidates": candidates, "values": request.POST or {},
+               "defaults": {"seconds": validation.DEFAULT_SECONDS, "fps": validation.DEFAULT_FPS,
+                            "hold": validation.DEFAULT_HOLD},
+               "model_available": _model_available()}
+    template = "wagtail_gan/video/clip.html"
+    if request.method != "POST":
+        return TemplateResponse(request, template, context)
+    found = Image.objects.in_bulk([int(i) for i in ids if str(i).isdigit()])
+    images = [found[int(i)] for i in ids if str(i).isdigit() and int(i) in found]
+    try:
+        job = submit.submit_stills_job(
+            user=request.user, images=images, seconds=request.POST.get("seconds"),
+            fps=request.POST.get("fps"), hold=request.POST.get("hold"),
+            engine=request.POST.get("engine"), title=request.POST.get("title", ""))
+    except (JobError, PermissionDenied) as exc:
+        return _error(request, template, context, exc, 403 if isinstance(exc, PermissionDenied)
+                      else 400)
+    messages.success(request, _("Clip job started: %(label)s.") % {"label": job.label})
+    return redirect("wagtail_gan_video:job", job.pk)
+
+
+def job_state(job: VideoJob) -> dict:
+    result_url = ""
+    if job.result_media_id:
+        try:
+            result_url = reverse("wagtailmedia:edit", args=[job.result_media_id])
+        except Exception:  # wagtailmedia's admin not installed
+            result_url = ""
+    return {"id": job.pk, "kind": job.kind, "label": job.label, "status": job.status,
+            "progress": job.progress, "frames_done": job.frames_done,
+            "frames_total": job.frames_total, "error": job.error,
+            "result_media": job.result_media_id, "result_url": result_url,
+            "model_id": job.model_id, "model_sha256": job.model_sha256, "c2pa": job.c2pa}
+
+
+def job_view(request, pk):
+    job = get_object_or_404(VideoJob, pk=pk)
+    if not can_manage_job(request.user, job):
+        raise PermissionDenied
+    if request.GET.get("format") == "json":
+        return JsonResponse(job_state(job))
+    return TemplateResponse(request, "wagtail_gan/video/job.html",
+                            {"job": job, "state": job_state(job)})
+
+
+def _model_available() -> bool:
+    from wagtail_gan.models_zoo import registry
+
+    return registry.is_available("interpolate")
+
+
+BUTTONS_JS = """<script>
+document.addEventListener("DOMContentLoaded", function () {
+    var cfg = %(cfg)s, path = window.location.pathname, m;
+    function add(href, label) {
+        var a = document.createElement("a");
+        a.href = href; a.className = "button button-small button-secondary gan-video-action";
+        a.textContent = label;
+        var p = document.createElement("p"); p.className = "nice-padding"; p.appendChild(a);
+        var header = document.querySelector("#main header, main header");
+        if (header) { header.after(p); } else { (document.querySelector("main") || document.body).prepend(p); }
+    }
+    if ((m = path.match(new RegExp(cfg.image)))) { add(cfg.clip + "?image=" + m[1], cfg.clipLabel); }
+    if (cfg.media && (m = path.match(new RegExp(cfg.media)))) { add(cfg.interpolate.replace("/0/", "/" + m[1] + "/"), cfg.interpolateLabel); }
+});
+</script>"""
+
+
+def admin_buttons_script() -> str:
+    """The script of the ``insert_global_admin_js`` hook: edit-page URLs are reversed here,
+    so the buttons follow the site's admin prefix."""
+    import json
+    import re
+
+    from django.urls import NoReverseMatch
+    from django.utils.safestring import mark_safe
+
+    def pattern(name):
+        try:
+            url = reverse(name, args=[987654321])
+        except NoReverseMatch:
+            return None
+        return "^" + re.escape(url).replace("987654321", "(\\d+)") + "$"
+
+    cfg = {
+        "image": pattern("wagtailimages:edit"),
+        "media": pattern("wagtailmedia:edit") if library.installed() else None,
+        "clip": reverse("wagtail_gan_video:clip"),
+        "interpolate": reverse("wagtail_gan_video:interpolate", args=[0]),
+        "clipLabel": _("Make a clip with its variants"),
+        "interpolateLabel": _("Interpolate (AI): smoother or slow motion"),
+    }
+    if cfg["image"] is None:
+        return ""
+    data = json.dumps(cfg).replace("</", "<\\/")
+    return mark_safe(BUTTONS_JS % {"cfg": data})  # noqa: S308 - JSON-escaped data in our own script
