@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from .base import FormChoice, InvalidSpec, Operation, OperationSpec, parse_int
 from .edit import Edit, Generate
+from .erase import Erase
+from .expand import Expand
+from .removebg import RemoveBackground
+from .restore import Restore
 from .stylize import Stylize
 from .upscale import Upscale
 from .winterize import Winterize
@@ -85,4 +89,6 @@ def parse_spec(text: str) -> OperationSpec:
 
 
 for _op in (Upscale(), Winterize(), Stylize(), Edit(), Generate()):
+    register(_op)
+for _op in (RemoveBackground(), Erase(), Expand(), Restore()):
     register(_op)
