@@ -122,7 +122,7 @@ def clean_mask(value: Any) -> dict[str, Any]:
             raise InvalidSpec("mask: size is [width, height]")
         out["size"] = [_number(size[0], "size width", 1), _number(size[1], "size height", 1)]
     if "grow" in value:
-        out["grow"] = int(_number(value["grow"], "grow", 0, 256))
+        out["grow"] = int(_number(value["grow"], "grow", 0, 64))
     return out
 
 

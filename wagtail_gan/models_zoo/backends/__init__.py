@@ -30,6 +30,9 @@ BACKENDS: dict[str, str] = {
     "diffusers_pix2pix": f"{_HERE}.diffusion.DiffusersBackend",
     "diffusers_txt2img": f"{_HERE}.diffusion.DiffusersBackend",
     "dummy": f"{_HERE}.dummy.DummyBackend",
+    "rembg": f"{_HERE}.matting.RembgBackend",
+    "lama": f"{_HERE}.inpaint.LamaBackend",
+    "spandrel_restore": f"{_HERE}.restore.RestoreBackend",
 }
 
 _instances: dict[Any, Backend] = {}
