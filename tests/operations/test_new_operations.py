@@ -140,6 +140,9 @@ def test_erase_rectangles_travel_through_the_api_and_provenance(dummy_models, ga
     assert job.status == "succeeded", job.error
     assert job.operation == "erase-2.2.10.10" and job.model_id == "dummy_inpaint"
     assert job.params.get("rects") == [[2, 2, 10, 10]]  # the engine's params are recorded
+    from wagtail_gan.jobs.outputs import delete_outputs
+
+    delete_outputs([o["name"] for o in job.outputs])
 
 
 @pytest.mark.ml
