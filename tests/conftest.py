@@ -100,6 +100,12 @@ DUMMY_MODELS = {
     "dummy_edit": {"task": "edit", "family": "dummy", "default_for": ["edit"]},
     "dummy_generate": {"task": "generate", "family": "dummy",
                        "default_for": ["generate", "img2img"]},
+    # removebg / erase / expand / restore (task "translate": site entries must use one of
+    # registry.TASKS; the dummy backend ignores the task)
+    "dummy_removebg": {"task": "translate", "family": "dummy", "default_for": ["removebg"]},
+    "dummy_inpaint": {"task": "translate", "family": "dummy",
+                      "default_for": ["erase", "expand"]},
+    "dummy_restore": {"task": "translate", "family": "dummy", "default_for": ["restore"]},
 }
 
 

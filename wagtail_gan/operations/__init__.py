@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from .base import FormChoice, InvalidSpec, Operation, OperationSpec, parse_int
 from .edit import Edit, Generate
+from .erase import Erase
+from .expand import Expand
 from .registry import (
     all_operations,
     get,
@@ -25,6 +27,8 @@ from .registry import (
     register,
     unregister,
 )
+from .removebg import RemoveBackground
+from .restore import Restore
 from .stylize import Stylize
 from .upscale import Upscale
 from .winterize import Winterize
@@ -34,5 +38,6 @@ __all__ = [
     "parse_int", "parse_parts", "parse_spec", "parse_steps", "register", "unregister",
 ]
 
-for _op in (Upscale(), Winterize(), Stylize(), Edit(), Generate()):
+for _op in (Upscale(), Winterize(), Stylize(), RemoveBackground(), Erase(), Expand(), Restore(),
+            Edit(), Generate()):
     register(_op)

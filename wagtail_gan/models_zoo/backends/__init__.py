@@ -31,6 +31,9 @@ BACKENDS: dict[str, str] = {
     "diffusers_txt2img": f"{_HERE}.diffusion.DiffusersBackend",
     "dummy": f"{_HERE}.dummy.DummyBackend",
     "rife": f"{_HERE}.rife.RifeBackend",  # frame interpolation (wagtail_gan.video)
+    "rembg": f"{_HERE}.matting.RembgBackend",
+    "lama": f"{_HERE}.inpaint.LamaBackend",
+    "spandrel_restore": f"{_HERE}.restore.RestoreBackend",
 }
 
 _instances: dict[Any, Backend] = {}

@@ -1,0 +1,73 @@
+"""Photo restoration through spandrel (family ``spandrel_restore``): a 1x model whose purpose
+is "Restoration" (SCUNet, NAFNet, DRUNet, FBCNN ... any architecture spandrel detects), tiled
+with overlap like super-resolution so memory is bounded by the tile size. The spec's strength
+(``restore-60``) blends the result with the input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+
+from wagtail_gan.conf import gan_settings
+
+from .. import registry, runtime, tiling
+from ..errors import EngineError, ModelNotInstalled
+from .base import Backend, RunContext, install_hint
+
+
+def load(entry: registry.ModelEntry, device: str):
+    """The spandrel ImageModelDescriptor of a 1x restoration model, from the cache."""
+    path = registry.weights_path(entry)
+    if path is None:
+        raise ModelNotInstalled(install_hint(entry))
+
+    def loader():
+        import spandrel
+
+        try:
+            desc = spandrel.ModelLoader(device="cpu").load_from_file(str(path))
+        except spandrel.UnsupportedModelError:
+            raise EngineError(f"{path.name} is not a model architecture spandrel knows") from None
+        except Exception as exc:
+            raise EngineError(f"Cannot load {path.name}: {type(exc).__name__}: {exc}") from None
+        if not isinstance(desc, spandrel.ImageModelDescriptor) or desc.scale != 1 or (
+            desc.input_channels != 3 or desc.output_channels != 3
+        ):
+            raise EngineError(f"{path.name} is not a 1x RGB restoration model")
+        dtype = runtime.select_dtype(device, supports_half=desc.supports_half,
+                                     supports_bf16=desc.supports_bfloat16)
+        desc.to(device).to(dtype)
+        desc.eval()
+        return desc
+
+    st = path.stat()
+    key = ("restore", entry.id, str(path), st.st_mtime, device)
+    return runtime.cache.get(key, loader, lambda d: runtime.torch_module_bytes(d.model))
+
+
+class RestoreBackend(Backend):
+    family = "spandrel_restore"
+
+    def run(self, entry: registry.ModelEntry, rgb: Image.Image, *, params: dict[str, Any],
+            ctx: RunContext) -> tuple[Image.Image, dict[str, Any]]:
+        import torch
+
+        strength = ctx.blend_strength(params)
+        desc = load(entry, ctx.device)
+        dtype = next(desc.model.parameters()).dtype
+        tile = int(entry.defaults.get("tile", gan_settings.TILE_SIZE))
+        overlap = int(entry.defaults.get("tile_overlap", gan_settings.TILE_OVERLAP))
+
+        def call(piece):
+            with torch.inference_mode():
+                return desc(piece.to(device=ctx.device, dtype=dtype))
+
+        x = runtime.pil_to_uint8_tensor(rgb)
+        arr = tiling.run_tiled_with_oom_retry(call, x, scale=1, tile=tile, overlap=overlap,
+                                              progress=ctx.progress, device=ctx.device)
+        out = runtime.array_to_pil(arr)
+        if strength < 1.0:
+            out = Image.blend(rgb, out, strength)
+        return out, {"strength": round(strength * 100), "architecture": desc.architecture.id,
+                     "tile": tile, "tile_overlap": overlap}

@@ -1,0 +1,207 @@
+"""``erase`` | ``erase-<x>.<y>.<w>.<h>[-...]``: remove objects marked by a mask (LaMa).
+
+Editor and API only (not a rendition filter: a mask is needed). The mask is defined here,
+once, as plain JSON (no library types), so it can travel in a spec, a job's params, an API
+request and a provenance record:
+
+* **in the spec**: up to :data:`MAX_SPEC_RECTS` rectangles, ``erase-<x>.<y>.<w>.<h>``, in pixels
+  of the source image (after EXIF orientation): ``erase-10.20.100.80-300.40.50.50``. This is
+  what ``gan_run --spec``, ``POST variants/`` (``"operation": "erase-10.20.100.80"``) and the
+  admin form send today; the spec text (``GenerationJob.operation``, ``Variant.operation``)
+  records the mask.
+* **in the engine's params** (``engine.run("erase", img, params={"mask": {...}})``): a
+  :func:`clean_mask` dict, for the brush tool (strokes) and uploaded mask images::
+
+      {"rects":   [[x, y, w, h], ...],                       # rectangles
+       "strokes": [{"points": [[x, y], ...], "radius": r}], # brush strokes (round caps)
+       "png":     "<base64 PNG>",      # or a data: URL; white / opaque = erase
+       "size":    [W, H],              # canvas the coordinates refer to (default: image)
+       "grow":    4}                   # dilate the mask by N px (default 0)
+
+  Rects from the spec and the ``mask`` dict are combined (union). The worker records
+  ``mask_used`` (sources, erased area fraction, sha256 of the rasterised mask) with the
+  result's params, so provenance always says that, and which, mask was used.
+
+Only the masked pixels change: the model's output is composited inside the mask.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .base import FormChoice, InvalidSpec, Operation
+
+MAX_SPEC_RECTS = 16
+MAX_SHAPES = 500
+MAX_POINTS = 20_000
+MAX_PNG_BYTES = 4 * 1024 * 1024
+MAX_COORD = 100_000
+MASK_KEYS = frozenset({"rects", "strokes", "png", "size", "grow"})
+_RECT = re.compile(r"([0-9]{1,5})\.([0-9]{1,5})\.([0-9]{1,5})\.([0-9]{1,5})")
+
+
+def _number(value: Any, what: str, low: float = 0, high: float = MAX_COORD) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise InvalidSpec(f"mask: {what} must be a number between {low:g} and {high:g}")
+    return value
+
+
+def _rect(value: Any) -> list[float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 4:
+        raise InvalidSpec("mask: each rect is [x, y, width, height]")
+    x, y = _number(value[0], "rect x"), _number(value[1], "rect y")
+    w, h = _number(value[2], "rect width", 1), _number(value[3], "rect height", 1)
+    return [x, y, w, h]
+
+
+def _stroke(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not isinstance(value.get("points"), (list, tuple)):
+        raise InvalidSpec('mask: each stroke is {"points": [[x, y], ...], "radius": r}')
+    points = []
+    for p in value["points"]:
+        if not isinstance(p, (list, tuple)) or len(p) != 2:
+            raise InvalidSpec("mask: stroke points are [x, y] pairs")
+        points.append([_number(p[0], "point x"), _number(p[1], "point y")])
+    if not points:
+        raise InvalidSpec("mask: a stroke needs at least one point")
+    return {"points": points, "radius": _number(value.get("radius", 10), "stroke radius", 0.5,
+                                                  1000)}
+
+
+def decode_png(value: str) -> bytes:
+    """The bytes of a mask PNG given as base64 or a ``data:image/png;base64,`` URL."""
+    if not isinstance(value, str):
+        raise InvalidSpec("mask: png is a base64 string")
+    if value.startswith("data:"):
+        head, _, value = value.partition(",")
+        if not head.endswith(";base64"):
+            raise InvalidSpec("mask: a png data URL must be base64")
+    if len(value) > MAX_PNG_BYTES * 4 // 3 + 4:
+        raise InvalidSpec(f"mask: png is larger than {MAX_PNG_BYTES // 1024 // 1024} MB")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidSpec("mask: png is not valid base64") from None
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise InvalidSpec("mask: png is not a PNG file")
+    return data
+
+
+def clean_mask(value: Any) -> dict[str, Any]:
+    """Validate a mask dict (see the module docstring); returns a normalised copy. Raises
+    :class:`InvalidSpec` with a one-line message. Does not decode the PNG's pixels."""
+    if not isinstance(value, dict) or not value:
+        raise InvalidSpec("mask must be an object with rects, strokes and/or png")
+    unknown = set(value) - MASK_KEYS
+    if unknown:
+        raise InvalidSpec(f"mask: unknown keys {sorted(unknown)}; use {sorted(MASK_KEYS)}")
+    out: dict[str, Any] = {}
+    for key, item in (("rects", _rect), ("strokes", _stroke)):
+        if key in value:
+            if not isinstance(value[key], (list, tuple)):
+                raise InvalidSpec(f"mask: {key} is a list")
+            if len(value[key]) > MAX_SHAPES:
+                raise InvalidSpec(f"mask: at most {MAX_SHAPES} {key}")
+            out[key] = [item(v) for v in value[key]]
+    if sum(len(s["points"]) for s in out.get("strokes", ())) > MAX_POINTS:
+        raise InvalidSpec(f"mask: at most {MAX_POINTS} stroke points in all")
+    if "png" in value:
+        decode_png(value["png"])
+        out["png"] = value["png"]
+    if not (out.get("rects") or out.get("strokes") or out.get("png")):
+        raise InvalidSpec("mask is empty: give rects, strokes or a png")
+    if "size" in value:
+        size = value["size"]
+        if not isinstance(size, (list, tuple)) or len(size) != 2:
+            raise InvalidSpec("mask: size is [width, height]")
+        out["size"] = [_number(size[0], "size width", 1), _number(size[1], "size height", 1)]
+    if "grow" in value:
+        out["grow"] = int(_number(value["grow"], "grow", 0, 64))
+    return out
+
+
+def parse_rect(token: str) -> list[int] | None:
+    m = _RECT.fullmatch(token)
+    if not m:
+        return None
+    x, y, w, h = (int(g) for g in m.groups())
+    return [x, y, w, h] if w > 0 and h > 0 else None
+
+
+class Erase(Operation):
+    name = "erase"
+    label = _("Erase objects")
+    description = (
+        "Remove objects marked by a mask and fill the area (LaMa). Rectangles in the spec "
+        "(erase-<x>.<y>.<w>.<h>, pixels of the source) or a mask (rects, brush strokes, a "
+        "PNG) in the request. Editor and API only."
+    )
+    synopsis = "erase-<x>.<y>.<w>.<h>[-<x>.<y>.<w>.<h>...] (or a mask in the request)"
+    strength = None
+
+    def grammar(self):
+        return ["erase", "erase-<x>.<y>.<w>.<h>[-<x>.<y>.<w>.<h>...]"]
+
+    def parse(self, args):
+        if not args:
+            return self.spec({})  # the mask comes with the request's params
+        if len(args) > MAX_SPEC_RECTS:
+            raise InvalidSpec(f"erase takes at most {MAX_SPEC_RECTS} rectangles in the spec; "
+                              "send a mask for more")
+        rects = []
+        for token in args:
+            rect = parse_rect(token)
+            if rect is None:
+                raise InvalidSpec(f"Bad erase rectangle {token!r}: use <x>.<y>.<width>.<height> "
+                                  "in pixels, e.g. erase-10.20.100.80")
+            rects.append(rect)
+        return self.spec({"rects": rects})
+
+    def format(self, params):
+        rects = params.get("rects") or []
+        return "-".join(["erase"] + [".".join(str(int(v)) for v in r) for r in rects])
+
+    def label_for(self, params):
+        n = len(params.get("rects") or [])
+        if not n:
+            return "erase (masked area)"
+        return f"erase {n} area{'s' if n > 1 else ''}"
+
+    # -- admin form ---------------------------------------------------------------------
+    def form_choices(self):
+        return [FormChoice("erase", str(_("Erase objects (mark them)")), ("erase_mask",),
+                           bulk=False)]
+
+    def form_fields(self):
+        return {"erase_mask": forms.CharField(
+            label=_("Areas to erase"), required=False, max_length=400,
+            help_text=_("Rectangles x.y.width.height in pixels, separated by spaces "
+                        "(the brush tool fills this in)."),
+        )}
+
+    def _rects_from_form(self, data) -> list[str]:
+        return [t for t in re.split(r"[\s,;-]+", data.get("erase_mask") or "") if t]
+
+    def clean_form(self, choice, data):
+        tokens = self._rects_from_form(data)
+        if not tokens:
+            return {"erase_mask": str(_("Mark at least one area to erase."))}
+        try:
+            self.parse(tokens)
+        except InvalidSpec as exc:
+            return {"erase_mask": str(exc)}
+        return {}
+
+    def spec_from_form(self, choice, data):
+        return self.parse(self._rects_from_form(data)).text
+
+    def form_values(self, spec):
+        rects = spec.params.get("rects") or []
+        return {"operation": "erase",
+                "erase_mask": " ".join(".".join(str(v) for v in r) for r in rects)}
