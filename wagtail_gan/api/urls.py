@@ -5,7 +5,7 @@ Ids in paths are matched as strings so that a malformed id still gets the API's 
 rather than Django's HTML one.
 """
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from . import submit, views
 from .base import not_found
@@ -23,5 +23,7 @@ urlpatterns = [
     path("models/", views.ModelsView.as_view(), name="models"),
     path("operations/", views.OperationsView.as_view(), name="operations"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
+    # Video (wagtail_gan.video, a layer above the API): interpolate/, clips/, jobs/{id}/.
+    path("video/", include("wagtail_gan.video.api")),
     re_path(r"^.*$", not_found),  # every error of the API is JSON, unknown URLs too
 ]

@@ -15,12 +15,21 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path, re_path
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from wagtail.images import get_image_model
 
-from wagtail_gan.api.base import GanAPIView, field_error, not_found
+from wagtail_gan.api.base import (
+    AUTH_ERRORS,
+    ERROR_RESPONSE,
+    GanAPIView,
+    api_doc,
+    field_error,
+    not_found,
+)
+from wagtail_gan.api.permissions import parse_pk
+from wagtail_gan.api.views import JOB_ID
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import VideoJob
 from wagtail_gan.permissions import can_manage_job
@@ -28,12 +37,54 @@ from wagtail_gan.permissions import can_manage_job
 from . import library, submit
 from .views import job_state
 
+ENGINES = ["model", "blend", "auto"]
+
+
+class InterpolateRequestSerializer(serializers.Serializer):
+    media = serializers.IntegerField(help_text="Id of a wagtailmedia video.")
+    factor = serializers.ChoiceField([2, 4], required=False, default=2)
+    mode = serializers.ChoiceField(["fps", "slowmo"], required=False,
+                                   help_text="fps: factor x frame rate; slowmo: factor x longer.")
+    engine = serializers.ChoiceField(ENGINES, required=False)
+
+
+class ClipRequestSerializer(serializers.Serializer):
+    images = serializers.ListField(child=serializers.IntegerField(), min_length=2,
+                                   help_text="Ids of 2 or more library images, in order.")
+    seconds = serializers.FloatField(required=False)
+    fps = serializers.IntegerField(required=False)
+    hold = serializers.FloatField(required=False, help_text="Seconds each still is held.")
+    engine = serializers.ChoiceField(ENGINES, required=False)
+    title = serializers.CharField(required=False, allow_blank=True)
+
+
+class VideoJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    frames_done = serializers.IntegerField(allow_null=True)
+    frames_total = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+    result_media = serializers.IntegerField(allow_null=True)
+    result_url = serializers.CharField(allow_blank=True)
+    model_id = serializers.CharField(allow_blank=True)
+    model_sha256 = serializers.CharField(allow_blank=True)
+    c2pa = serializers.JSONField(allow_null=True)
+
+
+SUBMIT_RESPONSES = {202: VideoJobSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE,
+                    **AUTH_ERRORS}
+
 
 def _job_response(job, code=status.HTTP_202_ACCEPTED):
     return Response(job_state(job), status=code)
 
 
 class InterpolateView(GanAPIView):
+    @api_doc(operation_id="video_interpolate", summary="Interpolate a video (202: queued)",
+             request=InterpolateRequestSerializer, responses=SUBMIT_RESPONSES)
     def post(self, request):
         data = self.json_object(request)
         try:
@@ -50,10 +101,13 @@ class InterpolateView(GanAPIView):
 
 
 class ClipView(GanAPIView):
+    @api_doc(operation_id="video_clip", summary="A clip from still images (202: queued)",
+             request=ClipRequestSerializer, responses=SUBMIT_RESPONSES)
     def post(self, request):
         data = self.json_object(request)
         ids = data.get("images")
-        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        if not isinstance(ids, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) and parse_pk(i) for i in ids):
             return Response(field_error("images", "Give a list of image ids."), status=400)
         found = get_image_model().objects.in_bulk(ids)
         missing = [i for i in ids if i not in found]
@@ -73,8 +127,11 @@ class ClipView(GanAPIView):
 
 
 class JobView(GanAPIView):
+    @api_doc(operation_id="video_job", summary="A video job: status, frames, result",
+             parameters=[JOB_ID], responses={200: VideoJobSerializer, 404: ERROR_RESPONSE, **AUTH_ERRORS})
     def get(self, request, pk):
-        job = VideoJob.objects.filter(pk=int(pk)).first() if str(pk).isdigit() else None
+        number = parse_pk(pk)
+        job = VideoJob.objects.filter(pk=number).first() if number is not None else None
         if job is None or not can_manage_job(request.user, job):
             raise NotFound()
         return _job_response(job, status.HTTP_200_OK)

@@ -96,7 +96,7 @@ def job_state(job: VideoJob) -> dict:
 def job_view(request, pk):
     job = get_object_or_404(VideoJob, pk=pk)
     if not can_manage_job(request.user, job):
-        raise PermissionDenied
+        raise Http404("No such job")  # like a missing one: ids are not to be enumerated
     if request.GET.get("format") == "json":
         return JsonResponse(job_state(job))
     return TemplateResponse(request, "wagtail_gan/video/job.html",
