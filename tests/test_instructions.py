@@ -157,3 +157,28 @@ def test_multi_step_plan_says_why_upscale_runs_last():
     assert plan.operation == "steps"
     assert "Upscaling runs last" in plan.explanation
     assert plan.label == "stylize like Van Gogh, then upscale 2x"
+
+
+NEW_VERBS = [
+    ("cut out the product", "removebg"),
+    ("make the background transparent", "removebg"),
+    ("remove the background and upscale 4x", "removebg|upscale-4x"),
+    ("erase the power lines", "erase"),
+    ("remove the tourists", "erase"),
+    ("restore this old photo", "restore"),
+    ("fix the JPEG artefacts", "restore"),
+    ("make it wider, 16:9", "expand-16x9"),
+    ("zoom out and fill in the surroundings", "expand-left256-top256-right256-bottom256"),
+    ("make it square", "expand-square"),
+    ("remove the snow", "edit"),  # not an object to erase, not a background: free-form
+    ("don't remove the background, make it brighter", "edit"),
+]
+
+
+@pytest.mark.parametrize(("text", "spec"), NEW_VERBS)
+def test_new_operations_are_routed(text, spec):
+    assert interpret(text).spec == spec
+
+
+def test_erase_without_a_mask_asks_for_the_area():
+    assert "paint the area" in interpret("erase the power lines").explanation

@@ -293,12 +293,16 @@ def _aspect(match, norm: str) -> list[str]:
         return ["expand-square"]
     if re.search(r"\btaller\b|\bportrait\b|\bvertical\b", norm):
         return ["expand-9x16", "expand-3x4"]
-    return ["expand-16x9", "expand-4x3", "expand"]
+    if re.search(r"\bwider\b|\bwiden\b|\blandscape\b|\bpanoram", norm):
+        return ["expand-16x9"]
+    # "zoom out", "fill in the surroundings": a border all round
+    return ["expand-left256-top256-right256-bottom256", "expand-16x9"]
 
 
 REMOVEBG_RE = re.compile(
     r"\b(?:remove|cut out|drop|delete|strip|erase|get rid of|lose)\b[\w ]{0,20}?\bbackground\b"
     r"|\b(?:transparent|clear|no|without an?|without the) background\b"
+    r"|\bbackground (?:transparent|see-through|removed|gone)\b"
     r"|\bbackground remov\w*|\bcut(?:-| )?out (?:the |this )?(?:product|subject|person|object)\b"
     r"|\bisolate (?:the |this )?(?:product|subject|person|object)\b"
 )

@@ -387,3 +387,24 @@ def test_an_explicit_multi_step_spec_is_validated_step_by_step(gan_world):
                          ("a|b|c|d|e", "At most 4 steps")]:
         with pytest.raises(jobs.JobError, match=message):
             jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, operation=bad)
+
+
+def test_erase_takes_a_mask_beside_its_spec(gan_world):
+    mask = {"strokes": [{"points": [[3, 3], [10, 8]], "radius": 2}], "rects": [[0, 0, 4, 4]]}
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="erase", mask=mask)
+    assert job.params["mask"]["strokes"][0]["radius"] == 2
+    job_worker.run_generation_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    for kwargs, field, message in [
+        ({"operation": "erase"}, "mask", "Mark the area to erase"),
+        ({"operation": "erase", "mask": {"rects": "x"}}, "mask", "rects is a list"),
+        ({"operation": "stylize-3", "mask": mask}, "mask", "only for operations that take it"),
+    ]:
+        with pytest.raises(jobs.JobError, match=message) as excinfo:
+            jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, **kwargs)
+        assert excinfo.value.field == field
+    # rectangles in the spec need no mask
+    assert jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                   operation="erase-1.1.5.5").params == {"rects": [[1, 1, 5, 5]]}

@@ -62,6 +62,12 @@ class VariantRequestSerializer(serializers.Serializer):
         required=False, allow_null=True, min_value=1, max_value=2**31 - 1,
         help_text="Collection for the result; the source image's collection when omitted.",
     )
+    mask = serializers.JSONField(
+        required=False, allow_null=True,
+        help_text="For erase: {\"rects\": [[x, y, w, h], ...], \"strokes\": [{\"points\": "
+        "[[x, y], ...], \"radius\": r}], \"png\": \"<base64 PNG>\", \"size\": [w, h], "
+        "\"grow\": px} (any of rects, strokes, png; pixels of the source image).",
+    )
 
     def validate_instruction(self, value: str) -> str:
         return _text_length_error(value, "instruction")

@@ -145,6 +145,7 @@ class VariantCreateView(SubmitView):
             idempotency_key=key,
             admit=admit,
             source=GenerationJob.Source.API,
+            mask=data.get("mask"),
         )
 
 

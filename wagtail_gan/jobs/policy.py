@@ -121,7 +121,7 @@ def propose_improvements(image) -> list[GenerationJob]:
         if said is None:
             continue
         if not all(spec.op.variant and spec.op.is_enabled() and spec.op.is_available(spec)
-                   and not spec.op.needs_instruction for spec in steps):
+                   and not spec.op.needs_instruction and not spec.op.inputs for spec in steps):
             logger.info("wagtail-gan: not proposing %s for image %s: not available here",
                         rule["spec"], image.pk)
             continue

@@ -17,6 +17,7 @@ from wagtail_gan import queue
 from wagtail_gan.exceptions import IdempotencyConflict, JobError
 from wagtail_gan.instructions import InstructionError, clean_instruction
 from wagtail_gan.models import GenerationJob
+from wagtail_gan.operations import InvalidSpec
 from wagtail_gan.permissions import check_can_add_to, check_can_generate_from, is_protected
 
 from .validation import (
@@ -94,18 +95,19 @@ def submit_variant_job(
     *, user, image, operation: str | None = None, instruction: str | None = None,
     seed: int | None = None, strength: float | None = None, collection=None,
     idempotency_key: str = "", admit: Callable[[], None] | None = None,
-    source: str = GenerationJob.Source.ADMIN,
+    source: str = GenerationJob.Source.ADMIN, mask=None,
 ) -> GenerationJob:
     """Validate, check permissions, create the job and enqueue it. Raises JobError (bad input)
     or PermissionDenied (no job row is created in either case). With an ``idempotency_key``
     already used for the same request, returns that job (``job.replayed``); ``admit`` is
-    called just before a new job is created (the API's throttle)."""
+    called just before a new job is created (the API's throttle). ``mask``: the inputs an
+    operation takes beside its spec (erase)."""
     if image is None:
         raise JobError("Choose a source image.", "image")
     check_can_generate_from(user, image)
     request_fp = fingerprint(kind="variant", image=image.pk, operation=operation or "",
                              instruction=instruction or "", seed=seed, strength=strength,
-                             collection=getattr(collection, "pk", None))
+                             collection=getattr(collection, "pk", None), mask=mask)
     existing = replay(user, idempotency_key, request_fp)
     if existing is not None:
         return existing
@@ -127,7 +129,7 @@ def submit_variant_job(
     if strength is not None:
         steps = [spec.op.with_strength(spec, strength) if spec.op.strength else spec
                  for spec in steps]
-    params = step_params(steps, instruction)
+    params = step_params(steps, instruction, clean_inputs(steps, {"mask": mask}))
     return _create_and_enqueue(
         user, idempotency_key, request_fp, admit,
         kind=GenerationJob.Kind.VARIANT, source=source, source_image=image, collection=collection,
@@ -136,18 +138,39 @@ def submit_variant_job(
     )
 
 
-def step_params(steps, instruction: str) -> dict:
-    """The job's recorded parameters: the spec's (plus the prompt) for one step; for several,
-    each step's under ``steps`` (the provenance lists every step)."""
-    def one(spec):
-        params = dict(spec.params)
+def clean_inputs(steps, inputs: dict) -> list[dict]:
+    """Per step, the cleaned inputs its operation takes beside the spec (erase's mask). An
+    input no step takes is refused."""
+    given = {name for name, value in inputs.items() if value is not None}
+    taken = set().union(*(spec.op.inputs for spec in steps))
+    for name in given - taken:
+        raise JobError(f"“{name}” is only for operations that take it, not for "
+                       f"{' | '.join(spec.text for spec in steps)}.", name)
+    cleaned = []
+    for spec in steps:
+        try:
+            cleaned.append(spec.op.clean_inputs(spec, inputs))
+        except InvalidSpec as exc:
+            raise JobError(str(exc), spec.op.inputs[0] if spec.op.inputs else "operation") \
+                from None
+    return cleaned
+
+
+def step_params(steps, instruction: str, inputs: list[dict] | None = None) -> dict:
+    """The job's recorded parameters: the spec's (plus the prompt and the operation's inputs)
+    for one step; for several, each step's under ``steps`` (the provenance lists every step)."""
+    inputs = inputs or [{} for _ in steps]
+
+    def one(spec, extra):
+        params = {**spec.params, **extra}
         if spec.op.needs_instruction:
             params["prompt"] = instruction
         return params
 
     if len(steps) == 1:
-        return one(steps[0])
-    return {"steps": [{"operation": spec.text, "params": one(spec)} for spec in steps]}
+        return one(steps[0], inputs[0])
+    return {"steps": [{"operation": spec.text, "params": one(spec, extra)}
+                      for spec, extra in zip(steps, inputs, strict=True)]}
 
 
 def submit_generate_job(

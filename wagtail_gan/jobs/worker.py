@@ -69,7 +69,9 @@ def _run_step(job, spec, params: dict, image, progress):
         if style is None:
             raise JobError("The style image was deleted before the job ran.")
         kwargs["style_image"] = load_pixels(style)
-    return engine.run(spec.model_key, image, params=spec.params, **kwargs)
+    # The operation's inputs beside the spec (erase's mask) go to the model with its params.
+    inputs = {name: params[name] for name in spec.op.inputs if name in params}
+    return engine.run(spec.model_key, image, params={**spec.params, **inputs}, **kwargs)
 
 
 def _combined(results) -> engine.EngineResult:

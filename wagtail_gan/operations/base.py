@@ -144,6 +144,16 @@ class Operation:
         """``spec`` with an editor's 0..1 strength applied (see ``strength``)."""
         return OperationSpec(spec.operation, {**spec.params, "strength": strength}, spec.text, self)
 
+    # -- request inputs beside the spec -----------------------------------------------------
+    # Names of extra request inputs the operation takes (e.g. erase's "mask"); they are
+    # cleaned by ``clean_inputs``, stored in the job's params and passed to the engine.
+    inputs: tuple[str, ...] = ()
+
+    def clean_inputs(self, spec: OperationSpec, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The cleaned ``inputs`` this operation takes (raise InvalidSpec for bad ones), and
+        InvalidSpec when a required one is missing."""
+        return {}
+
     # -- admin form -------------------------------------------------------------------
     def form_choices(self) -> list[FormChoice]:
         return [FormChoice(self.name, str(self.label))]

@@ -144,6 +144,15 @@ class Erase(Operation):
     )
     synopsis = "erase-<x>.<y>.<w>.<h>[-<x>.<y>.<w>.<h>...] (or a mask in the request)"
     strength = None
+    inputs = ("mask",)
+
+    def clean_inputs(self, spec, inputs):
+        if inputs.get("mask") is not None:
+            return {"mask": clean_mask(inputs["mask"])}
+        if not spec.params.get("rects"):
+            raise InvalidSpec("Mark the area to erase: paint it on the image, or give "
+                              "rectangles (erase-<x>.<y>.<w>.<h>) or a mask.")
+        return {}
 
     def grammar(self):
         return ["erase", "erase-<x>.<y>.<w>.<h>[-<x>.<y>.<w>.<h>...]"]
