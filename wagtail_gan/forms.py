@@ -87,6 +87,8 @@ class OperationFieldsMixin:
         op, choice = self._chosen()
         if op is not None:
             for name, message in op.clean_form(choice.value, data).items():
+                if name in self.errors:
+                    continue  # e.g. an over-long instruction: its own error says it all
                 self.add_error(name if name in self.fields else None, message)
         return data
 

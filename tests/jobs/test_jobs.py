@@ -202,7 +202,7 @@ def test_keep_creates_image_with_provenance(gan_world, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         kept = jobs.keep_job(job, w.editor)
     kept.refresh_from_db()
-    assert kept.title == "Harbour — upscale-2x"
+    assert kept.title == "Harbour — upscaled 2×"
     assert kept.collection == w.team
     assert (kept.width, kept.height) == (80, 60)
     assert (kept.focal_point_x, kept.focal_point_y) == (40, 20)
@@ -330,7 +330,7 @@ def test_auto_keep(gan_world):
         job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded" and job.result_image is not None
-    assert job.result_image.title == "Harbour — stylize-5"
+    assert job.result_image.title == "Harbour — ember style"
     assert job.result_image.gan_variant.model_id == job.model_id
 
 

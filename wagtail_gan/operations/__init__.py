@@ -21,7 +21,7 @@ from .upscale import Upscale
 from .winterize import Winterize
 
 __all__ = [
-    "FormChoice", "InvalidSpec", "Operation", "OperationSpec", "all_operations", "get",
+    "FormChoice", "InvalidSpec", "Operation", "OperationSpec", "all_operations", "describe", "get",
     "parse_int", "parse_parts", "parse_spec", "register", "unregister",
 ]
 
@@ -82,6 +82,17 @@ def parse_spec(text: str) -> OperationSpec:
                           + ", ".join(op.name for op in all_operations()))
     name, *args = text.strip().split("-")
     return parse_parts(name, args)
+
+
+def describe(spec_text: str, params: dict | None = None) -> str:
+    """An editor's name for a spec ("fauve style", "in the style of Harbour", "upscaled 2×"):
+    the operation's ``title_for`` with the parsed params plus ``params`` (a reference image's
+    title, the prompt). The spec itself when it no longer parses."""
+    try:
+        spec = parse_spec(spec_text)
+    except InvalidSpec:
+        return str(spec_text)
+    return spec.op.title_for({**spec.params, **(params or {})})
 
 
 for _op in (Upscale(), Winterize(), Stylize(), Edit(), Generate()):

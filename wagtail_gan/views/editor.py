@@ -55,10 +55,11 @@ def _wants_json(request) -> bool:
 
 
 def _get_job(request, job_id) -> GenerationJob:
-    job = get_object_or_404(GenerationJob.objects.select_related("source_image", "user"),
-                            pk=job_id)
-    if not permissions.can_manage_job(request.user, job):
-        raise PermissionDenied
+    """The job, or 404 both for a missing job and for someone else's (as the API answers):
+    which job ids exist is not for other users to learn."""
+    job = GenerationJob.objects.select_related("source_image", "user").filter(pk=job_id).first()
+    if job is None or not permissions.can_manage_job(request.user, job):
+        raise Http404("No such job")
     return job
 
 
