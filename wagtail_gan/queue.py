@@ -6,7 +6,8 @@ default). ``wagtail_gan.tasks`` receives it and enqueues the Huey task with the 
 priority. So ``tasks`` imports the feature packages and nothing they contain imports it back.
 
 Kinds: ``rendition`` (a RenditionJob id), ``generation`` (a GenerationJob id),
-``pregenerate`` (image id, list of specs), ``purge`` (a RenditionJob id, cache purge).
+``pregenerate`` (image id, list of specs), ``purge`` (a RenditionJob id, cache purge),
+``install`` (a ModelTask id: install / verify / remove a model, from the Models page).
 
 Huey configuration helpers:
 
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 # kwargs: kind, args (tuple), delay (seconds or None), task_id (str or None)
 work_requested = Signal()
-KINDS = ("rendition", "generation", "pregenerate", "purge")
+KINDS = ("rendition", "generation", "pregenerate", "purge", "install")
 
 
 def request(kind: str, *args, delay: float | None = None, task_id: str | None = None,

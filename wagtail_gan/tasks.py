@@ -22,6 +22,7 @@ from .conf import gan_settings
 from .jobs import sweeper as job_sweeper
 from .jobs import worker as job_worker
 from .models import GenerationJob
+from .models_admin import worker as model_worker
 from .queue import work_requested
 from .renditions import pregenerate as rendition_pregenerate
 from .renditions import sweeper as rendition_sweeper
@@ -100,6 +101,13 @@ def pregenerate_renditions(image_id: int, specs: list[str]) -> int:
     return rendition_pregenerate.pregenerate_image(image_id, specs)
 
 
+@db_task(name="wagtail_gan.run_model_task")
+def run_model_task(task_id: int) -> str:
+    """Install, verify or remove a registry model (a ``ModelTask`` from the Models page):
+    downloads run on the worker, where the models are used."""
+    return model_worker.run_model_task(task_id)
+
+
 # -- enqueueing --------------------------------------------------------------------------
 
 
@@ -128,11 +136,16 @@ def enqueue_purge(job_id: int, *, delay: float | None = None, **kwargs):
                                           priority=priority_for("rendition"))
 
 
+def enqueue_install(model_task_id: int, **kwargs):
+    return run_model_task(model_task_id, priority=priority_for("background"))
+
+
 ENQUEUE = {
     "rendition": enqueue_rendition,
     "generation": enqueue_generation,
     "pregenerate": enqueue_pregenerate,
     "purge": enqueue_purge,
+    "install": enqueue_install,
 }
 
 

@@ -49,8 +49,8 @@ def cancel_job(job, user) -> bool:
 
 
 def operation_title(job) -> str:
-    """The editor's name for what the job did ("fauve style", "in the style of Harbour"); the
-    spec stays in the provenance (``Variant.operation``)."""
+    """The editor's name for what a job (or a kept ``Variant``) did: "fauve style", "in the
+    style of Harbour"; the spec stays in the provenance (``Variant.operation``)."""
     params = dict(job.params or {})
     interpreted = (job.interpretation or {}).get("params") or {}
     if "style_image" in params and "style_image_title" not in params:

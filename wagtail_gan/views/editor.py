@@ -18,11 +18,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.images import get_image_model
 
-from .. import jobs, permissions
-from ..forms import GenerateImageForm, InterpretForm, VariantForm, form_values_for_spec
+from .. import jobs, operations, permissions
+from ..forms import (
+    GenerateImageForm,
+    InterpretForm,
+    VariantForm,
+    form_values_for_spec,
+    unavailable_message,
+)
 from ..instructions import InstructionError, clean_instruction, interpret
 from ..jobs.validation import lookup_image_by_title
 from ..models import GenerationJob
+from ..models_admin.access import can_manage_models, models_url
 from ..work.storage import image_storage
 
 # field names the job layer reports -> form fields
@@ -71,6 +78,23 @@ def _add_job_error(form, exc: jobs.JobError):
         form.add_error(None, exc.message)
 
 
+def _check_available(request, form) -> bool:
+    """Refuse, before any job exists, what the worker could not run: the operation chosen or
+    the one the instruction was interpreted as needs a model that is not installed."""
+    data = form.cleaned_data
+    try:
+        spec, _instruction, _interpretation = jobs.plan_variant(
+            user=request.user, operation=form.operation_spec(),
+            instruction=data.get("instruction") or None)
+    except jobs.JobError:
+        return True  # submit_variant_job reports it with the right field
+    if spec.available:
+        return True
+    form.add_error("operation" if form.operation_spec() else "instruction",
+                   unavailable_message(spec.label))
+    return False
+
+
 # --------------------------------------------------------------------------- variants
 
 @forbidden_as_403
@@ -83,7 +107,7 @@ def generate_variant(request, image_id):
     image = get_object_or_404(get_image_model(), pk=image_id)
     permissions.check_can_generate_from(request.user, image)
     form = VariantForm(request.POST, user=request.user, image=image)
-    if form.is_valid():
+    if form.is_valid() and _check_available(request, form):
         data = form.cleaned_data
         try:
             job = jobs.submit_variant_job(
@@ -119,8 +143,31 @@ def interpret_instruction(request, image_id):
         plan = interpret(text, image_lookup=lookup_image_by_title(request.user))
     except InstructionError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"interpretation": plan.as_dict(),
-                         "form_values": form_values_for_spec(plan.spec)})
+    interpretation = plan.as_dict()
+    available = operations.parse_spec(plan.spec).available
+    interpretation["available"] = available
+    if not available:
+        interpretation["unavailable"] = unavailable_message(plan.label)
+        if can_manage_models(request.user):
+            interpretation["models_url"] = models_url()
+    return JsonResponse({"interpretation": interpretation,
+                         "form_values": form_values_for_spec(plan.spec) if available else {},
+                         "style_image": _chooser_state(request.user, plan.params)})
+
+
+def _chooser_state(user, params) -> dict | None:
+    """What Wagtail's image chooser shows for "in the style of <title>" (so the panel can fill
+    it in: the Operation menu then says what will run)."""
+    image_id = params.get("style_image")
+    if not image_id:
+        return None
+    image = get_image_model().objects.filter(pk=image_id).first()
+    if image is None:
+        return None
+    preview = image.get_rendition("max-165x165")
+    return {"id": image.pk, "title": image.title,
+            "edit_url": reverse("wagtailimages:edit", args=[image.pk]),
+            "preview": {"url": preview.url, "width": preview.width, "height": preview.height}}
 
 
 # --------------------------------------------------------------------------- jobs
@@ -225,7 +272,11 @@ def generate_image(request):
     form = GenerateImageForm(request.POST or None, user=request.user)
     if not form.fields["collection"].queryset.exists():
         raise PermissionDenied
-    if request.method == "POST" and form.is_valid():
+    available = operations.get("generate").is_available()
+    if request.method == "POST" and not available:
+        form.is_valid()
+        form.add_error(None, unavailable_message(_("Generate new image")))
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             job = jobs.submit_generate_job(
@@ -239,5 +290,7 @@ def generate_image(request):
     recent = GenerationJob.objects.filter(user=request.user, kind=GenerationJob.Kind.GENERATE)[:5]
     return TemplateResponse(request, "wagtail_gan/admin/generate.html", {
         "form": form, "page_title": _("Generate new image"), "recent_jobs": recent,
+        "available": available,
+        "models_url": models_url() if can_manage_models(request.user) else None,
     }, status=400 if form.is_bound and form.errors else 200)
 

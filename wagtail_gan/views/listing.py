@@ -14,9 +14,9 @@ from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleCo
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.base import ViewSet
 
+from ..jobs import review_state
 from ..models import GenerationJob
 from ..operations import describe
-from . import review_state
 
 MINE = "mine"
 

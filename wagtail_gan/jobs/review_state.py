@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..models import GenerationJob
+from wagtail_gan.models import GenerationJob
 
 AWAITING = "awaiting"
 KEPT = "kept"
