@@ -233,7 +233,8 @@ class VariantForm(OperationFieldsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("operation") and not (data.get("instruction") or "").strip():
+        if (not data.get("operation") and not (data.get("instruction") or "").strip()
+                and "instruction" not in self.errors):
             self.add_error("instruction",
                            _("Describe the edit you want, or choose an operation."))
         return data

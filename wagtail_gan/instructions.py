@@ -169,7 +169,9 @@ def interpret(
                 word = re.escape(name.replace("-", " "))
                 named = re.compile(
                     rf"\b(?:style|preset|filter)\s*(?:called |named |:\s*)?[\"']?{word}\b"
-                    rf"|\b{word}[\"']?\s+(?:style|preset|filter|look)\b"
+                    rf"|\b{word}[\"']?\s+(?:style|preset|filter|look|effect)\b"
+                    # "turn it into a sketch", "make it into a mosaic"
+                    rf"|\binto an? {word}\b"
                 )
                 m = _first_positive(named, norm.replace("-", " "))
                 if m:

@@ -9,7 +9,8 @@ from django.utils.translation import ngettext
 from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 
 from .. import jobs
-from ..forms import BulkVariantForm
+from ..forms import BulkVariantForm, unavailable_message
+from ..operations import InvalidSpec, parse_spec
 
 
 class GenerateVariantBulkAction(ImageBulkAction):
@@ -39,6 +40,13 @@ class GenerateVariantBulkAction(ImageBulkAction):
     def execute_action(cls, images, request=None, operation=None, instruction=None, seed=None,
                        strength=None, **kwargs):
         queued, refused = 0, []
+        try:
+            spec = parse_spec(operation) if operation else None
+        except InvalidSpec:
+            spec = None  # submit_variant_job says what is wrong with it, per image
+        if spec is not None and not spec.available:
+            messages.error(request, unavailable_message(spec.label))
+            return 0, 0
         for image in images:
             try:
                 jobs.submit_variant_job(user=request.user, image=image, operation=operation,
@@ -52,6 +60,8 @@ class GenerateVariantBulkAction(ImageBulkAction):
         return queued, 0
 
     def get_success_message(self, num_parent_objects, num_child_objects):
+        if not num_parent_objects:
+            return None  # nothing was queued: the errors say why, no green "0 jobs queued"
         return ngettext(
             "%(count)d variant job queued. Follow it under AI jobs.",
             "%(count)d variant jobs queued. Follow them under AI jobs.",

@@ -27,10 +27,13 @@ from ..forms import (
     unavailable_message,
 )
 from ..instructions import InstructionError, clean_instruction, interpret
+from ..jobs import review_state
+from ..jobs.review import operation_title
 from ..jobs.validation import lookup_image_by_title
 from ..models import GenerationJob
 from ..models_admin.access import can_manage_models, models_url
 from ..work.storage import image_storage
+from .queue_estimate import queue_state, queue_text
 
 # field names the job layer reports -> form fields
 _FORM_FIELD = {"operation": "operation", "instruction": "instruction", "seed": "seed",
@@ -177,9 +180,10 @@ def _chooser_state(user, params) -> dict | None:
 def job_detail(request, job_id):
     job = _get_job(request, job_id)
     source = job.source_image
-    status = jobs.job_status(job)
+    status = _admin_status(job)
     return TemplateResponse(request, "wagtail_gan/admin/job.html", {
         "job": job,
+        "title": operation_title(job),
         "status": status,
         "source": source,
         "page_title": _("Variant of “%(title)s”") % {"title": source.title} if source
@@ -188,11 +192,19 @@ def job_detail(request, job_id):
     })
 
 
+def _admin_status(job) -> dict:
+    """The shared job status plus what the admin page shows: the queue position and an
+    estimate from recent job times, and the review state."""
+    queue = queue_state(job)
+    return {**jobs.job_status(job), "queue": queue, "queue_text": queue_text(queue),
+            "review_state": review_state.review_state(job)}
+
+
 @forbidden_as_403
 @require_GET
 def job_status_view(request, job_id):
     job = _get_job(request, job_id)
-    return JsonResponse(jobs.job_status(job))
+    return JsonResponse(_admin_status(job))
 
 
 @forbidden_as_403
