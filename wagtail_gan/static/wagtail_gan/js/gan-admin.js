@@ -253,9 +253,12 @@
         if (data.status === 'running' && timings.started_at) {
           return `running for ${since(timings.started_at)} s`;
         }
+        if (data.status === 'queued' && data.queue && data.queue.ahead) {
+          return ''; // the queue position says what the job waits for
+        }
         if (data.status === 'queued' && timings.created_at) {
           const waited = since(timings.created_at);
-          if (waited >= 15 && !(data.queue && data.queue.ahead)) {
+          if (waited >= 15) {
             return `queued for ${waited} s: the worker is busy, or none is running (manage.py run_huey)`;
           }
           return 'waiting for a worker…';
