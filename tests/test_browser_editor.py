@@ -19,10 +19,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.conftest import DUMMY_MODELS, gan_models_override
-from tests.test_browser import ARTIFACTS, ROOT, log_in, photo
-from tests.test_browser import browser_page  # noqa: F401 - the fixture
-from tests.test_browser import pytestmark  # noqa: F401 - browser, slow, transactional db
-from tests.utils import HueyConsumer, ensure_wagtail_roots, wait_for
+from tests.test_browser import (
+    ARTIFACTS,
+    ROOT,
+    browser_page,  # noqa: F401 - the fixture
+    log_in,
+    photo,
+    pytestmark,  # noqa: F401 - browser, slow, transactional db
+)
+from tests.utils import HueyConsumer, ensure_wagtail_roots
 
 DOC_IMG = ROOT / "docs" / "img"
 
@@ -114,6 +119,17 @@ def test_unavailable_operation_is_shown_and_nothing_is_queued(browser_page, sett
     page.wait_for_selector(".error-message:has-text('can’t run yet')")
     assert GenerationJob.objects.count() == 0
     page.screenshot(path=str(ARTIFACTS / "23-unavailable-refused.png"), full_page=True)
+    # "in the style of <title>" fills the image chooser: the Operation menu says what will run
+    harbour = photo(make_image, "Harbour")
+    page.goto(f"{page.base}/admin/images/{source.pk}/")
+    page.click("summary:has-text('Generate variant')")
+    page.fill("textarea[name=instruction]", "in the style of Harbour")
+    page.wait_for_selector(".gan-interpretation:has-text('Harbour')")
+    page.wait_for_function("document.querySelector('[name=operation]').value === 'style-image'")
+    assert page.input_value("input[name=style_image]") == str(harbour.pk)
+    assert page.inner_text("[data-gan-variant-form-target=styleImage] [data-chooser-title]") \
+        == "Harbour"
+    page.screenshot(path=str(ARTIFACTS / "30-style-of-title-chooser.png"), full_page=True)
     assert not page.errors, page.errors
 
 

@@ -38,6 +38,8 @@ def choice_specs(op: Operation, choice: FormChoice) -> dict[str, str]:
     field = fields.get(choice.fields[0]) if choice.fields else None
     if field is None:
         return {"": choice.value}
+    if not hasattr(field, "choices"):  # a number, a text: the operation's default model
+        return {"": ""}
     if isinstance(field, forms.ModelChoiceField):
         options = [("", _Chosen())]  # any image: the model does not depend on which
     else:
