@@ -3,7 +3,8 @@ the jobs listing, an operation whose model is missing, installing a model from t
 with a real worker and a local download, the review filter, Generate within reach.
 
 Screenshots go to ``test-artifacts/``; the README's pictures in ``docs/img/`` are cropped
-copies of some of them (``save_doc_image``).
+screenshots of the panel, a job page and the Models page (``save_doc_image``; refresh them with
+``GAN_UPDATE_DOC_IMAGES=1``).
 """
 
 from __future__ import annotations
@@ -33,14 +34,21 @@ DOC_IMG = ROOT / "docs" / "img"
 
 
 def save_doc_image(page, name: str, selector: str, pad: int = 12) -> None:
-    """A cropped screenshot of ``selector`` for the README (small PNGs)."""
+    """A cropped screenshot of ``selector`` (small PNGs): ``test-artifacts/doc-<name>``, and
+    the README's ``docs/img/<name>`` with GAN_UPDATE_DOC_IMAGES=1 (so that a test run does
+    not change the working tree)."""
+    import os
+
     box = page.locator(selector).first.bounding_box()
-    DOC_IMG.mkdir(parents=True, exist_ok=True)
+    folder = DOC_IMG if os.environ.get("GAN_UPDATE_DOC_IMAGES") == "1" else ARTIFACTS
+    if folder is ARTIFACTS:
+        name = f"doc-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     clip = {"x": max(0, box["x"] - pad), "y": max(0, box["y"] - pad)}
     clip["width"] = min(box["width"] + 2 * pad, size["width"] - clip["x"])
     clip["height"] = min(box["height"] + 2 * pad, 1400)
-    page.screenshot(path=str(DOC_IMG / name), clip=clip, full_page=True)
+    page.screenshot(path=str(folder / name), clip=clip, full_page=True)
 
 
 def editor_in_team(django_user_model):
