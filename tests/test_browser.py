@@ -176,10 +176,10 @@ def test_upscale_variant_keep_and_provenance(browser_page, worker, make_image, d
     assert GenerationJob.objects.get().status == "succeeded"
 
     page.goto(page.base + "/admin/images/")
-    page.wait_for_selector("text=Astronaut — upscale-2x")
+    page.wait_for_selector("text=Astronaut — upscaled 2×")
     page.screenshot(path=str(ARTIFACTS / "04-library-listing.png"), full_page=True)
     page.goto(f"{page.base}/admin/images/{source.pk}/")
-    assert "Astronaut — upscale-2x" in page.inner_text("#gan-variants-heading + ul")
+    assert "Astronaut — upscaled 2×" in page.inner_text("#gan-variants-heading + ul")
     page.screenshot(path=str(ARTIFACTS / "05-source-with-variants.png"), full_page=True)
 
     page.goto(page.base + "/admin/gan/jobs/?status=succeeded")
@@ -246,9 +246,11 @@ def test_instruction_edit_through_the_tiny_pipeline(browser_page, worker, make_i
 
 
 def test_bulk_generate_form_shows_style_and_painter_only_when_needed(browser_page, make_image,
-                                                                      django_user_model):
+                                                                      django_user_model,
+                                                                      dummy_models):
     """The image listing's bulk "Generate variant" form reuses the panel's controller: Style and
-    Painter appear only for their operation (the server renders them visible for no-JS use)."""
+    Painter appear only for their operation (the server renders them visible for no-JS use).
+    The dummy models stand in for installed ones (operations without a model are refused)."""
     page = browser_page
     django_user_model.objects.create_superuser("editor", "e@example.com", "pw")
     ensure_wagtail_roots()

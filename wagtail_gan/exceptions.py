@@ -14,6 +14,14 @@ class JobError(ValueError):
         self.field = field
 
 
+class Unavailable(JobError):
+    """The operation's model is not installed on this site (``label``: what cannot run)."""
+
+    def __init__(self, message: str, field: str | None, label: str):
+        super().__init__(message, field)
+        self.label = label
+
+
 class NotVisible(JobError, PermissionDenied):
     """An image the user may not use, answered like a missing one (a field error, or 403)."""
 

@@ -30,6 +30,77 @@ def variant_choices(*, bulk: bool = False) -> list[tuple[Operation, FormChoice]]
     ]
 
 
+def choice_specs(op: Operation, choice: FormChoice) -> dict[str, str]:
+    """{option value: spec} of the specs a form choice can produce, one per option of its
+    first field (a style, a painter; ``""`` for a choice without options). Used to ask the
+    registry which of them can run (:func:`unavailable`)."""
+    fields = op.form_fields()
+    field = fields.get(choice.fields[0]) if choice.fields else None
+    if field is None:
+        return {"": choice.value}
+    if not hasattr(field, "choices"):  # a number, a text: the operation's default model
+        return {"": ""}
+    if isinstance(field, forms.ModelChoiceField):
+        options = [("", _Chosen())]  # any image: the model does not depend on which
+    else:
+        coerce = getattr(field, "coerce", lambda v: v)
+        options = [(str(v), coerce(v)) for v, _label in field.choices if v not in ("", None)]
+    out = {}
+    for key, value in options:
+        try:
+            out[key] = op.spec_from_form(choice.value, {choice.fields[0]: value})
+        except Exception:  # an operation whose form needs more than one field
+            out[key] = ""
+    return out
+
+
+class _Chosen:
+    pk = 0
+
+
+def _spec_available(op: Operation, spec: str) -> bool:
+    if not spec:
+        return op.is_available()
+    try:
+        return parse_spec(spec).available
+    except InvalidSpec:
+        return op.is_available()
+
+
+def unavailable(choices) -> tuple[set[str], dict[str, set[str]]]:
+    """(Operation menu values that cannot run at all, {field: option values that cannot run}):
+    the registry's answer to "is its model installed?" for every spec the menu can produce."""
+    menu, options = set(), {}
+    for op, choice in choices:
+        specs = choice_specs(op, choice)
+        ok = {key: _spec_available(op, spec) for key, spec in specs.items()}
+        if not any(ok.values()):
+            menu.add(choice.value)
+        elif not all(ok.values()) and choice.fields:
+            options.setdefault(choice.fields[0], set()).update(k for k, v in ok.items() if not v)
+    return menu, options
+
+
+def unavailable_message(label) -> str:
+    return str(_("“%(label)s” can’t run yet: an administrator must install the AI model it "
+                 "needs.") % {"label": label})
+
+
+class AvailabilitySelect(forms.Select):
+    """A menu whose options for models that are not installed are shown, greyed out."""
+
+    def __init__(self, *args, disabled_values=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values = set(disabled_values)
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+            option["label"] = f"{label} — {_('not installed')}"
+        return option
+
+
 def form_values_for_spec(spec: str) -> dict:
     """Form field values that reproduce an operation spec (used to show an interpretation)."""
     try:
@@ -59,11 +130,22 @@ class OperationFieldsMixin:
             menu.insert(0, ("", self.empty_choice_label))
         fields = {"operation": forms.ChoiceField(label=_("Operation"), choices=menu,
                                                  required=not self.empty_choice_label)}
+        self.unavailable, self.unavailable_options = unavailable(self.choices)
+        fields["operation"].widget = AvailabilitySelect(choices=menu,
+                                                        disabled_values=self.unavailable)
         needed = {name for _op, c in self.choices for name in c.fields}
         for op in {id(op): op for op, _c in self.choices}.values():
             for name, field in op.form_fields().items():
                 if name in needed:
                     fields[name] = field
+                    off = self.unavailable_options.get(name)
+                    if off and isinstance(field.widget, forms.Select):
+                        field.widget = AvailabilitySelect(choices=field.choices,
+                                                          disabled_values=off)
+        if not self.empty_choice_label:  # never pre-select something that cannot run
+            first = next((c.value for _op, c in self.choices
+                          if c.value not in self.unavailable), None)
+            fields["operation"].initial = first
         # Keep the declared fields' order, with the operation fields at ``before``.
         ordered = {}
         for name, field in self.fields.items():
@@ -82,11 +164,27 @@ class OperationFieldsMixin:
         op, choice = self._chosen()
         return op.spec_from_form(choice.value, self.cleaned_data) if op else None
 
+    def unavailable_labels(self) -> list[str]:
+        """Labels of the Operation menu's choices whose model is not installed."""
+        return [c.label for _op, c in self.choices if c.value in self.unavailable]
+
     def clean(self):
         data = super().clean()
         op, choice = self._chosen()
+        if op is not None and choice.value in self.unavailable:
+            self.add_error("operation", unavailable_message(choice.label))
+            return data
+        if op is not None and choice.fields:
+            value = data.get(choice.fields[0])
+            off = self.unavailable_options.get(choice.fields[0], set())
+            if value not in (None, "") and str(value) in off:
+                self.add_error(choice.fields[0], unavailable_message(
+                    dict(self.fields[choice.fields[0]].choices).get(value, value)))
+                return data
         if op is not None:
             for name, message in op.clean_form(choice.value, data).items():
+                if name in self.errors:
+                    continue  # e.g. an over-long instruction: its own error says it all
                 self.add_error(name if name in self.fields else None, message)
         return data
 
@@ -137,7 +235,8 @@ class VariantForm(OperationFieldsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("operation") and not (data.get("instruction") or "").strip():
+        if (not data.get("operation") and not (data.get("instruction") or "").strip()
+                and "instruction" not in self.errors):
             self.add_error("instruction",
                            _("Describe the edit you want, or choose an operation."))
         return data

@@ -211,7 +211,9 @@ def _stylize(norm: str, image_lookup) -> tuple[int, EditPlan] | None:
             word = re.escape(name.replace("-", " "))
             named = re.compile(
                 rf"\b(?:style|preset|filter)\s*(?:called |named |:\s*)?[\"']?{word}\b"
-                rf"|\b{word}[\"']?\s+(?:style|preset|filter|look)\b"
+                rf"|\b{word}[\"']?\s+(?:style|preset|filter|look|effect)\b"
+                # "turn it into a sketch", "make it into a mosaic"
+                rf"|\binto an? {word}\b"
             )
             m = _first_positive(named, dashless)
             if m:

@@ -302,3 +302,59 @@ class VideoJob(models.Model):
             what = "slow motion" if p.get("mode") == "slowmo" else "frame rate"
             return f"{p.get('factor', '?')}x {what}"
         return f"clip of {len(self.source_images)} images, {p.get('seconds', '?')} s"
+
+
+class ModelTask(models.Model):
+    """One install, verify or remove of a registry model, asked for on the admin's Models page
+    and run on the worker (downloads happen where the GPU is). The page follows ``done_bytes``
+    / ``total_bytes`` (the download's progress) and shows ``message``: the outcome, or the
+    exact error (hash mismatch, no network, unpinned Hugging Face revision)."""
+
+    class Action(models.TextChoices):
+        INSTALL = "install", _("Install")
+        VERIFY = "verify", _("Verify")
+        REMOVE = "remove", _("Remove")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Done")
+        FAILED = "failed", _("Failed")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    model_id = models.CharField(max_length=128, db_index=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    done_bytes = models.BigIntegerField(default=0)
+    total_bytes = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    # "hash", "network", "unpinned" or "" (see models_admin.worker.error_kind)
+    error_kind = models.CharField(max_length=16, blank=True)
+    # A Hugging Face commit entered on the page for an entry the registry does not pin.
+    revision = models.CharField(max_length=64, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("model task")
+        permissions = [("manage_models", _("Can install, verify and remove AI models"))]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.model_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def percent(self) -> int | None:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if self.total_bytes:
+            return max(0, min(100, int(self.done_bytes * 100 / self.total_bytes)))
+        return None

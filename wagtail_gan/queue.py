@@ -8,6 +8,7 @@ priority. So ``tasks`` imports the feature packages and nothing they contain imp
 Kinds: ``rendition`` (a RenditionJob id), ``generation`` (a GenerationJob id),
 ``pregenerate`` (image id, list of specs), ``purge`` (a RenditionJob id, cache purge),
 ``video`` (a VideoJob id: wagtail_gan.video).
+``install`` (a ModelTask id: install / verify / remove a model, from the Models page).
 
 Huey configuration helpers:
 
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 # kwargs: kind, args (tuple), delay (seconds or None), task_id (str or None)
 work_requested = Signal()
-KINDS = ("rendition", "generation", "pregenerate", "purge", "video")
+KINDS = ("rendition", "generation", "pregenerate", "purge", "video", "install")
 
 
 def request(kind: str, *args, delay: float | None = None, task_id: str | None = None,

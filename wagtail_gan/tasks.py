@@ -22,6 +22,7 @@ from .conf import gan_settings
 from .jobs import sweeper as job_sweeper
 from .jobs import worker as job_worker
 from .models import GenerationJob
+from .models_admin import worker as model_worker
 from .queue import work_requested
 from .renditions import pregenerate as rendition_pregenerate
 from .renditions import sweeper as rendition_sweeper
@@ -106,6 +107,11 @@ def generate_video(job_id: int) -> str:
     """A video job (``VideoJob``): frame interpolation of a library video or a clip from
     stills (wagtail_gan.video)."""
     return str(video_worker.run_video_job(job_id))
+@db_task(name="wagtail_gan.run_model_task")
+def run_model_task(task_id: int) -> str:
+    """Install, verify or remove a registry model (a ``ModelTask`` from the Models page):
+    downloads run on the worker, where the models are used."""
+    return model_worker.run_model_task(task_id)
 
 
 # -- enqueueing --------------------------------------------------------------------------
@@ -138,6 +144,8 @@ def enqueue_purge(job_id: int, *, delay: float | None = None, **kwargs):
 
 def enqueue_video(job_id: int, *, delay: float | None = None, task_id: str | None = None):
     return generate_video(job_id, priority=priority_for("interactive"), id=task_id)
+def enqueue_install(model_task_id: int, **kwargs):
+    return run_model_task(model_task_id, priority=priority_for("background"))
 
 
 ENQUEUE = {
@@ -146,6 +154,7 @@ ENQUEUE = {
     "pregenerate": enqueue_pregenerate,
     "purge": enqueue_purge,
     "video": enqueue_video,
+    "install": enqueue_install,
 }
 
 

@@ -3,11 +3,16 @@ pool slots), admin URLs, menus, viewsets and the bulk action."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Permission
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 
+from . import operations
+from .jobs import review_state
+from .models_admin.access import can_manage_models
 from .permissions import collections_user_can_add_to
 from .pools.operation import OPERATIONS as POOL_OPERATIONS
 from .provenance.views import CheckImageView, user_can_check
@@ -58,19 +63,58 @@ def register_rendition_job_viewset():
 
 
 class GenerateMenuItem(MenuItem):
+    """Shown to those who may add images, once a text-to-image model is installed."""
+
     def is_shown(self, request):
-        return collections_user_can_add_to(request.user).exists()
+        return (operations.get("generate").is_available()
+                and collections_user_can_add_to(request.user).exists())
+
+
+def _awaiting_count(request) -> int:
+    if not hasattr(request, "_gan_awaiting_review"):
+        request._gan_awaiting_review = review_state.awaiting_review(request.user).count()
+    return request._gan_awaiting_review
+
+
+class JobsMenuItem(MenuItem):
+    """"AI jobs", with the number of the user's results waiting to be kept or discarded (and
+    then a link to exactly those)."""
+
+    def render_component(self, request):
+        count = _awaiting_count(request)
+        if not count:
+            return super().render_component(request)
+        label = _("AI jobs (%(count)d to review)") % {"count": count}
+        return LinkMenuItemComponent(self.name, label, f"{self.url}?review=mine",
+                                     icon_name=self.icon_name, classname=self.classname,
+                                     attrs=self.attrs)
+
+
+class ModelsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return can_manage_models(request.user)
+
+
+class AIImagesMenuItem(SubmenuMenuItem):
+    def render_component(self, request):
+        component = super().render_component(request)
+        count = _awaiting_count(request)
+        if count:
+            component.label = f"{self.label} ({count})"
+        return component
 
 
 @hooks.register("register_admin_menu_item")
 def register_ai_images_menu():
-    return SubmenuMenuItem(
+    return AIImagesMenuItem(
         _("AI images"),
         Menu(items=[
             GenerateMenuItem(_("Generate new image"), reverse("wagtail_gan_admin:generate"),
                              icon_name="image", order=100),
-            MenuItem(_("AI jobs"), reverse("wagtail_gan_jobs:index"), icon_name="resubmit",
-                     order=200),
+            JobsMenuItem(_("AI jobs"), reverse("wagtail_gan_jobs:index"), icon_name="resubmit",
+                         name="ai-jobs", order=200),
+            ModelsMenuItem(_("Models"), reverse("wagtail_gan_admin:models"), icon_name="cogs",
+                           name="ai-models", order=300),
         ]),
         icon_name="image", name="ai-images", order=310,
     )
@@ -110,3 +154,8 @@ def gan_video_buttons():
     from .video.views import admin_buttons_script
 
     return admin_buttons_script()
+@hooks.register("register_permissions")
+def register_manage_models_permission():
+    """ "Can install, verify and remove AI models" in Wagtail's group editor."""
+    return Permission.objects.filter(content_type__app_label="wagtail_gan",
+                                     codename="manage_models")

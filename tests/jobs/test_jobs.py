@@ -86,8 +86,8 @@ def test_bad_input_is_a_job_error_and_creates_nothing(gan_world, kwargs, field, 
     assert GenerationJob.objects.count() == 0
 
 
-def test_disabled_operation_is_refused(gan_world):
-    with override_settings(WAGTAIL_GAN={"ENABLED_OPERATIONS": ["upscale"]}):
+def test_disabled_operation_is_refused(gan_world, settings):
+    with override_settings(WAGTAIL_GAN={**settings.WAGTAIL_GAN, "ENABLED_OPERATIONS": ["upscale"]}):
         with pytest.raises(jobs.JobError, match="not enabled"):
             jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                     operation="winterize")
@@ -202,7 +202,7 @@ def test_keep_creates_image_with_provenance(gan_world, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         kept = jobs.keep_job(job, w.editor)
     kept.refresh_from_db()
-    assert kept.title == "Harbour — upscale-2x"
+    assert kept.title == "Harbour — upscaled 2×"
     assert kept.collection == w.team
     assert (kept.width, kept.height) == (80, 60)
     assert (kept.focal_point_x, kept.focal_point_y) == (40, 20)
@@ -330,7 +330,7 @@ def test_auto_keep(gan_world):
         job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded" and job.result_image is not None
-    assert job.result_image.title == "Harbour — stylize-5"
+    assert job.result_image.title == "Harbour — ember style"
     assert job.result_image.gan_variant.model_id == job.model_id
 
 
@@ -408,3 +408,17 @@ def test_erase_takes_a_mask_beside_its_spec(gan_world):
     # rectangles in the spec need no mask
     assert jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                    operation="erase-1.1.5.5").params == {"rects": [[1, 1, 5, 5]]}
+
+
+def test_an_operation_whose_model_is_not_installed_creates_no_job(gan_world, settings):
+    from tests.conftest import DUMMY_MODELS, gan_models_override
+
+    gan_models_override(settings, {"dummy_winterize": {**DUMMY_MODELS["dummy_winterize"],
+                                                       "default_for": []}})
+    for kwargs, field in [({"operation": "winterize"}, "operation"),
+                          ({"instruction": "make it snowy"}, "instruction"),
+                          ({"operation": "stylize-3|winterize"}, "operation")]:
+        with pytest.raises(jobs.Unavailable, match="not installed") as excinfo:
+            jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, **kwargs)
+        assert excinfo.value.field == field
+    assert GenerationJob.objects.count() == 0

@@ -198,7 +198,7 @@ def test_review_keep_and_provenance_pages(gan_world):
     response = client.get(output_url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
-    assert login(w.viewer).get(output_url).status_code == 403
+    assert login(w.viewer).get(output_url).status_code == 404
     assert client.get(reverse("wagtail_gan_admin:job_output", args=[job.pk, 3])).status_code == 404
     # keep
     response = client.post(reverse("wagtail_gan_admin:job_keep", args=[job.pk]), {"index": "0"})
@@ -220,9 +220,10 @@ def test_discard_and_cancel_views(gan_world):
     job.refresh_from_db()
     assert job.status == "cancelled"
     job2 = jobs.submit_variant_job(user=w.editor, image=w.image, operation="winterize")
-    # another editor's job: 403
-    assert login(w.viewer).post(reverse("wagtail_gan_admin:job_cancel", args=[job2.pk])).status_code == 403
-    assert login(w.viewer).get(reverse("wagtail_gan_admin:job", args=[job2.pk])).status_code == 403
+    # another editor's job: 404, like a missing one (no enumeration)
+    assert login(w.viewer).post(reverse("wagtail_gan_admin:job_cancel", args=[job2.pk])).status_code == 404
+    assert login(w.viewer).get(reverse("wagtail_gan_admin:job", args=[job2.pk])).status_code == 404
+    assert login(w.viewer).get(reverse("wagtail_gan_admin:job", args=[job2.pk + 1000])).status_code == 404
     write_pending_output(job2)
     response = client.post(reverse("wagtail_gan_admin:job_discard", args=[job2.pk]))
     assert response["Location"] == reverse("wagtailimages:edit", args=[w.image.pk])

@@ -10,7 +10,7 @@ The service the admin views and the API call (nothing else touches jobs' state):
 * ``worker`` / ``sweeper``  the worker side (called by ``wagtail_gan.tasks`` only).
 """
 
-from wagtail_gan.exceptions import IdempotencyConflict, JobError
+from wagtail_gan.exceptions import IdempotencyConflict, JobError, Unavailable
 
 from .outputs import PENDING_DIR, output_url
 from .review import cancel_job, discard_job, keep_job
@@ -19,7 +19,7 @@ from .submit import submit_generate_job, submit_variant_job
 from .validation import MAX_COUNT, MAX_SEED, plan_variant
 
 __all__ = [
-    "MAX_COUNT", "MAX_SEED", "PENDING_DIR", "IdempotencyConflict", "JobError", "cancel_job", "discard_job",
+    "MAX_COUNT", "MAX_SEED", "PENDING_DIR", "IdempotencyConflict", "JobError", "Unavailable", "cancel_job", "discard_job",
     "job_status", "keep_job", "output_url", "plan_variant", "submit_generate_job",
     "submit_variant_job",
 ]

@@ -18,6 +18,7 @@ from wagtail.utils.file import hash_filelike
 from wagtail_gan import queue
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob, Variant
+from wagtail_gan.operations import describe
 from wagtail_gan.permissions import check_can_add_to, check_manage
 from wagtail_gan.provenance import copy_rights
 
@@ -46,9 +47,27 @@ def cancel_job(job, user) -> bool:
     return True
 
 
+def operation_title(job) -> str:
+    """The editor's name for what a job (or a kept ``Variant``) did: "fauve style", "in the
+    style of Harbour"; the spec stays in the provenance (``Variant.operation``)."""
+    params = dict(job.params or {})
+    interpreted = (job.interpretation or {}).get("params") or {}
+    if "style_image" in params and "style_image_title" not in params:
+        if interpreted.get("style_image") == params["style_image"]:
+            params["style_image_title"] = interpreted.get("style_image_title")
+        else:
+            title = get_image_model().objects.filter(pk=params["style_image"]).values_list(
+                "title", flat=True).first()
+            if title:
+                params["style_image_title"] = title
+    if job.instruction and "prompt" not in params:
+        params["prompt"] = job.instruction
+    return describe(job.operation, params)
+
+
 def result_title(job) -> str:
     if job.source_image_id and job.source_image:
-        title = f"{job.source_image.title} — {job.operation}"
+        title = f"{job.source_image.title} — {operation_title(job)}"
     else:
         prompt = " ".join(job.instruction.split())
         title = prompt if len(prompt) <= 200 else prompt[:199] + "…"

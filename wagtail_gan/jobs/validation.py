@@ -8,7 +8,7 @@ from typing import Any
 from wagtail.images import get_image_model
 
 from wagtail_gan import operations
-from wagtail_gan.exceptions import JobError, NotVisible
+from wagtail_gan.exceptions import JobError, NotVisible, Unavailable
 from wagtail_gan.instructions import InstructionError, clean_instruction, interpret
 from wagtail_gan.operations import InvalidSpec, parse_steps
 from wagtail_gan.permissions import image_permission_policy, is_protected
@@ -96,6 +96,7 @@ def plan_variant(*, user, operation: str | None = None, instruction: str | None 
     """
     instruction = (instruction or "").strip()
     interpretation: dict[str, Any] = {}
+    field = "operation" if operation else "instruction"
     if instruction:
         try:
             instruction = clean_instruction(instruction)
@@ -119,6 +120,11 @@ def plan_variant(*, user, operation: str | None = None, instruction: str | None 
             raise JobError("A free-form edit needs an instruction, e.g. “make the sky pink”.",
                            "instruction")
         check_enabled(spec.operation)
+        if not spec.available:
+            raise Unavailable(
+                f"“{spec.label}” cannot run here yet: its model is not installed. An "
+                "administrator can install it (the admin's Models page, or manage.py "
+                "gan_models install).", field, spec.label)
     text = "|".join(spec.text for spec in steps)
     if interpretation and interpretation.get("spec") != text:
         interpretation["overridden_by"] = text

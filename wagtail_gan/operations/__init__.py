@@ -20,6 +20,7 @@ from .erase import Erase
 from .expand import Expand
 from .registry import (
     all_operations,
+    describe,
     get,
     parse_parts,
     parse_spec,
@@ -34,7 +35,7 @@ from .upscale import Upscale
 from .winterize import Winterize
 
 __all__ = [
-    "FormChoice", "InvalidSpec", "Operation", "OperationSpec", "all_operations", "get",
+    "FormChoice", "InvalidSpec", "Operation", "OperationSpec", "all_operations", "describe", "get",
     "parse_int", "parse_parts", "parse_spec", "parse_steps", "register", "unregister",
 ]
 

@@ -112,6 +112,12 @@ class Operation:
     def label_for(self, params: dict[str, Any]) -> str:
         return str(self.label)
 
+    def title_for(self, params: dict[str, Any]) -> str:
+        """How editors see a result of this operation: the end of a kept variant's title
+        ("Cup of coffee — fauve style"), the jobs listing, provenance. ``params`` may carry
+        ``style_image_title`` (the reference image's title) and ``prompt``."""
+        return self.label_for(params)
+
     # -- model --------------------------------------------------------------------------
     def model_key(self, params: dict[str, Any]) -> str:
         return self.name

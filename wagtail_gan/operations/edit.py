@@ -18,6 +18,12 @@ class Edit(Operation):
     def label_for(self, params):
         return "free-form edit"
 
+    def title_for(self, params):
+        prompt = " ".join(str(params.get("prompt") or "").split())
+        if not prompt:
+            return "free-form edit"
+        return f"“{prompt}”" if len(prompt) <= 60 else f"“{prompt[:59]}…”"
+
     def clean_form(self, choice, data):
         if not (data.get("instruction") or "").strip():
             return {"instruction": str(_("A free-form edit needs an instruction."))}

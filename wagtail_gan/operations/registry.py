@@ -77,3 +77,14 @@ def parse_steps(text: str) -> list[OperationSpec]:
     if len(parts) > MAX_STEPS:
         raise InvalidSpec(f"At most {MAX_STEPS} steps (operations joined with “|”).")
     return [parse_spec(part) for part in parts]
+
+
+def describe(spec_text: str, params: dict | None = None) -> str:
+    """An editor's name for a spec ("fauve style", "in the style of Harbour", "upscaled 2×"):
+    each step's ``title_for`` with the parsed params plus ``params`` (a reference image's
+    title, the prompt). The spec itself when it no longer parses."""
+    try:
+        steps = parse_steps(spec_text)
+    except InvalidSpec:
+        return str(spec_text)
+    return ", then ".join(spec.op.title_for({**spec.params, **(params or {})}) for spec in steps)

@@ -108,6 +108,17 @@ class Stylize(Operation):
             return "stylize with a blend of " + " + ".join(STYLE_NAMES[s] for s in styles)
         return f"stylize with style {styles[0]} ({STYLE_NAMES[styles[0]]})"
 
+    def title_for(self, params):
+        if "painter" in params:
+            return f"in the style of {PAINTERS[params['painter']]}"
+        if "style_image" in params:
+            title = params.get("style_image_title")
+            return f"in the style of {title}" if title else f"in the style of image {params['style_image']}"
+        names = [STYLE_NAMES.get(s, str(s)) for s in params.get("styles", [])]
+        if len(names) > 1:
+            return "blend of " + " + ".join(names) + " styles"
+        return f"{names[0]} style" if names else "stylized"
+
     def model_key(self, params):
         if "painter" in params:
             return f"stylize-{params['painter']}"

@@ -52,6 +52,11 @@ class Upscale(Operation):
             return f"upscale with {params['model']}"
         return f"upscale {params.get('scale', 4)}x"
 
+    def title_for(self, params):
+        if "model" in params:
+            return f"upscaled with {params['model']}"
+        return f"upscaled {params.get('scale', 4)}×"
+
     def model_key(self, params):
         return params.get("model") or f"upscale-{params.get('scale', 4)}x"
 

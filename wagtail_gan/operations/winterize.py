@@ -34,6 +34,10 @@ class Winterize(Operation):
         strength = int(params.get("strength", 100))
         return "winterize" if strength == 100 else f"winterize ({strength} %)"
 
+    def title_for(self, params):
+        strength = int(params.get("strength", 100))
+        return "winter" if strength == 100 else f"winter ({strength} %)"
+
     def with_strength(self, spec, strength):
         # winterize's own strength is the spec's 1..100
         return self.spec({"strength": max(1, round(strength * 100))})

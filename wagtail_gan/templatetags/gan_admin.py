@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
+from django.db.models import Q
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 
 from ..forms import VariantForm
+from ..jobs import review_state
+from ..jobs.review import operation_title
+from ..models_admin.access import can_manage_models, models_url
+from ..operations import describe
 from ..operations.stylize import style_choices
 
 register = template.Library()
 
 SWATCH_PATH = "wagtail_gan/img/styles/style-{:02d}.jpg"
+FAILED_JOBS_SHOWN_FOR = timedelta(days=1)
 
 
 def style_swatches(image=None):
@@ -44,14 +53,27 @@ def gan_image_panel(context, image, form=None):
         form = VariantForm(user=user, image=image)
     variant_of = Variant.objects.filter(image=image).select_related("source_image", "user").first()
     variants = list(Variant.objects.filter(source_image=image).select_related("image", "user")[:24])
+    # What still needs the editor: running jobs, outputs to review, and failures of the last
+    # day (older failures stay in the AI jobs listing, not on the image forever).
+    recent_failure = Q(status=GenerationJob.Status.FAILED,
+                       finished_at__gte=timezone.now() - FAILED_JOBS_SHOWN_FOR)
     open_jobs = list(
         GenerationJob.objects.filter(source_image=image, user=user)
-        .exclude(status__in=[GenerationJob.Status.CANCELLED])
-        .filter(result_image__isnull=True)
-        .order_by("-created_at")[:10]
+        .filter(Q(status__in=GenerationJob.ACTIVE_STATUSES) | recent_failure
+                | review_state.QUERIES[review_state.AWAITING])
+        .order_by("-created_at")[:5]
     )
-    open_jobs = [j for j in open_jobs if j.is_active or j.outputs or j.status == "failed"][:5]
+    for job in open_jobs:
+        job.title = operation_title(job)
+    if variant_of is not None:
+        variant_of.title = operation_title(variant_of)
+        overridden = (variant_of.interpretation or {}).get("overridden_by")
+        variant_of.changed_to = describe(overridden) if overridden else ""
+    for v in variants:
+        v.title = operation_title(v)
     return {
+        "unavailable_labels": form.unavailable_labels() if form is not None else [],
+        "models_url": models_url() if can_manage_models(user) else None,
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "image": image,

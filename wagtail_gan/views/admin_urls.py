@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import editor
+from . import editor, models
 
 app_name = "wagtail_gan_admin"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/discard/", editor.discard, name="job_discard"),
     path("jobs/<int:job_id>/cancel/", editor.cancel, name="job_cancel"),
     path("generate/", editor.generate_image, name="generate"),
+    path("models/", models.models_index, name="models"),
+    path("models/status/", models.models_status, name="models_status"),
+    path("models/<str:model_id>/<str:action>/", models.model_action, name="model_action"),
 ]

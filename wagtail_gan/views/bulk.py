@@ -9,7 +9,8 @@ from django.utils.translation import ngettext
 from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 
 from .. import jobs
-from ..forms import BulkVariantForm
+from ..forms import BulkVariantForm, unavailable_message
+from ..operations import InvalidSpec, parse_steps
 
 
 class GenerateVariantBulkAction(ImageBulkAction):
@@ -39,6 +40,14 @@ class GenerateVariantBulkAction(ImageBulkAction):
     def execute_action(cls, images, request=None, operation=None, instruction=None, seed=None,
                        strength=None, **kwargs):
         queued, refused = 0, []
+        try:
+            steps = parse_steps(operation) if operation else []
+        except InvalidSpec:
+            steps = []  # submit_variant_job says what is wrong with it, per image
+        for spec in steps:
+            if not spec.available:  # refused once, not once per image
+                messages.error(request, unavailable_message(spec.label))
+                return 0, 0
         for image in images:
             try:
                 jobs.submit_variant_job(user=request.user, image=image, operation=operation,
@@ -52,6 +61,8 @@ class GenerateVariantBulkAction(ImageBulkAction):
         return queued, 0
 
     def get_success_message(self, num_parent_objects, num_child_objects):
+        if not num_parent_objects:
+            return None  # nothing was queued: the errors say why, no green "0 jobs queued"
         return ngettext(
             "%(count)d variant job queued. Follow it under AI jobs.",
             "%(count)d variant jobs queued. Follow them under AI jobs.",

@@ -18,15 +18,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.images import get_image_model
 
-from .. import jobs, permissions
-from ..forms import GenerateImageForm, InterpretForm, VariantForm, form_values_for_spec
+from .. import jobs, operations, permissions
+from ..forms import (
+    GenerateImageForm,
+    InterpretForm,
+    VariantForm,
+    form_values_for_spec,
+    unavailable_message,
+)
 from ..instructions import InstructionError, clean_instruction, interpret
+from ..jobs import review_state
 from ..jobs.outputs import pending_storage
+from ..jobs.review import operation_title
 from ..jobs.validation import lookup_image_by_title
 from ..models import GenerationJob
+from ..models_admin.access import can_manage_models, models_url
+from .queue_estimate import queue_state, queue_text
 
 # field names the job layer reports -> form fields
-_FORM_FIELD = {"operation": "operation", "instruction": "instruction", "seed": "seed",
+_FORM_FIELD = {"operation": "operation", "instruction": "instruction", "seed": "seed", "mask": None,
                "strength": "strength", "image": None, "prompt": "prompt", "count": "count",
                "index": None, "idempotency_key": None}
 
@@ -55,19 +65,23 @@ def _wants_json(request) -> bool:
 
 
 def _get_job(request, job_id) -> GenerationJob:
-    job = get_object_or_404(GenerationJob.objects.select_related("source_image", "user"),
-                            pk=job_id)
-    if not permissions.can_manage_job(request.user, job):
-        raise PermissionDenied
+    """The job, or 404 both for a missing job and for someone else's (as the API answers):
+    which job ids exist is not for other users to learn."""
+    job = GenerationJob.objects.select_related("source_image", "user").filter(pk=job_id).first()
+    if job is None or not permissions.can_manage_job(request.user, job):
+        raise Http404("No such job")
     return job
 
 
 def _add_job_error(form, exc: jobs.JobError):
     field = _FORM_FIELD.get(exc.field or "", None)
+    # An operation that cannot run: the editor's wording (and the Models link for those who
+    # may install), not the developer's.
+    message = unavailable_message(exc.label) if isinstance(exc, jobs.Unavailable) else exc.message
     if field and field in form.fields:
-        form.add_error(field, exc.message)
+        form.add_error(field, message)
     else:
-        form.add_error(None, exc.message)
+        form.add_error(None, message)
 
 
 # --------------------------------------------------------------------------- variants
@@ -118,8 +132,31 @@ def interpret_instruction(request, image_id):
         plan = interpret(text, image_lookup=lookup_image_by_title(request.user))
     except InstructionError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"interpretation": plan.as_dict(),
-                         "form_values": form_values_for_spec(plan.spec)})
+    interpretation = plan.as_dict()
+    available = operations.parse_spec(plan.spec).available
+    interpretation["available"] = available
+    if not available:
+        interpretation["unavailable"] = unavailable_message(plan.label)
+        if can_manage_models(request.user):
+            interpretation["models_url"] = models_url()
+    return JsonResponse({"interpretation": interpretation,
+                         "form_values": form_values_for_spec(plan.spec) if available else {},
+                         "style_image": _chooser_state(request.user, plan.params)})
+
+
+def _chooser_state(user, params) -> dict | None:
+    """What Wagtail's image chooser shows for "in the style of <title>" (so the panel can fill
+    it in: the Operation menu then says what will run)."""
+    image_id = params.get("style_image")
+    if not image_id:
+        return None
+    image = get_image_model().objects.filter(pk=image_id).first()
+    if image is None:
+        return None
+    preview = image.get_rendition("max-165x165")
+    return {"id": image.pk, "title": image.title,
+            "edit_url": reverse("wagtailimages:edit", args=[image.pk]),
+            "preview": {"url": preview.url, "width": preview.width, "height": preview.height}}
 
 
 # --------------------------------------------------------------------------- jobs
@@ -129,9 +166,10 @@ def interpret_instruction(request, image_id):
 def job_detail(request, job_id):
     job = _get_job(request, job_id)
     source = job.source_image
-    status = jobs.job_status(job)
+    status = _admin_status(job)
     return TemplateResponse(request, "wagtail_gan/admin/job.html", {
         "job": job,
+        "title": operation_title(job),
         "status": status,
         "source": source,
         "page_title": _("Variant of “%(title)s”") % {"title": source.title} if source
@@ -140,11 +178,19 @@ def job_detail(request, job_id):
     })
 
 
+def _admin_status(job) -> dict:
+    """The shared job status plus what the admin page shows: the queue position and an
+    estimate from recent job times, and the review state."""
+    queue = queue_state(job)
+    return {**jobs.job_status(job), "queue": queue, "queue_text": queue_text(queue),
+            "review_state": review_state.review_state(job)}
+
+
 @forbidden_as_403
 @require_GET
 def job_status_view(request, job_id):
     job = _get_job(request, job_id)
-    return JsonResponse(jobs.job_status(job))
+    return JsonResponse(_admin_status(job))
 
 
 @forbidden_as_403
@@ -224,7 +270,11 @@ def generate_image(request):
     form = GenerateImageForm(request.POST or None, user=request.user)
     if not form.fields["collection"].queryset.exists():
         raise PermissionDenied
-    if request.method == "POST" and form.is_valid():
+    available = operations.get("generate").is_available()
+    if request.method == "POST" and not available:
+        form.is_valid()
+        form.add_error(None, unavailable_message(_("Generate new image")))
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             job = jobs.submit_generate_job(
@@ -238,5 +288,7 @@ def generate_image(request):
     recent = GenerationJob.objects.filter(user=request.user, kind=GenerationJob.Kind.GENERATE)[:5]
     return TemplateResponse(request, "wagtail_gan/admin/generate.html", {
         "form": form, "page_title": _("Generate new image"), "recent_jobs": recent,
+        "available": available,
+        "models_url": models_url() if can_manage_models(request.user) else None,
     }, status=400 if form.is_bound and form.errors else 200)
 

@@ -7,6 +7,8 @@
  * gan-job           job page: polls the JSON status view, updates the progress bar, reloads
  *                   the page when the job finishes (the server renders the review).
  * gan-compare       before/after slider.
+ * gan-counter       "123 / 500" under a text field with a maximum length.
+ * gan-models        Models page: follows install / verify / remove tasks on the worker.
  */
 (function () {
   'use strict';
@@ -112,10 +114,54 @@
         note.textContent = ' ' + data.interpretation.explanation;
         out.append('Interpreted as: ', strong, note);
         out.dataset.spec = data.interpretation.spec;
-        if (!this.userChoseOperation) this.apply(data.form_values || {});
+        const available = data.interpretation.available !== false;
+        out.classList.toggle('gan-interpretation--unavailable', !available);
+        out.dataset.available = String(available);
+        if (!available) {
+          // Say it now, in the editor's words, instead of failing after the job is queued.
+          const warn = document.createElement('span');
+          warn.className = 'gan-interpretation__unavailable';
+          warn.dataset.ganUnavailable = '';
+          warn.textContent = data.interpretation.unavailable;
+          out.append(document.createElement('br'), warn);
+          if (data.interpretation.models_url) {
+            const link = document.createElement('a');
+            link.href = data.interpretation.models_url;
+            link.textContent = 'Install models';
+            out.append(' ', link);
+          }
+          if (!this.userChoseOperation && this.operation) {
+            this.operation.value = '';
+            this.toggle();
+          }
+          return;
+        }
+        if (!this.userChoseOperation) this.apply(data.form_values || {}, data.style_image);
       }
 
-      apply(values) {
+      chooseImage(input, image) {
+        // What Wagtail's image chooser does once an image is picked in its modal.
+        input.value = String(image.id);
+        const chooser = document.getElementById(input.id + '-chooser');
+        if (!chooser) return false;
+        chooser.classList.remove('blank');
+        const title = chooser.querySelector('[data-chooser-title]');
+        if (title) title.textContent = image.title;
+        const preview = chooser.querySelector('[data-chooser-image]');
+        if (preview && image.preview) {
+          preview.src = image.preview.url;
+          preview.width = image.preview.width;
+          preview.height = image.preview.height;
+        }
+        const edit = chooser.querySelector('[data-chooser-edit-link]');
+        if (edit) {
+          edit.href = image.edit_url;
+          edit.hidden = false;
+        }
+        return true;
+      }
+
+      apply(values, styleImage) {
         // Pre-fill the operation fields so the editor sees, and can change, what will run.
         if (this.operation && values.operation !== undefined) {
           this.operation.value = values.operation;
@@ -134,9 +180,9 @@
         }
         if (values.operation === 'style-image' && values.style_image !== undefined) {
           const input = this.element.querySelector('[name="style_image"]');
-          if (input && !input.value) {
-            // The chooser widget shows nothing for a value set this way: keep the instruction
-            // route instead (the server resolves the image from it).
+          // Fill Wagtail's chooser with the image the instruction names, so the Operation
+          // menu says what will run; without one, the server resolves it from the words.
+          if (!input || !styleImage || !this.chooseImage(input, styleImage)) {
             this.operation.value = '';
           }
         }
@@ -145,7 +191,7 @@
     }
 
     class JobController extends Controller {
-      static targets = ['bar', 'fill', 'label', 'status', 'hint'];
+      static targets = ['bar', 'fill', 'label', 'status', 'hint', 'queue'];
       static values = { url: String, active: Boolean, status: String, interval: { type: Number, default: 1000 } };
 
       connect() {
@@ -192,6 +238,11 @@
         if (this.hasStatusTarget) this.statusTarget.textContent = data.status;
         this.element.dataset.ganJobStatusValue = data.status;
         if (this.hasHintTarget) this.hintTarget.textContent = this.hint(data);
+        if (this.hasQueueTarget) {
+          // Position in the queue and an estimate from recent job times (the server's words).
+          this.queueTarget.textContent = data.queue_text || '';
+          this.queueTarget.hidden = !data.queue_text;
+        }
       }
 
       hint(data) {
@@ -201,6 +252,9 @@
         const since = (iso) => Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
         if (data.status === 'running' && timings.started_at) {
           return `running for ${since(timings.started_at)} s`;
+        }
+        if (data.status === 'queued' && data.queue && data.queue.ahead) {
+          return ''; // the queue position says what the job waits for
         }
         if (data.status === 'queued' && timings.created_at) {
           const waited = since(timings.created_at);
@@ -213,15 +267,120 @@
       }
     }
 
+    class CounterController extends Controller {
+      // "123 / 500" under a text field with a maxlength; says so when a paste was cut short
+      // (the browser drops the rest silently).
+      connect() {
+        this.field = this.element.querySelector('textarea[maxlength], input[maxlength]');
+        if (!this.field) return;
+        this.limit = parseInt(this.field.getAttribute('maxlength'), 10);
+        this.counter = document.createElement('p');
+        this.counter.className = 'gan-counter gan-muted';
+        this.counter.setAttribute('aria-live', 'polite');
+        this.counter.dataset.ganCounter = '';
+        this.field.insertAdjacentElement('afterend', this.counter);
+        this.cut = false;
+        this.onInput = () => this.update();
+        this.onPaste = (event) => {
+          const pasted = (event.clipboardData && event.clipboardData.getData('text')) || '';
+          const selected = this.field.selectionEnd - this.field.selectionStart;
+          this.cut = this.field.value.length - selected + pasted.length > this.limit;
+        };
+        this.field.addEventListener('input', this.onInput);
+        this.field.addEventListener('paste', this.onPaste);
+        this.update();
+      }
+
+      disconnect() {
+        if (!this.field) return;
+        this.field.removeEventListener('input', this.onInput);
+        this.field.removeEventListener('paste', this.onPaste);
+        if (this.counter) this.counter.remove();
+      }
+
+      update() {
+        const n = this.field.value.length;
+        let text = `${n} / ${this.limit}`;
+        if (this.cut && n >= this.limit) {
+          text += ` — the pasted text was cut at ${this.limit} characters`;
+        } else {
+          this.cut = false;
+        }
+        this.counter.textContent = text;
+        this.counter.classList.toggle('gan-counter--full', n >= this.limit);
+      }
+    }
+
     class CompareController extends Controller {
       move(event) {
         this.element.style.setProperty('--gan-split', event.target.value + '%');
       }
     }
 
+    class ModelsController extends Controller {
+      // Models page: follows install / verify / remove tasks (progress bar fed by the
+      // download's bytes), reloads once they are all done so the states and buttons update.
+      static values = { url: String, active: Boolean, interval: { type: Number, default: 700 } };
+
+      connect() {
+        this.stopped = false;
+        if (this.activeValue) this.poll();
+      }
+
+      disconnect() {
+        this.stopped = true;
+        clearTimeout(this.timer);
+      }
+
+      async poll() {
+        if (this.stopped) return;
+        let data = null;
+        try {
+          const response = await fetch(this.urlValue, {
+            headers: { Accept: 'application/json' }, credentials: 'same-origin',
+          });
+          if (response.ok) data = await response.json();
+        } catch (e) {
+          data = null;
+        }
+        if (data) {
+          Object.entries(data.models || {}).forEach(([id, model]) => this.render(id, model.state));
+          if (!data.active) {
+            this.timer = setTimeout(() => window.location.reload(), 600);
+            return;
+          }
+        }
+        this.timer = setTimeout(() => this.poll(), this.intervalValue);
+      }
+
+      render(id, state) {
+        const row = this.element.querySelector(`[data-gan-model-task="${CSS.escape(id)}"]`);
+        if (!row || !state) return;
+        const pct = state.percent === null ? null : Math.max(0, Math.min(100, state.percent));
+        const bar = row.querySelector('[data-gan-task-bar]');
+        const fill = row.querySelector('[data-gan-task-fill]');
+        if (bar && pct !== null) bar.setAttribute('aria-valuenow', String(pct));
+        if (fill && pct !== null) fill.style.width = pct + '%';
+        const status = row.querySelector('[data-gan-task-status]');
+        if (status) status.textContent = state.status_label + (pct !== null && state.active ? ` ${pct} %` : '');
+        const bytes = row.querySelector('[data-gan-task-bytes]');
+        const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
+        if (bytes && state.done_bytes) {
+          bytes.textContent = state.total_bytes ? `${mb(state.done_bytes)} / ${mb(state.total_bytes)}` : mb(state.done_bytes);
+        }
+        const message = row.querySelector('[data-gan-task-message]');
+        if (message && state.message) {
+          message.hidden = false;
+          message.textContent = state.message;
+        }
+      }
+    }
+
     app.register('gan-variant-form', VariantFormController);
+    app.register('gan-models', ModelsController);
     app.register('gan-job', JobController);
     app.register('gan-compare', CompareController);
+    app.register('gan-counter', CounterController);
     return true;
   }
 

@@ -1,0 +1,172 @@
+"""The admin's Models page: every registry model with its task, state, size, licence, source
+and speed class; install / verify / remove buttons that queue the work on the worker
+(``queue.request("install", ...)``: downloads run where the models run), a live progress bar
+and the exact error when it fails. Superusers and holders of ``wagtail_gan.manage_models``.
+
+Web tier: reads ``models_zoo.registry`` only; ``models_admin.worker`` does the work.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import queue
+from ..models import ModelTask
+from ..models_admin.access import can_manage_models
+from ..models_zoo import registry
+from .editor import _wants_json, forbidden_as_403
+
+COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+# A task whose row has not moved for this long lost its worker: a new one may start.
+STALE_AFTER = timedelta(minutes=15)
+TASK_ORDER = {task: i for i, task in enumerate(registry.TASKS)}
+
+
+def manage_models_required(view):
+    @forbidden_as_403
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not can_manage_models(request.user):
+            raise PermissionDenied(_("Only administrators may install, verify or remove models."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _hf_source(entry):
+    return next((s for s in entry.sources if s.kind == "hf"), None)
+
+
+def _unpinned(entry) -> bool:
+    hf = _hf_source(entry)
+    return hf is not None and not COMMIT_RE.fullmatch(hf.revision or "")
+
+
+def _latest_tasks() -> dict[str, ModelTask]:
+    latest: dict[str, ModelTask] = {}
+    for task in ModelTask.objects.order_by("-created_at", "-pk")[:500]:
+        latest.setdefault(task.model_id, task)
+    return latest
+
+
+def task_state(task: ModelTask | None) -> dict | None:
+    if task is None:
+        return None
+    return {
+        "id": task.pk, "action": task.action, "action_label": task.get_action_display(),
+        "status": task.status, "status_label": task.get_status_display(),
+        "active": task.is_active, "done_bytes": task.done_bytes, "total_bytes": task.total_bytes,
+        "percent": task.percent, "message": task.message, "error_kind": task.error_kind,
+        "revision": task.revision,
+        "finished_at": task.finished_at.isoformat() if task.finished_at else None,
+    }
+
+
+def model_rows() -> list[dict]:
+    """One dict per registry entry, in task order, for the page and its JSON status."""
+    latest = _latest_tasks()
+    rows = []
+    for entry in registry.entries().values():
+        manifest = registry.read_manifest(entry.id) or {}
+        task = latest.get(entry.id)
+        rows.append({
+            "id": entry.id,
+            "task": entry.task,
+            "family": entry.family,
+            "description": entry.description,
+            "default_for": list(entry.default_for),
+            "origin": entry.origin,
+            "installed": registry.is_installed(entry),
+            "needs_weights": entry.needs_weights,
+            "size": entry.size,
+            "licence": entry.licence,
+            "sources": [s.describe() for s in entry.sources],
+            "offline": entry.installable_offline,
+            # a speed class, where the registry entry has one ("fast", "slow", "gpu" ...)
+            "speed": str(getattr(entry, "speed", "") or entry.defaults.get("speed_class", "")),
+            "removable": entry.needs_weights and registry.model_dir(entry.id).is_dir(),
+            "unpinned": _unpinned(entry),
+            "hf_repo": (_hf_source(entry).repo if _hf_source(entry) else ""),
+            "installed_at": manifest.get("installed_at", ""),
+            "sha256": manifest.get("sha256", ""),
+            "tofu": bool(manifest.get("tofu")),
+            "state": task_state(task),
+        })
+    rows.sort(key=lambda r: (TASK_ORDER.get(r["task"], 99), r["id"]))
+    return rows
+
+
+@manage_models_required
+@require_GET
+def models_index(request):
+    rows = model_rows()
+    return TemplateResponse(request, "wagtail_gan/admin/models.html", {
+        "page_title": _("AI models"),
+        "rows": rows,
+        "active": any(r["state"] and r["state"]["active"] for r in rows),
+        "status_url": reverse("wagtail_gan_admin:models_status"),
+        "config_errors": registry.config_errors(),
+    })
+
+
+@manage_models_required
+@require_GET
+def models_status(request):
+    rows = model_rows()
+    return JsonResponse({
+        "active": any(r["state"] and r["state"]["active"] for r in rows),
+        "models": {r["id"]: {"installed": r["installed"], "state": r["state"]} for r in rows},
+    })
+
+
+def _refuse(request, message: str, status: int = 400):
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=status)
+    messages.error(request, message)
+    return redirect("wagtail_gan_admin:models")
+
+
+@manage_models_required
+@require_POST
+def model_action(request, model_id, action):
+    """Queue an install / verify / remove of ``model_id`` on the worker."""
+    if action not in ModelTask.Action.values:
+        raise Http404("No such action")
+    try:
+        entry = registry.get(model_id)
+    except (registry.UnknownModel, registry.InvalidModelId):
+        raise Http404("No such model") from None
+    revision = (request.POST.get("revision") or "").strip().lower()
+    if revision and (action != ModelTask.Action.INSTALL or not _hf_source(entry)):
+        return _refuse(request, _("Only a Hugging Face model is pinned to a revision."))
+    if revision and not COMMIT_RE.fullmatch(revision):
+        return _refuse(request, _("A Hugging Face revision is a 40-character commit id "
+                                  "(letters a–f and digits), not a branch or tag name."))
+    if not entry.needs_weights:
+        return _refuse(request, _("“%(id)s” needs no weight files: there is nothing to "
+                                  "install, verify or remove.") % {"id": model_id})
+    busy = ModelTask.objects.filter(model_id=model_id, status__in=ModelTask.ACTIVE_STATUSES,
+                                    updated_at__gte=timezone.now() - STALE_AFTER)
+    if busy.exists():
+        return _refuse(request, _("“%(id)s” already has a task waiting or running.")
+                       % {"id": model_id}, status=409)
+    task = ModelTask.objects.create(model_id=model_id, action=action, revision=revision,
+                                    user=request.user)
+    queue.request("install", task.pk)
+    if _wants_json(request):
+        return JsonResponse(task_state(task), status=202)
+    messages.success(request, _("%(action)s of “%(id)s” queued: the worker does it.")
+                     % {"action": task.get_action_display(), "id": model_id})
+    return redirect(reverse("wagtail_gan_admin:models") + f"#model-{model_id}")
