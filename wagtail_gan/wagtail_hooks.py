@@ -113,6 +113,10 @@ def register_ai_images_menu():
                              icon_name="image", order=100),
             JobsMenuItem(_("AI jobs"), reverse("wagtail_gan_jobs:index"), icon_name="resubmit",
                          name="ai-jobs", order=200),
+            # IMPROVE_ON_UPLOAD proposals waiting for review.
+            MenuItem(_("Suggested improvements"),
+                     reverse("wagtail_gan_jobs:index") + "?source=policy&review=mine",
+                     icon_name="tick-inverse", name="ai-suggestions", order=250),
             ModelsMenuItem(_("Models"), reverse("wagtail_gan_admin:models"), icon_name="cogs",
                            name="ai-models", order=300),
         ]),

@@ -101,3 +101,17 @@ def test_bad_rules_are_system_check_errors():
     assert len(errors) == 3
     assert "Unknown operation 'sharpen'" in errors[0].msg
     assert "bigger_than" in errors[1].msg and "'spec'" in errors[2].msg
+
+
+def test_suggested_improvements_are_listed_for_their_uploader(gan_world, make_image, client):
+    from django.urls import reverse
+
+    with rules({"spec": "stylize-2"}):
+        image = make_image(title="Fresh", collection=gan_world.team)
+    GenerationJob.objects.update(user=gan_world.editor)
+    client.force_login(gan_world.editor)
+    html = client.get(reverse("wagtail_gan_jobs:index") + "?source=policy").content.decode()
+    assert "Fresh" in html
+    menu = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "Suggested improvements" in menu and "source=policy" in menu
+    assert image.pk

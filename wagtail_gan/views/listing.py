@@ -43,10 +43,12 @@ class JobFilterSet(WagtailFilterSet):
     user = django_filters.ModelChoiceFilter(label=_("User"), queryset=_user_queryset)
     operation = django_filters.ChoiceFilter(label=_("Operation"), choices=[])
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=GenerationJob.Kind.choices)
+    source = django_filters.ChoiceFilter(label=_("Started by"),
+                                         choices=GenerationJob.Source.choices)
 
     class Meta:
         model = GenerationJob
-        fields = ["review", "status", "user", "operation", "kind"]
+        fields = ["review", "status", "user", "operation", "kind", "source"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
