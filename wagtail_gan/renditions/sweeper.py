@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import RenditionJob
+from wagtail_gan.work import liveness
 from wagtail_gan.work.outcome import Outcome
 from wagtail_gan.work.storage import rendition_storage
 
@@ -27,10 +28,8 @@ def sweep(now=None) -> Outcome:
     """Re-queue lost jobs, expire stuck ones, delete superseded files past their grace.
     ``Outcome.requeue`` lists the jobs the task puts back on the queue."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=int(gan_settings.RENDITION_STALE_SECONDS))
     expire = now - timedelta(seconds=int(gan_settings.RENDITION_EXPIRE_SECONDS))
     counts = {"requeued": 0, "expired": 0, "failed": 0, "files_deleted": 0}
-    requeue = []
     active = RenditionJob.objects.filter(status__in=[Status.PENDING, Status.RUNNING])
     for job in active.filter(created_at__lt=expire):
         if RenditionJob.objects.filter(pk=job.pk, status=job.status).update(
@@ -38,24 +37,46 @@ def sweep(now=None) -> Outcome:
             error=f"No result after {gan_settings.RENDITION_EXPIRE_SECONDS}s; expired.",
         ):
             counts["expired"] += 1
-    for job in active.filter(updated_at__lt=stale):
+    recovered = recover_lost(now)
+    counts["requeued"], counts["failed"] = recovered.counts["requeued"], recovered.counts["failed"]
+    counts["files_deleted"] = delete_superseded_files(now)
+    return Outcome("swept", requeue=recovered.requeue, counts=counts)
+
+
+def recover_lost(now=None) -> Outcome:
+    """Re-queue (or, after RENDITION_MAX_ATTEMPTS, fail) the jobs that no worker is running:
+    running on a dead worker (``work.liveness``; also called by live workers on every
+    liveness beat), or no sign of life for RENDITION_STALE_SECONDS (a lost queue message, a
+    job run outside a consumer). A job on a live worker keeps ``updated_at`` fresh."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=int(gan_settings.RENDITION_STALE_SECONDS))
+    counts = {"requeued": 0, "failed": 0}
+    requeue = []
+    active = RenditionJob.objects.filter(status__in=[Status.PENDING, Status.RUNNING])
+    dead = liveness.dead_claims(active.filter(status=Status.RUNNING), now)
+    for job in active.filter(updated_at__lt=stale) | dead:
+        # Conditional updates: a concurrent sweeper cannot act on the same job twice.
+        rows = RenditionJob.objects.filter(pk=job.pk, status=job.status,
+                                           updated_at=job.updated_at, worker_id=job.worker_id)
         if job.attempts >= int(gan_settings.RENDITION_MAX_ATTEMPTS):
-            if RenditionJob.objects.filter(pk=job.pk, status=job.status).update(
+            if rows.update(
                 status=Status.FAILED, finished_at=now, updated_at=now,
                 error=(job.error or "lost by the worker")
                 + f" (gave up after {job.attempts} attempts)",
             ):
                 counts["failed"] += 1
             continue
-        why = "worker lost the job" if job.status == Status.RUNNING else "no progress"
-        # Conditional update: a concurrent sweeper cannot re-queue the same job twice.
-        if RenditionJob.objects.filter(
-            pk=job.pk, status=job.status, updated_at=job.updated_at
-        ).update(status=Status.PENDING, updated_at=now, error=f"Re-queued by the sweeper ({why})"):
+        if job.status != Status.RUNNING:
+            why = "no progress"
+        elif job.worker_id and liveness.is_dead(job.worker_id, now):
+            why = f"worker {job.worker_id.rsplit(':', 1)[0]} stopped"
+        else:
+            why = "worker lost the job"
+        if rows.update(status=Status.PENDING, updated_at=now,
+                       error=f"Re-queued by the sweeper ({why})"):
             requeue.append(job.pk)
             counts["requeued"] += 1
-    counts["files_deleted"] = delete_superseded_files(now)
-    return Outcome("swept", requeue=requeue, counts=counts)
+    return Outcome("recovered", requeue=requeue, counts=counts)
 
 
 def delete_superseded_files(now=None) -> int:
