@@ -76,8 +76,10 @@ def run_rendition_job(job_id: int) -> Outcome:
     claim = {"status": Status.RUNNING, "attempts": job.attempts + 1, "started_at": now,
              "updated_at": now, "error": "", "worker_id": liveness.worker_id()}
     if rendition is not None and rendition.file.name != job.result_name:
-        # Lets the status endpoint map the fallback URL pages have to this job.
-        claim.update(rendition_id=rendition.pk, fallback_name=rendition.file.name)
+        # Lets the status endpoint map the fallback URL pages have to this job, and the
+        # names of race losers (same canonical name, another storage suffix) too.
+        claim.update(rendition_id=rendition.pk, fallback_name=rendition.file.name,
+                     canonical_name=compat.canonical_name(image, rendition.file.name))
     claimed = RenditionJob.objects.filter(
         pk=job.pk, status=job.status, attempts=job.attempts
     ).update(**claim)
