@@ -119,27 +119,21 @@ def race_losers(names) -> list[str]:
     for any of ``names`` and that no rendition references. Django's storage names them by
     inserting ``_XXXXXXX`` before the first dot: ``photo.width-40.stylize-7.png`` ->
     ``photo_AbC1234.width-40.stylize-7.png``. Called by the sweeper only (never on a job's
-    path), for all the names whose grace period is over at once: each folder is listed once."""
+    path), for all the names whose grace period is over at once: a local folder is listed
+    once; an S3 bucket is asked for the keys that start with each name's stem (a prefix
+    listing, never the whole renditions folder)."""
     storage = rendition_storage()
-    if not isinstance(storage, FileSystemStorage):
-        return []  # listing a remote bucket would cost more than the orphans
     # folder -> what follows the first dot -> the names before it (with and without a
     # storage suffix) that a loser of one of ``names`` can have.
     wanted: dict[str, dict[str, set[str]]] = {}
     for name in set(names):
-        directory, base = os.path.split(name)
-        root, _, rest = base.partition(".")
+        directory, root, rest = compat.split_name(name)
         wanted.setdefault(directory, {}).setdefault(rest, set()).update(
             {root, compat.without_storage_suffix(root)})
     found = []
     for directory, by_rest in wanted.items():
-        try:
-            # os.listdir, not storage.listdir (which stats every entry to split off folders):
-            # the renditions folder holds every rendition of the site; one pass, set lookups.
-            files = os.listdir(storage.path(directory))
-        except OSError:
-            continue
-        for f in files:
+        stems = {root for roots in by_rest.values() for root in roots}
+        for f in _files_starting_with(storage, directory, stems):
             froot, _, frest = f.partition(".")
             roots = by_rest.get(frest)
             if roots is None:
@@ -150,6 +144,29 @@ def race_losers(names) -> list[str]:
                 found.append(f"{directory}/{f}" if directory else f)
     names = set(names)
     return [n for n in found if n not in names and not compat.is_referenced(n)]
+
+
+def _files_starting_with(storage, directory: str, stems) -> list[str]:
+    """Base names of the files in ``directory`` that may start with one of ``stems``."""
+    if isinstance(storage, FileSystemStorage):
+        try:
+            # os.listdir, not storage.listdir (which stats every entry to split off folders):
+            # the renditions folder holds every rendition of the site; one pass, set lookups.
+            return os.listdir(storage.path(directory))
+        except OSError:
+            return []
+    bucket = getattr(storage, "bucket", None)  # django-storages' S3Storage
+    if bucket is None:
+        return []  # another remote storage: listing it would cost more than the orphans
+    location = str(getattr(storage, "location", "") or "").strip("/")
+    folder = "/".join(p for p in (location, directory) if p)
+    files = set()
+    for stem in stems:
+        for obj in bucket.objects.filter(Prefix=f"{folder}/{stem}" if folder else stem):
+            base = obj.key[len(folder) + 1:] if folder else obj.key
+            if "/" not in base:  # not a key in a deeper "folder"
+                files.add(base)
+    return sorted(files)
 
 
 def on_job_deleted(sender, instance, **kwargs) -> None:
