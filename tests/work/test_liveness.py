@@ -151,3 +151,12 @@ def test_old_worker_rows_are_pruned():
     worker("recent:2:bb", seen_ago=3600)
     assert liveness.prune() == 1
     assert list(WorkerProcess.objects.values_list("pk", flat=True)) == ["recent:2:bb"]
+
+
+def test_check_warns_when_workers_could_be_declared_dead_while_alive(settings):
+    from wagtail_gan.checks import liveness_messages
+
+    assert liveness_messages() == []
+    settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, "WORKER_HEARTBEAT_SECONDS": 10,
+                            "WORKER_DEAD_AFTER": 15}
+    assert [m.id for m in liveness_messages()] == ["wagtail_gan.W007"]
