@@ -23,7 +23,7 @@ from wagtail_gan.provenance import copy_rights
 from wagtail_gan.work.storage import image_storage
 
 from .outputs import delete_outputs
-from .sweeper import lost_running_jobs
+from .sweeper import orphaned_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,10 @@ def cancel_job(job, user) -> bool:
 
 
 def cancel_orphan(job) -> int:
-    """Cancel ``job`` if it is running on a worker that is gone (``jobs.sweeper``'s rule);
+    """Cancel ``job`` if it is running on a worker that is gone (``jobs.sweeper.orphaned_jobs``);
     a late result of that worker is discarded (it only succeeds a job still running)."""
     now = timezone.now()
-    return lost_running_jobs(now).filter(pk=job.pk).update(
+    return orphaned_jobs(now).filter(pk=job.pk).update(
         status=GenerationJob.Status.CANCELLED, finished_at=now,
         error="Cancelled by the editor (the worker running it had stopped).",
     )

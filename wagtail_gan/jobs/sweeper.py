@@ -77,6 +77,16 @@ def lost_running_jobs(now=None):
     return timed_out | liveness.dead_claims(running, now)
 
 
+def orphaned_jobs(now=None):
+    """Running jobs whose worker is known to be gone - its ``WorkerProcess`` is dead, or its
+    heartbeat is older than JOB_HEARTBEAT_TIMEOUT - which their owner may cancel or discard
+    at once (``jobs.review``). Rows without any timestamp are left to the sweeper."""
+    now = now or timezone.now()
+    running = GenerationJob.objects.filter(status=GenerationJob.Status.RUNNING)
+    stale = now - timedelta(seconds=int(gan_settings.JOB_HEARTBEAT_TIMEOUT))
+    return running.filter(heartbeat_at__lt=stale) | liveness.dead_claims(running, now)
+
+
 def lost_message(job, now=None) -> str:
     if job.worker_id and liveness.is_dead(job.worker_id, now):
         host = job.worker_id.rsplit(":", 1)[0]
