@@ -156,3 +156,9 @@ if os.environ.get("GAN_TEST_EXTRA_MODELS"):
     import json
 
     WAGTAIL_GAN["MODELS"] = json.loads(os.environ["GAN_TEST_EXTRA_MODELS"])
+# Extra WAGTAIL_GAN settings for subprocesses (e.g. short liveness intervals for a consumer a
+# test kills): a JSON dict merged into WAGTAIL_GAN.
+if os.environ.get("GAN_TEST_SETTINGS"):
+    import json
+
+    WAGTAIL_GAN.update(json.loads(os.environ["GAN_TEST_SETTINGS"]))

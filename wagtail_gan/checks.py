@@ -51,6 +51,7 @@ def check_settings(app_configs=None, **kwargs):
         )
     messages += app_order_messages(apps)
     messages += rendition_cache_messages()
+    messages += liveness_messages()
     from .provenance.c2pa import check_messages as c2pa_messages
 
     messages += c2pa_messages()
@@ -110,3 +111,23 @@ def rendition_cache_messages() -> list:
             )
         ]
     return []
+
+
+def liveness_messages() -> list:
+    """W007: a worker is declared dead after WORKER_DEAD_AFTER without a liveness beat; with
+    fewer than about three beats in that window a busy database makes live workers look dead
+    (and their jobs re-queued or failed under them)."""
+    try:
+        beat = float(gan_settings.WORKER_HEARTBEAT_SECONDS)
+        dead = float(gan_settings.WORKER_DEAD_AFTER)
+    except (TypeError, ValueError):
+        beat, dead = 1.0, 0.0
+    if beat > 0 and dead >= 2.5 * beat:
+        return []
+    return [Warning(
+        f"WORKER_DEAD_AFTER ({gan_settings.WORKER_DEAD_AFTER}) should be at least 2.5x "
+        f"WORKER_HEARTBEAT_SECONDS ({gan_settings.WORKER_HEARTBEAT_SECONDS}): live workers "
+        "could be declared dead and their jobs recovered under them.",
+        hint="The defaults are 10 and 30 seconds.",
+        id="wagtail_gan.W007",
+    )]

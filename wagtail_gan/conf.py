@@ -60,6 +60,14 @@ DEFAULTS: dict[str, Any] = {
     # queue message was lost), then failed after another JOB_QUEUE_TIMEOUT.
     "JOB_HEARTBEAT_TIMEOUT": 10 * 60,
     "JOB_QUEUE_TIMEOUT": 60 * 60,
+    # Worker liveness (``work.liveness``): each ``run_huey`` process refreshes its
+    # ``WorkerProcess`` row every WORKER_HEARTBEAT_SECONDS (a thread, so a long model run does
+    # not delay it) and is dead when not seen for WORKER_DEAD_AFTER. A running job whose
+    # worker is dead is re-queued (renditions) or failed (editor jobs) by the next sweep -
+    # live workers sweep for dead peers on every heartbeat - and its owner can cancel or
+    # discard it at once. Jobs on a live worker are never failed for being slow.
+    "WORKER_HEARTBEAT_SECONDS": 10,
+    "WORKER_DEAD_AFTER": 30,
     # Specs rendered ahead of time when an image is uploaded or its file replaced.
     "PREGENERATE_SPECS": [],
     # Improve on upload: rules that propose variants of a new or replaced image, waiting for

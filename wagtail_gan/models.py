@@ -5,6 +5,8 @@
   a savepoint) and it doubles as the "pending" marker and the status shown to admins.
 * ``GenerationJob`` - an editor or API request (variant of an image, or text-to-image), with
   status, progress, error and timings.
+* ``WorkerProcess`` - a liveness record per worker process (``work.liveness``): jobs record the
+  worker that claimed them, so a dead worker is noticed within ``WORKER_DEAD_AFTER`` seconds.
 * ``Variant`` - provenance of an image that wagtail-gan made: source, operation, model, weights
   hash, parameters, seed, instruction. It survives the deletion of its source.
 """
@@ -54,6 +56,13 @@ class RenditionJob(models.Model):
     result_name = models.CharField(max_length=255, blank=True, db_index=True)
     superseded_files = models.JSONField(default=list, blank=True)
     delete_after = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The worker process (``WorkerProcess.id``) that claimed the job; "" when it ran outside a
+    # consumer with a liveness record. The sweeper re-queues a running job whose worker died.
+    worker_id = models.CharField(max_length=64, blank=True, default="")
+    # The name Wagtail gives this rendition before the storage adds a ``_XXXXXXX`` suffix to a
+    # taken name (``compat.canonical_name``): maps the files of requests that lost Wagtail's
+    # insert race (served to their visitors, never recorded) to this job.
+    canonical_name = models.CharField(max_length=255, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("ML rendition job")
@@ -138,6 +147,8 @@ class GenerationJob(models.Model):
     # JOB_HEARTBEAT_TIMEOUT: their worker died.
     heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
     requeue_count = models.PositiveSmallIntegerField(default=0)
+    # The worker process (``WorkerProcess.id``) that claimed the job ("" when none recorded).
+    worker_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -162,6 +173,24 @@ class GenerationJob(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class WorkerProcess(models.Model):
+    """A ``run_huey`` process that runs jobs, and when it last showed a sign of life. Its
+    liveness thread (``work.liveness``) refreshes ``last_seen`` every
+    ``WORKER_HEARTBEAT_SECONDS``; a worker not seen for ``WORKER_DEAD_AFTER`` is dead."""
+
+    id = models.CharField(primary_key=True, max_length=64)  # "<host>:<pid>:<random>"
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("worker process")
+
+    def __str__(self) -> str:
+        return f"{self.hostname} pid {self.pid}"
 
 
 class Variant(models.Model):

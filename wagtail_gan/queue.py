@@ -15,8 +15,12 @@ Huey configuration helpers:
 ``huey_settings()`` builds the ``HUEY`` dict for ``huey.contrib.djhuey``:
 
 * the embedded default is ``SqliteHuey`` (one file, no server), consumed by ``manage.py run_huey``;
+  SQLite cannot block on a read, so an idle consumer polls, backing off to at most
+  ``SQLITE_MAX_POLL`` seconds (the worst-case queue latency of an idle worker);
 * with a Redis URL (argument or ``WAGTAIL_GAN_REDIS_URL``) it is ``PriorityRedisHuey`` so many
-  GPU workers on many machines share one queue.
+  GPU workers on many machines share one queue. Its workers block on the queue (``BZPOPMIN``,
+  ``blocking=True``): a task starts within milliseconds of being enqueued, idle or not
+  (``benchmarks/bench_queue.py``).
 
 ``immediate`` is always explicit: djhuey would otherwise follow ``DEBUG`` and run models inside
 web requests.
@@ -62,6 +66,10 @@ def new_task_id() -> str:
     return str(uuid.uuid4())
 
 
+SQLITE_MAX_POLL = 0.5  # seconds; polling a local SQLite file this often costs next to nothing
+REDIS_READ_TIMEOUT = 1  # seconds a blocking read waits before the worker checks for shutdown
+
+
 def huey_settings(
     data_dir: str | os.PathLike | None = None,
     *,
@@ -79,7 +87,7 @@ def huey_settings(
         "check_worker_health": True,
         "health_check_interval": 5,
         "backoff": 1.15,
-        "max_delay": 2.0,
+        "max_delay": 2.0,  # a polling queue's longest sleep; a blocking one's error back-off
     }
     if redis_url:
         return {
@@ -87,8 +95,11 @@ def huey_settings(
             "name": name,
             "url": redis_url,
             "immediate": immediate,
+            "blocking": True,
+            "read_timeout": REDIS_READ_TIMEOUT,
             "consumer": consumer,
         }
+    consumer["max_delay"] = SQLITE_MAX_POLL
     data_dir = Path(data_dir or Path.cwd())
     data_dir.mkdir(parents=True, exist_ok=True)
     return {

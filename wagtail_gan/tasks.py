@@ -15,7 +15,7 @@ import logging
 
 from django.dispatch import receiver
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, task
 from huey.exceptions import RetryTask
 
 from .conf import gan_settings
@@ -28,6 +28,7 @@ from .renditions import pregenerate as rendition_pregenerate
 from .renditions import sweeper as rendition_sweeper
 from .renditions import worker as rendition_worker
 from .video import worker as video_worker
+from .work import liveness
 from .work.outcome import Outcome
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,21 @@ def purge_rendition_cache(job_id: int) -> None:
     rendition_worker.purge_job_cache(job_id)
 
 
+@HUEY.on_startup(name="wagtail_gan.liveness")
+def start_liveness() -> None:
+    """Every consumer process keeps a ``WorkerProcess`` row fresh (work.liveness) and, on each
+    beat, recovers the jobs of dead peers: a dead worker is noticed in about
+    WORKER_DEAD_AFTER + WORKER_HEARTBEAT_SECONDS, not at the next minute's sweep."""
+    liveness.start(on_beat=recover_dead_workers)
+
+
+def recover_dead_workers() -> dict:
+    """Re-queue rendition jobs and fail generation jobs that a dead worker left running."""
+    renditions = rendition_sweeper.recover_lost()
+    act_on(renditions, enqueue_rendition)
+    return {**renditions.counts, "jobs_failed": job_sweeper.fail_lost_jobs()}
+
+
 @db_periodic_task(crontab(minute="*"), name="wagtail_gan.sweep_renditions")
 def sweep_renditions() -> dict:
     """Every minute: re-enqueue lost rendition jobs, expire stuck ones, delete fallback files
@@ -93,6 +109,7 @@ def sweep_renditions() -> dict:
     generation = job_sweeper.sweep_generation_jobs()
     act_on(renditions, enqueue_rendition)
     act_on(generation, enqueue_generation)
+    liveness.prune()
     return {**renditions.counts, **generation.counts}
 
 

@@ -1,4 +1,4 @@
-"""Reviewing editor/API jobs: cancel a queued job, keep an output (a new library image with
+"""Reviewing editor/API jobs: cancel a queued job (or a running one whose worker died), keep an output (a new library image with
 its provenance), discard the outputs. Nothing enters the library until it is kept."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from wagtail_gan.permissions import check_can_add_to, check_manage
 from wagtail_gan.provenance import copy_rights
 
 from .outputs import delete_outputs, pending_storage
+from .sweeper import orphaned_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +31,18 @@ AI_TAG = "ai-generated"
 
 
 def cancel_job(job, user) -> bool:
-    """Cancel a queued job (revokes its Huey task). Returns False when it already started."""
+    """Cancel a queued job (revokes its Huey task), or a running job whose worker died (no
+    need to wait for the sweeper). Returns False when it runs on a live worker or finished."""
     check_manage(user, job)
     updated = GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.QUEUED).update(
         status=GenerationJob.Status.CANCELLED, finished_at=timezone.now(),
         error="Cancelled by the editor.",
     )
-    job.refresh_from_db()
     if not updated:
-        return False
+        updated = cancel_orphan(job)
+        job.refresh_from_db()
+        return bool(updated)
+    job.refresh_from_db()
     if job.task_id:
         try:
             queue.revoke(job.task_id)
@@ -63,6 +67,14 @@ def operation_title(job) -> str:
     if job.instruction and "prompt" not in params:
         params["prompt"] = job.instruction
     return describe(job.operation, params)
+def cancel_orphan(job) -> int:
+    """Cancel ``job`` if it is running on a worker that is gone (``jobs.sweeper.orphaned_jobs``);
+    a late result of that worker is discarded (it only succeeds a job still running)."""
+    now = timezone.now()
+    return orphaned_jobs(now).filter(pk=job.pk).update(
+        status=GenerationJob.Status.CANCELLED, finished_at=now,
+        error="Cancelled by the editor (the worker running it had stopped).",
+    )
 
 
 def result_title(job) -> str:
@@ -152,7 +164,9 @@ def discard_job(job, user) -> None:
         if job.status == GenerationJob.Status.CANCELLED:
             return
     if job.status == GenerationJob.Status.RUNNING:
-        raise JobError("The job is running; discard it once it has finished.", None)
+        if not cancel_orphan(job):
+            raise JobError("The job is running; discard it once it has finished.", None)
+        job.refresh_from_db()
     names = [o["name"] for o in job.outputs or []]
     GenerationJob.objects.filter(pk=job.pk).update(outputs=[])
     job.outputs = []

@@ -18,6 +18,7 @@ from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob
 from wagtail_gan.models_zoo import engine
 from wagtail_gan.operations import parse_steps
+from wagtail_gan.work import liveness
 from wagtail_gan.work.failures import classify
 from wagtail_gan.work.outcome import Outcome
 from wagtail_gan.work.progress import ProgressReporter, heartbeat_interval
@@ -93,6 +94,7 @@ def run_generation_job(job_id: int) -> Outcome:
     now = timezone.now()
     claimed = GenerationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
         status=Status.RUNNING, started_at=now, heartbeat_at=now, progress=0, error="",
+        worker_id=liveness.worker_id(),
     )
     if not claimed:
         logger.info("Generation job %s is not queued any more; skipped", job_id)
@@ -100,9 +102,10 @@ def run_generation_job(job_id: int) -> Outcome:
     job = GenerationJob.objects.select_related("source_image").get(pk=job_id)
     written: list[dict] = []
     try:
-        results = _run_model(job, progress_reporter(job_id))
-        for i, result in enumerate(results):
-            written.append(write_output(job, result.image, i, result.seed, result))
+        with liveness.running(GenerationJob, job_id, "heartbeat_at"):
+            results = _run_model(job, progress_reporter(job_id))
+            for i, result in enumerate(results):
+                written.append(write_output(job, result.image, i, result.seed, result))
         first = results[0]
         # Only a job still running succeeds: one the sweeper gave up on stays failed (the
         # editor was told, and may have started it again).

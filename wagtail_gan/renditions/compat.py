@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -65,6 +66,47 @@ STORAGE_SUFFIX = re.compile(r"_[A-Za-z0-9]{7}$")  # what Django's storage adds t
 
 def without_storage_suffix(root: str) -> str:
     return STORAGE_SUFFIX.sub("", root)
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """``images/photo_AbC1234.width-40.png`` -> ("images", "photo_AbC1234", "width-40.png"):
+    Django's storage inserts its suffix before the FIRST dot of the file name."""
+    directory, base = name.rsplit("/", 1) if "/" in name else ("", name)
+    root, _, rest = base.partition(".")
+    return directory, root, rest
+
+
+def join_name(directory: str, root: str, rest: str) -> str:
+    base = f"{root}.{rest}" if rest else root
+    return f"{directory}/{base}" if directory else base
+
+
+def canonical_name(image, name: str) -> str:
+    """The name Wagtail asked the storage for when it wrote rendition file ``name`` of
+    ``image``, before the storage added a ``_XXXXXXX`` suffix because the name was taken.
+    Every request that renders the rendition asks for this same name, so the files of the
+    requests that lost Wagtail's create-then-get_or_create race (served to their visitors,
+    never recorded) are this name with a suffix: ``lookup_keys`` maps them back.
+
+    Wagtail names a rendition ``<image file stem, truncated>.<spec...>.<ext>``; the image's
+    own stem can end in a storage suffix (``IMG_1_AbC1234``, a second upload of ``IMG_1``),
+    so the suffix is only stripped when the image's stem does not explain it."""
+    directory, root, rest = split_name(name)
+    stem = os.path.splitext(os.path.basename(image.file.name))[0].partition(".")[0]
+    if root and stem.startswith(root):
+        return name  # the name as asked for (the stem may be truncated)
+    bare = without_storage_suffix(root)
+    if bare != root and bare and stem.startswith(bare):
+        return join_name(directory, bare, rest)
+    return name
+
+
+def lookup_keys(name: str) -> list[str]:
+    """The canonical names a served rendition file name can belong to: itself, and without
+    one storage suffix (a race loser's name)."""
+    directory, root, rest = split_name(name)
+    bare = without_storage_suffix(root)
+    return [name] if bare == root or not bare else [name, join_name(directory, bare, rest)]
 
 
 def is_animated(image, env) -> bool:

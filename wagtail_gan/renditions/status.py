@@ -32,9 +32,11 @@ def rendition_status(image, spec: str) -> str:
 
 def status_for_urls(urls: list[str]) -> dict[str, dict]:
     """Rendition URLs (as a page has them) -> status and the URL to use now. Looks only at
-    indexed ``RenditionJob`` columns (``fallback_name``, ``result_name``; Wagtail's rendition
-    table has no index on its file column). URLs not known yet (a job the worker has not
-    claimed) or not ML renditions are left out."""
+    indexed ``RenditionJob`` columns (``fallback_name``, ``result_name``, ``canonical_name``;
+    Wagtail's rendition table has no index on its file column). A fallback written by a
+    request that lost Wagtail's insert race (served to its visitor, never recorded) is found
+    through its canonical name (``compat.lookup_keys``). URLs not known yet (a job the worker
+    has not claimed) or not ML renditions are left out."""
     storage = rendition_storage()
     # The storage's URL prefix (e.g. /media/): a page's rendition URL minus it is the file name.
     base = urlsplit(storage.url("images/x")).path[: -len("images/x")]
@@ -46,21 +48,28 @@ def status_for_urls(urls: list[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     if not names:
         return out
+    # canonical name -> the served names (a recorded name, or a race loser's) it stands for
+    by_key: dict[str, set[str]] = {}
+    for name in names:
+        for key in compat.lookup_keys(name):
+            by_key.setdefault(key, set()).add(name)
     jobs = list(RenditionJob.objects.filter(
         Q(fallback_name__in=list(names)) | Q(result_name__in=list(names))
-    ).exclude(rendition_id=None))
+        | Q(canonical_name__in=list(by_key))
+    ).exclude(rendition_id=None).order_by("pk"))
     current = compat.rendition_model().objects.in_bulk([j.rendition_id for j in jobs])
     for job in jobs:
         rendition = current.get(job.rendition_id)
         if rendition is None:
             continue
-        for name in (job.fallback_name, job.result_name):
-            if name not in names:
-                continue
-            ready = job.status == RenditionJob.Status.DONE and rendition.file.name == job.result_name
-            out[names[name]] = {
+        ready = job.status == RenditionJob.Status.DONE and rendition.file.name == job.result_name
+        recorded = {n for n in (job.fallback_name, job.result_name) if n in names}
+        for name in recorded | by_key.get(job.canonical_name, set()):
+            if name in out and name not in recorded:
+                continue  # a name the job recorded wins over a canonical-name match
+            out[name] = {
                 "status": "ready" if ready else job.status,
                 "url": rendition.url if ready else names[name],
                 "width": rendition.width, "height": rendition.height,
             }
-    return out
+    return {names[name]: info for name, info in out.items()}

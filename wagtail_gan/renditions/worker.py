@@ -23,7 +23,7 @@ from wagtail.images.models import Filter
 
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import RenditionJob
-from wagtail_gan.work import context
+from wagtail_gan.work import context, liveness
 from wagtail_gan.work.failures import classify
 from wagtail_gan.work.outcome import Outcome, backoff_delay
 from wagtail_gan.work.storage import rendition_storage
@@ -74,10 +74,12 @@ def run_rendition_job(job_id: int) -> Outcome:
     ctx = context.WorkerContext(filter=filter_, job=job, run=model_run.run_model_operation)
     now = timezone.now()
     claim = {"status": Status.RUNNING, "attempts": job.attempts + 1, "started_at": now,
-             "updated_at": now, "error": ""}
+             "updated_at": now, "error": "", "worker_id": liveness.worker_id()}
     if rendition is not None and rendition.file.name != job.result_name:
-        # Lets the status endpoint map the fallback URL pages have to this job.
-        claim.update(rendition_id=rendition.pk, fallback_name=rendition.file.name)
+        # Lets the status endpoint map the fallback URL pages have to this job, and the
+        # names of race losers (same canonical name, another storage suffix) too.
+        claim.update(rendition_id=rendition.pk, fallback_name=rendition.file.name,
+                     canonical_name=compat.canonical_name(image, rendition.file.name))
     claimed = RenditionJob.objects.filter(
         pk=job.pk, status=job.status, attempts=job.attempts
     ).update(**claim)
@@ -85,13 +87,14 @@ def run_rendition_job(job_id: int) -> Outcome:
         return Outcome("claimed elsewhere")
     for name, value in claim.items():
         setattr(job, name, value)
-    token = context.enter(ctx)
-    try:
-        generated = image.generate_rendition_file(filter_)
-    except Exception as exc:
-        return record_failure(job, exc)
-    finally:
-        context.leave(token)
+    with liveness.running(RenditionJob, job.pk, "updated_at"):
+        token = context.enter(ctx)
+        try:
+            generated = image.generate_rendition_file(filter_)
+        except Exception as exc:
+            return record_failure(job, exc)
+        finally:
+            context.leave(token)
 
     try:
         size = _file_size(generated)
