@@ -39,6 +39,10 @@ def s3_storages(endpoint: str) -> dict:
     }
     return {
         "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        # Outputs waiting for review: private (no public URL; signed URLs if any).
+        "wagtail_gan_pending": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+            **options, "location": "gan-private", "querystring_auth": True,
+            "default_acl": "private"}},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 

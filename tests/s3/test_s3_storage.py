@@ -13,6 +13,7 @@ from tests.renditions.test_race_losers import race_wagtail_inserts, render_concu
 from wagtail_gan import jobs
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import worker as job_worker
+from wagtail_gan.jobs.outputs import pending_storage
 from wagtail_gan.models import RenditionJob
 from wagtail_gan.renditions import sweeper
 from wagtail_gan.renditions.status import status_for_urls
@@ -77,9 +78,11 @@ def test_pending_outputs_keep_discard_and_provenance_on_s3(
             job_worker.run_generation_job(job.pk)
             job.refresh_from_db()
             assert job.status == "succeeded", job.error
-        storage = image_storage()
+        storage = pending_storage()  # the private S3 location
+        assert storage.location == "gan-private"
         pending = {o["name"] for job in (kept_job, dropped) for o in job.outputs}
         assert all(n.startswith("gan_pending/") and storage.exists(n) for n in pending)
+        assert not any(image_storage().exists(n) for n in pending)  # not in the public space
         assert jobs.job_status(kept_job)["outputs"][0]["url"]
 
         with django_capture_on_commit_callbacks(execute=True):
