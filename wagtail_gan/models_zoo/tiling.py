@@ -55,9 +55,10 @@ def tiled_apply(
     xs = tile_boxes(w, tile, overlap)
     out = np.empty((h * scale, w * scale, c), dtype=np.uint8)
     band = max(y1 - y0 for y0, y1 in ys) * scale
-    acc = np.zeros((band, w * scale, c), dtype=np.float32)
-    wacc = np.zeros((band, w * scale, 1), dtype=np.float32)
-    top = 0  # output row of acc[0]
+    # Channels first, like the model's output: every add below is over contiguous rows.
+    acc = np.zeros((c, band, w * scale), dtype=np.float32)
+    wacc = np.zeros((band, w * scale), dtype=np.float32)
+    top = 0  # output row of acc[:, 0]
     total = len(ys) * len(xs)
     done = 0
     batch = max(1, int(batch))
@@ -71,28 +72,29 @@ def tiled_apply(
             if not results.flags.writeable:
                 results = results.copy()
             for (x0, x1), piece in zip(group, results, strict=True):
-                piece = piece.transpose(1, 2, 0)
                 ramp = _feather(y1 - y0, x1 - x0, overlap, y0 == 0, y1 == h, x0 == 0, x1 == w,
                                 scale)
                 ry0 = y0 * scale - top
+                rows = slice(ry0, ry0 + piece.shape[1])
+                cols = slice(x0 * scale, x1 * scale)
                 np.multiply(piece, ramp, out=piece)
-                acc[ry0:ry0 + piece.shape[0], x0 * scale:x1 * scale] += piece
-                wacc[ry0:ry0 + piece.shape[0], x0 * scale:x1 * scale] += ramp
+                acc[:, rows, cols] += piece
+                wacc[rows, cols] += ramp
             done += len(group)
             if progress:
                 progress(done / total)
         final = (ys[r + 1][0] * scale if r + 1 < len(ys) else h * scale) - top
         if final > 0:
-            rows = acc[:final]
+            rows = acc[:, :final]
             np.divide(rows, np.maximum(wacc[:final], 1e-8), out=rows)
             np.clip(rows, 0.0, 1.0, out=rows)
             np.multiply(rows, 255.0, out=rows)
             np.add(rows, 0.5, out=rows)
-            out[top:top + final] = rows.astype(np.uint8)
+            out[top:top + final] = rows.astype(np.uint8).transpose(1, 2, 0)
             keep = band - final  # rows the next tile row still adds to: shift them up
-            acc[:keep] = acc[final:].copy()
+            acc[:, :keep] = acc[:, final:].copy()
             wacc[:keep] = wacc[final:].copy()
-            acc[keep:] = 0
+            acc[:, keep:] = 0
             wacc[keep:] = 0
             top += final
     return out
@@ -113,7 +115,7 @@ def _feather(th, tw, overlap, top, bottom, left, right, scale):
                 r[-o:] = lin[::-1]
         return np.maximum(r, 1e-3)
 
-    return (ramp(th, top, bottom)[:, None] * ramp(tw, left, right)[None, :])[:, :, None]
+    return ramp(th, top, bottom)[:, None] * ramp(tw, left, right)[None, :]
 
 
 def is_oom(exc: BaseException) -> bool:
