@@ -114,7 +114,7 @@ def runtimes(model_id: str, img: Image.Image, ncnn_files) -> None:
     runners = {"torch (spandrel as loaded)": sr_runtime.TorchRunner(raw, "cpu"),
                "torch fused": sr_runtime.TorchRunner(desc, "cpu")}
     try:
-        runners["onnxruntime"] = sr_runtime.OnnxRunner(desc, path, threads=ARGS.threads)
+        runners["onnxruntime"] = sr_runtime.OnnxRunner.from_model(desc, path, threads=ARGS.threads)
     except sr_runtime.RuntimeUnavailable as exc:
         print(f"  onnxruntime unavailable: {exc}")
     if ncnn_files:
@@ -142,7 +142,7 @@ def tiles(img: Image.Image) -> None:
 
     path = installed("spanx4_ch48")
     desc = sr.load_file(path, "cpu")
-    runner = sr_runtime.OnnxRunner(desc, path, threads=ARGS.threads)
+    runner = sr_runtime.OnnxRunner.from_model(desc, path, threads=ARGS.threads)
     sizes = (128, 192, 256, 384, 512)
     fns = {t: (lambda t=t: sr.run_model(desc, img, device="cpu", runner=runner, tile=t))
            for t in sizes}
@@ -159,20 +159,23 @@ def gan_run(spec: str, size: int, models_dir: str) -> tuple[float, float, float]
     photo(size).save(src, quality=92)
     env = {**os.environ, "WAGTAIL_GAN_MODELS_DIR": models_dir, "WAGTAIL_GAN_DEVICE": "cpu",
            "OMP_NUM_THREADS": str(ARGS.threads), "PYTHONPATH": str(ROOT)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "sandbox/manage.py", "gan_run", "--spec", spec,
-                           str(src), str(out)], cwd=ROOT, env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS_KB %M", sys.executable,
+                           "sandbox/manage.py", "gan_run", "--spec", spec, str(src), str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    found = re.search(r"MAXRSS_KB (\d+)", proc.stderr)
+    rss = int(found.group(1)) / 1024 if found else float("nan")
     if proc.returncode:
         raise SystemExit(f"gan_run failed: {proc.stderr.strip()[-400:]}")
     model = float(re.search(r" in ([0-9.]+)s", proc.stdout).group(1))
-    print(f"  {spec:28s} {size}x{size}: process {wall:6.2f} s, model {model:6.2f} s "
-          f"(process/model x{wall / model:.2f}), peak RSS {max(rss, before) / 1024:.0f} MB"
-          f" | {proc.stdout.strip()}")
-    return wall, model, rss / 1024
+    print(f"  {spec:28s} {size}x{size}: process {wall:6.2f} s (CPU {cpu:.1f} s), model "
+          f"{model:6.2f} s, process/model x{wall / model:.2f}, peak RSS {rss:.0f} MB, load "
+          f"{os.getloadavg()[0]:.1f} | {proc.stdout.strip()}")
+    return wall, model, rss
 
 
 def gan_runs() -> None:
@@ -187,9 +190,10 @@ def gan_runs() -> None:
         if "installed" in line or "ONNX" in line or "could not" in line:
             print("  " + line.strip())
     print(f"gan_run in a fresh process ({ARGS.threads} cores, models in {MODELS}):")
+    x4 = 250
+    gan_run("upscale-4x", x4, MODELS)
     for _ in range(2):
         gan_run("upscale-4x", ARGS.size, MODELS)
-    x4 = 250
     wall, model, _ = gan_run("upscale-realesrgan_x4plus", x4, MODELS)
     scale = (ARGS.size * ARGS.size) / (x4 * x4)
     print(f"  x4plus scaled by pixels to {ARGS.size}x{ARGS.size}: model ~{model * scale:.0f} s "

@@ -180,13 +180,18 @@ def test_progress_is_reported_per_tile(span_settings, settings):
 
 def test_cpu_runtime_is_onnxruntime_and_falls_back_to_torch(span_settings, settings,
                                                              monkeypatch):
-    from wagtail_gan.models_zoo.backends import sr_runtime
+    from wagtail_gan.models_zoo.backends import sr, sr_runtime
     from wagtail_gan.models_zoo.engine import run
 
+    def no_torch_model(*args, **kwargs):
+        raise AssertionError("a valid cached export needs no spandrel model")
+
     img = photo(40, 30)
-    fast = run("upscale-4x", img, params={"scale": 4})
+    with monkeypatch.context() as patch:
+        patch.setattr(sr, "load", no_torch_model)
+        fast = run("upscale-4x", img, params={"scale": 4})
     assert fast.params["runtime"] == "onnxruntime"
-    assert fast.params["onnx"] == "cached"  # exported at install time
+    assert fast.params["onnx"] == "cached"  # exported and checked at install time
     assert fast.params["onnx_max_abs_diff_vs_torch"] <= 1e-3
 
     def missing():
@@ -214,10 +219,10 @@ def test_onnx_export_is_redone_when_the_cache_does_not_match(span_settings, tmp_
     copy.write_bytes(path.read_bytes())
     sr_runtime.onnx_path(copy).write_bytes(sr_runtime.onnx_path(path).read_bytes())
     desc = sr.load_file(copy, "cpu")
-    assert sr_runtime.OnnxRunner(desc, copy).origin == "cached"  # same weights, same sha256
+    assert sr_runtime.OnnxRunner.from_model(desc, copy).origin == "cached"  # same weights, same sha256
     sr_runtime.onnx_path(copy).write_bytes(b"not onnx")
-    assert sr_runtime.OnnxRunner(desc, copy).origin == "exported"
-    assert sr_runtime.OnnxRunner(desc, copy).origin == "cached"
+    assert sr_runtime.OnnxRunner.from_model(desc, copy).origin == "exported"
+    assert sr_runtime.OnnxRunner.from_model(desc, copy).origin == "cached"
     # a models dir the worker cannot write to: exported in memory, still checked and used
     sr_runtime.onnx_path(copy).unlink()
 
@@ -225,7 +230,7 @@ def test_onnx_export_is_redone_when_the_cache_does_not_match(span_settings, tmp_
         raise PermissionError("read-only")
 
     monkeypatch.setattr(sr_runtime.os, "replace", refuse)
-    runner = sr_runtime.OnnxRunner(desc, copy)
+    runner = sr_runtime.OnnxRunner.from_model(desc, copy)
     assert runner.origin == "exported (models dir not writable)"
     assert runner.max_abs_diff <= 1e-3 and list(tmp_path.iterdir()) == [copy]
 

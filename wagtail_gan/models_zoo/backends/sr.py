@@ -96,33 +96,53 @@ def load_file(path: Path, device: str = "cpu", *, rgb_mean=None, dtype=None):
 
 
 def load(entry: registry.ModelEntry, device: str):
-    """The spandrel ImageModelDescriptor for an entry, from the per-process cache."""
-    return _loaded(entry, device)[0]
+    """The spandrel ImageModelDescriptor for an entry (mean applied, fused), from the
+    per-process cache."""
+    path = _path(entry)
+    manifest = registry.read_manifest(entry.id) or {}
+    st = path.stat()
+    return runtime.cache.get(("sr", entry.id, str(path), st.st_mtime, device),
+                             lambda: load_file(path, device, rgb_mean=manifest.get("rgb_mean")),
+                             lambda d: runtime.torch_module_bytes(d.model))
 
 
-def _loaded(entry: registry.ModelEntry, device: str):
-    """(descriptor, tile function) for an entry, from the per-process cache."""
+def _path(entry: registry.ModelEntry) -> Path:
     path = registry.weights_path(entry)
     if path is None:
         raise ModelNotInstalled(not_installed_message(entry))
+    return path
+
+
+def runner_for(entry: registry.ModelEntry, device: str):
+    """The tile function for an entry on ``device`` (``sr_runtime``), from the per-process
+    cache: on a CPU with a valid ONNX export cached next to the weights, onnxruntime straight
+    from it (spandrel is not even imported); else the model loaded through spandrel and the
+    runtime ``sr_runtime.make_runner`` picks for it."""
+    path = _path(entry)
 
     def loader():
-        from .sr_runtime import make_runner
+        from .sr_runtime import OnnxRunner, RuntimeUnavailable, make_runner
 
-        manifest = registry.read_manifest(entry.id) or {}
-        desc = load_file(path, device, rgb_mean=manifest.get("rgb_mean"))
-        return desc, make_runner(desc, path, device)
+        if device == "cpu" and (gan_settings.UPSCALE_CPU_RUNTIME or "").lower() != "torch":
+            try:
+                cached = OnnxRunner.from_cache(path)
+            except RuntimeUnavailable:
+                cached = None
+            if cached is not None:
+                return cached
+        return make_runner(load(entry, device), path, device)
 
     st = path.stat()
-    key = ("sr", entry.id, str(path), st.st_mtime, device, gan_settings.UPSCALE_CPU_RUNTIME)
-    return runtime.cache.get(key, loader, lambda d: 2 * runtime.torch_module_bytes(d[0].model))
+    key = ("sr-runner", entry.id, str(path), st.st_mtime, device,
+           gan_settings.UPSCALE_CPU_RUNTIME)
+    return runtime.cache.get(key, loader, lambda r: 2 * st.st_size)
 
 
 def run_model(desc, img: Image.Image, *, device: str, progress=None,
               tile: int | None = None, overlap: int | None = None, runner=None,
               batch: int | None = None) -> Image.Image:
     """Upscale ``img`` tile by tile (``progress`` after each tile) with ``runner`` (default:
-    torch on ``device``)."""
+    torch on ``device`` for the spandrel descriptor ``desc``)."""
     from .sr_runtime import TorchRunner
 
     tile = gan_settings.TILE_SIZE if tile is None else tile
@@ -131,7 +151,7 @@ def run_model(desc, img: Image.Image, *, device: str, progress=None,
         batch = int(gan_settings.UPSCALE_CUDA_BATCH) if device.startswith("cuda") else 1
     runner = runner or TorchRunner(desc, device)
     x = runtime.pil_to_uint8_tensor(img)
-    out = tiling.run_tiled_with_oom_retry(runner, x, scale=desc.scale, tile=tile,
+    out = tiling.run_tiled_with_oom_retry(runner, x, scale=runner.scale, tile=tile,
                                           overlap=overlap, progress=progress, device=device,
                                           batch=max(1, batch))
     return runtime.array_to_pil(out)
@@ -151,15 +171,16 @@ class SpandrelBackend(Backend):
         target = int(params["scale"]) if params.get("scale") else entry.scale
         if entry.scale:
             runtime.check_output_limits(rgb.width * entry.scale, rgb.height * entry.scale)
-        desc, runner = _loaded(entry, ctx.device)
-        runtime.check_output_limits(rgb.width * desc.scale, rgb.height * desc.scale)
-        out = run_model(desc, rgb, device=ctx.device, progress=ctx.progress, runner=runner)
+        runner = runner_for(entry, ctx.device)
+        scale = runner.scale
+        runtime.check_output_limits(rgb.width * scale, rgb.height * scale)
+        out = run_model(None, rgb, device=ctx.device, progress=ctx.progress, runner=runner)
         extra: dict[str, Any] = dict(runner.describe())
         if getattr(runner, "fallback", None):
             extra["runtime_fallback"] = runner.fallback
-        if target and desc.scale != target:
+        if target and scale != target:
             out = out.resize((rgb.width * target, rgb.height * target), Image.Resampling.LANCZOS)
-            extra["via"] = f"{desc.scale}x model, then Lanczos resize to {target}x"
-        extra.update({"scale": target or desc.scale, "model_scale": desc.scale,
+            extra["via"] = f"{scale}x model, then Lanczos resize to {target}x"
+        extra.update({"scale": target or scale, "model_scale": scale,
                       "tile": gan_settings.TILE_SIZE, "tile_overlap": gan_settings.TILE_OVERLAP})
         return out, extra

@@ -5,8 +5,10 @@
   (:data:`CPU_RUNTIME`, from ``benchmarks/bench_upscale.py``; numbers in
   ``benchmarks/RESULTS.md``). ``onnxruntime`` runs an ONNX export of the (fused) torch model,
   made at install time or on first use and cached next to the weights
-  (``<weights file>.onnx``, with the weights' sha256 in its metadata so a changed file is
-  re-exported); every session is checked against torch on a fixed image before it is used.
+  (``<weights file>.onnx``). Each export is checked against torch on a fixed image when it is
+  made; the cache file records that result, the weights' sha256 (a changed file is
+  re-exported) and the model's scale, so a worker with a valid cache runs the model without
+  importing spandrel or building the torch model.
   Anything that goes wrong (onnxruntime or onnx not installed, export fails, the check fails,
   the models dir is read-only) falls back to torch and says why in the run's params.
   ``WAGTAIL_GAN["UPSCALE_CPU_RUNTIME"]`` = ``"torch"`` / ``"onnxruntime"`` overrides the table.
@@ -41,9 +43,10 @@ CHECK_TOLERANCE = 1e-3
 ONNX_OPSET = 17
 RUNTIMES = ("torch", "onnxruntime")
 #: CPU runtime per spandrel architecture id, measured with benchmarks/bench_upscale.py (2 cores,
-#: tiled as in production): onnxruntime is the fastest for SPAN and for Real-ESRGAN's RRDBNet.
+#: tiled as in production): onnxruntime is the fastest for SPAN and for Real-ESRGAN's RRDBNet
+#: (spandrel calls that architecture "ESRGAN").
 #: Architectures not listed (not measured) run on torch.
-CPU_RUNTIME = {"SPAN": "onnxruntime", "RRDBNet": "onnxruntime"}
+CPU_RUNTIME = {"SPAN": "onnxruntime", "ESRGAN": "onnxruntime"}
 
 
 class RuntimeUnavailable(Exception):
@@ -135,13 +138,12 @@ def onnx_path(weights: Path) -> Path:
     return Path(weights).with_name(Path(weights).name + ".onnx")
 
 
-def export_onnx(model, weights_sha256: str) -> bytes:
-    """The ONNX graph of a torch SR model (dynamic batch, height and width), with the sha256
-    of the weights it came from in its metadata."""
+def export_onnx(model) -> bytes:
+    """The ONNX graph of a torch SR model (fp32, dynamic batch, height and width)."""
     import torch
 
     try:
-        import onnx
+        import onnx  # noqa: F401  (the exporter needs it)
     except ImportError:
         raise RuntimeUnavailable("the onnx package is not installed (pip install onnx)") from None
     param = next(model.parameters())
@@ -161,44 +163,25 @@ def export_onnx(model, weights_sha256: str) -> bytes:
     except Exception as exc:
         raise RuntimeUnavailable(f"ONNX export failed: {type(exc).__name__}: "
                                  f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
-    proto = onnx.load_from_string(buf.getvalue())
-    onnx.helper.set_model_props(proto, {"weights_sha256": weights_sha256,
-                                        "exported_by": f"wagtail-gan, torch {torch.__version__}"})
+    return buf.getvalue()
+
+
+def _with_props(data: bytes, props: dict[str, str]) -> bytes:
+    import onnx
+
+    proto = onnx.load_from_string(data)
+    onnx.helper.set_model_props(proto, props)
     return proto.SerializeToString()
 
 
-def _cached_export(model, weights: Path, *, write: bool = True) -> tuple[bytes, str]:
-    """The export for ``weights`` from the cache file when it matches the weights' sha256,
-    else a fresh one (written next to the weights when possible). Returns (bytes, origin)."""
-    digest = sha256_file(weights, cached=True)
-    path = onnx_path(weights)
-    if path.is_file():
-        data = path.read_bytes()
-        if _weights_sha256(data) == digest:
-            return data, "cached"
-    data = export_onnx(model, digest)
-    if not write:
-        return data, "exported (not cached)"
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        logger.info("ONNX export of %s not cached (%s); kept in memory", weights.name, exc)
-        return data, "exported (models dir not writable)"
-    return data, "exported"
-
-
-def _weights_sha256(data: bytes) -> str | None:
+def _props(data: bytes) -> dict[str, str]:
     try:
         import onnx
 
         proto = onnx.load_from_string(data)
     except Exception:  # unreadable cache file: re-export
-        return None
-    return {p.key: p.value for p in proto.metadata_props}.get("weights_sha256")
+        return {}
+    return {p.key: p.value for p in proto.metadata_props}
 
 
 def verification_batch(size: int = 32):
@@ -208,51 +191,137 @@ def verification_batch(size: int = 32):
     return np.ascontiguousarray(verification_image(size).transpose(2, 0, 1))[None]
 
 
+def _session(data: bytes, threads: int | None):
+    try:
+        ort = _import_ort()
+    except ImportError:
+        raise RuntimeUnavailable("onnxruntime is not installed") from None
+    so = ort.SessionOptions()
+    if not threads:
+        threads = gan_settings.TORCH_THREADS
+    if not threads:
+        import torch
+
+        threads = torch.get_num_threads()
+    so.intra_op_num_threads = int(threads)
+    so.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise RuntimeUnavailable(f"onnxruntime cannot load the export: {exc}") from None
+
+
 class OnnxRunner:
-    """The same contract as :class:`TorchRunner`, on onnxruntime's CPU provider."""
+    """The same contract as :class:`TorchRunner`, on onnxruntime's CPU provider.
+
+    :meth:`from_model` exports a loaded model (or reuses the cache file), checks the session
+    against torch on a fixed image and caches the export with the result of that check, the
+    weights' sha256 and the model's scale/size rules in its metadata. :meth:`from_cache` uses
+    such a file without loading the model in torch at all (None when there is no valid one)."""
 
     name = "onnxruntime"
 
-    def __init__(self, desc, weights: Path, *, threads: int | None = None, write: bool = True):
+    def __init__(self, session, *, scale: int, multiple_of: int = 1, minimum: int = 0,
+                 origin: str = "", max_abs_diff: float = 0.0):
+        self.session = session
+        self.scale = int(scale)
+        self.multiple_of = max(1, int(multiple_of))
+        self.minimum = int(minimum)
+        self.origin = origin
+        self.max_abs_diff = float(max_abs_diff)
+
+    @classmethod
+    def from_cache(cls, weights: Path, *, threads: int | None = None) -> OnnxRunner | None:
+        path = onnx_path(weights)
+        if not path.is_file():
+            return None
+        data = path.read_bytes()
+        props = _props(data)
+        try:
+            if props.get("weights_sha256") != sha256_file(weights, cached=True):
+                return None
+            diff = float(props["max_abs_diff_vs_torch"])
+            meta = {k: int(props[k]) for k in ("scale", "multiple_of", "minimum")}
+        except (KeyError, ValueError):
+            return None
+        if not diff <= CHECK_TOLERANCE or wanted_runtime(props.get("arch", ""), "cpu") \
+                != "onnxruntime":
+            return None
+        return cls(_session(data, threads), origin="cached", max_abs_diff=diff, **meta)
+
+    @classmethod
+    def from_model(cls, desc, weights: Path, *, threads: int | None = None,
+                   write: bool = True) -> OnnxRunner:
         import torch
 
-        try:
-            ort = _import_ort()
-        except ImportError:
-            raise RuntimeUnavailable("onnxruntime is not installed") from None
-        self.desc = desc
-        self.scale = desc.scale
-        data, self.origin = _cached_export(desc.model, Path(weights), write=write)
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = int(threads or gan_settings.TORCH_THREADS
-                                      or torch.get_num_threads())
-        so.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise RuntimeUnavailable(f"onnxruntime cannot load the export: {exc}") from None
+        weights = Path(weights)
+        req = desc.size_requirements
+        if req.square:
+            raise RuntimeUnavailable("square-only models run on torch")
+        cached = cls.from_cache(weights, threads=threads)
+        if cached is not None:
+            return cached
+        digest = sha256_file(weights, cached=True)
+        data = export_onnx(desc.model)
+        session = _session(data, threads)
         x = verification_batch()
         with torch.inference_mode():
             ref = desc.model(torch.from_numpy(x).to(next(desc.model.parameters()).dtype))
         ref = ref.float().numpy()
-        ours = self.session.run(None, {"input": x})[0]
-        self.max_abs_diff = float(np.abs(ours - ref).max()) if ours.shape == ref.shape else 1.0
-        if not self.max_abs_diff <= CHECK_TOLERANCE:
-            raise RuntimeUnavailable(f"onnxruntime differs from torch by {self.max_abs_diff:.1e} "
+        ours = session.run(None, {"input": x})[0]
+        diff = float(np.abs(ours - ref).max()) if ours.shape == ref.shape else 1.0
+        if not diff <= CHECK_TOLERANCE:
+            raise RuntimeUnavailable(f"onnxruntime differs from torch by {diff:.1e} "
                                      f"(> {CHECK_TOLERANCE:g})")
+        meta = {"scale": desc.scale, "multiple_of": req.multiple_of, "minimum": req.minimum}
+        origin = "exported"
+        if write:
+            origin = _write_cache(weights, _with_props(data, {
+                "weights_sha256": digest, "arch": desc.architecture.id,
+                "max_abs_diff_vs_torch": repr(diff), **{k: str(v) for k, v in meta.items()},
+                "exported_by": f"wagtail-gan, torch {torch.__version__}"}))
+        return cls(session, origin=origin, max_abs_diff=diff, **meta)
 
     def __call__(self, piece):
         import torch
 
         h, w = piece.shape[-2:]
-        x = _pad(piece.float().cpu(), self.desc.size_requirements).numpy()
-        y = self.session.run(None, {"input": np.ascontiguousarray(x)})[0]
+        x = piece.float().cpu()
+        pad_h = -max(h, self.minimum) // self.multiple_of * -self.multiple_of - h
+        pad_w = -max(w, self.minimum) // self.multiple_of * -self.multiple_of - w
+        if pad_h or pad_w:
+            x = _pad(x, _Req(pad_w, pad_h))
+        y = self.session.run(None, {"input": np.ascontiguousarray(x.numpy())})[0]
         y = y[..., : h * self.scale, : w * self.scale]
         return torch.from_numpy(np.clip(y, 0.0, 1.0, out=y))
 
     def describe(self) -> dict[str, Any]:
         return {"runtime": "onnxruntime", "onnx": self.origin,
                 "onnx_max_abs_diff_vs_torch": float(f"{self.max_abs_diff:.1e}")}
+
+
+class _Req:
+    """A fixed padding in spandrel's SizeRequirements shape (for :func:`_pad`)."""
+
+    def __init__(self, pad_w: int, pad_h: int):
+        self.pad = (pad_w, pad_h)
+
+    def get_padding(self, width: int, height: int) -> tuple[int, int]:
+        return self.pad
+
+
+def _write_cache(weights: Path, data: bytes) -> str:
+    path = onnx_path(weights)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        logger.info("ONNX export of %s not cached (%s); kept in memory", weights.name, exc)
+        return "exported (models dir not writable)"
+    return "exported"
 
 
 # -- the choice --------------------------------------------------------------------------------
@@ -277,7 +346,7 @@ def make_runner(desc, weights: Path, device: str):
     wanted = wanted_runtime(desc.architecture.id, device)
     if wanted == "onnxruntime":
         try:
-            return OnnxRunner(desc, weights)
+            return OnnxRunner.from_model(desc, weights)
         except RuntimeUnavailable as exc:
             logger.warning("%s: onnxruntime not used, torch instead: %s", Path(weights).name, exc)
             runner = TorchRunner(desc, device)
@@ -292,7 +361,7 @@ def prepare_onnx_cache(desc, weights: Path) -> str:
     if CPU_RUNTIME.get(desc.architecture.id) != "onnxruntime":
         return "torch runtime (no ONNX export needed)"
     try:
-        runner = OnnxRunner(desc, weights, threads=1)
+        runner = OnnxRunner.from_model(desc, weights, threads=1)
     except RuntimeUnavailable as exc:
         return f"onnxruntime not usable, torch will run it: {exc}"
     return (f"ONNX export {runner.origin} ({onnx_path(weights).name}), max abs diff vs torch "
