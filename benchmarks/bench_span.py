@@ -217,6 +217,7 @@ def quality() -> None:
     photos = {"astronaut": data.astronaut(), "coffee": data.coffee(), "chelsea": data.chelsea(),
               "rocket": data.rocket()}
     from wagtail_gan.models_zoo.engine import run
+    from wagtail_gan.models_zoo.install.span import ncnn_reference
 
     ensure_installed("spanx4_ch48")
     engine = "upscale-4x (engine: default, tiled)"
@@ -237,7 +238,7 @@ def quality() -> None:
             result = run("upscale-4x", lr_img)  # the production path: onnxruntime, tiles
             table[engine].append(psnr(np.asarray(result.image), hr))
             for n in span_names[1:]:
-                table[n].append(psnr(to_u8(span_ncnn.ncnn_reference(*files[n], lr,
+                table[n].append(psnr(to_u8(ncnn_reference(*files[n], lr,
                                                                     threads=ARGS.threads)), hr))
             table["x4plus (torch)"].append(psnr(to_u8(torch_run(x4plus.model, lr)), hr))
         names = list(photos)

@@ -77,10 +77,11 @@ def test_offline_install_records_sha256_licence_and_the_ncnn_check(span_settings
 
 def test_a_failed_ncnn_check_installs_nothing_and_says_why(settings, tmp_path, monkeypatch):
     from wagtail_gan.models_zoo import install
+    from wagtail_gan.models_zoo.install import span
 
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "TORCH_THREADS": 1}
-    real = span_ncnn.ncnn_reference
-    monkeypatch.setattr(span_ncnn, "ncnn_reference", lambda *a, **k: real(*a, **k) + 0.01)
+    real = span.ncnn_reference
+    monkeypatch.setattr(span, "ncnn_reference", lambda *a, **k: real(*a, **k) + 0.01)
     with pytest.raises(install.SourceError,
                        match=r"differ from ncnn by 1\.00e-02 \(> 0\.001\); nothing installed"):
         install.install(registry.get("spanx2_ch48"), offline=True)
@@ -114,6 +115,7 @@ def test_kendata_mean_survives_install_and_load(span_settings):
 
     from wagtail_gan.models_zoo.backends import sr
     from wagtail_gan.models_zoo.engine import run
+    from wagtail_gan.models_zoo.install.span import ncnn_reference
 
     entry = registry.get("4xSPANkendata")
     path = registry.weights_path(entry)
@@ -128,7 +130,7 @@ def test_kendata_mean_survives_install_and_load(span_settings):
     # the loader applies it: the engine's pixels are ncnn's (within one 8-bit level)
     img = span_ncnn.verification_image(20)
     result = run("upscale-4xSPANkendata", _as_pil(img))
-    ref = span_ncnn.ncnn_reference(param, bin_, np.asarray(_as_pil(img), np.float32) / 255)
+    ref = ncnn_reference(param, bin_, np.asarray(_as_pil(img), np.float32) / 255)
     diff = np.abs(np.asarray(result.image, np.int16) - np.asarray(_as_pil(ref), np.int16))
     assert result.image.size == (80, 80) and diff.max() <= 1
     # ... and it matters: spandrel's default mean gives visibly different pixels

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,67 @@ TOLERANCE = 1e-3
 CHECK_SIZE = 32
 
 
+def ncnn_reference(param_path: Path, bin_path: Path, img: np.ndarray, *, threads: int = 1,
+                   precise: bool = True) -> np.ndarray:
+    """Run the ncnn graph on the CPU (no Vulkan): HxWx3 RGB [0,1] in, (sH)x(sW)x3 out
+    (unclamped). ``precise`` turns off ncnn's fp16/bf16 storage and arithmetic."""
+    import ncnn
+
+    net = ncnn.Net()
+    net.opt.use_vulkan_compute = False
+    net.opt.num_threads = threads
+    if precise:
+        for opt in ("use_fp16_storage", "use_fp16_arithmetic", "use_fp16_packed",
+                    "use_bf16_storage", "use_bf16_packed"):
+            setattr(net.opt, opt, False)
+    if net.load_param(str(param_path)) != 0 or net.load_model(str(bin_path)) != 0:
+        raise span_ncnn.SpanConversionError(f"ncnn could not load {Path(param_path).name}/"
+                                  f"{Path(bin_path).name}")
+    try:
+        out_name = net.output_names()[0]
+        ex = net.create_extractor()
+        chw = np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32)  # Mat borrows it
+        mat = ncnn.Mat(chw)
+        ex.input("data", mat)
+        ret, out = ex.extract(out_name)
+        if ret != 0:
+            raise span_ncnn.SpanConversionError(f"ncnn extract failed ({ret})")
+        result = np.array(out, copy=True).transpose(1, 2, 0)
+        del ex, mat, chw
+    finally:
+        net.clear()
+    return result
+
+
+def torch_output(desc, img: np.ndarray) -> np.ndarray:
+    """The raw (unclamped) network output of a spandrel descriptor, HxWx3 numpy."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
+    with torch.inference_mode():
+        y = desc.model(x)
+    return y[0].numpy().transpose(1, 2, 0)
+
+
+def check_against_ncnn(state_dict: dict, param_path: Path, bin_path: Path,
+                       size: int = 32) -> float:
+    """Max abs difference (0..1 scale) between the converted model loaded through spandrel
+    and the ncnn runtime, on ``span_ncnn.verification_image(size)``. Applies the graph's
+    input mean when it is not spandrel's (see ``span_ncnn.load_span``)."""
+    model = span_ncnn.parse_ncnn_span(param_path, bin_path)
+    desc = span_ncnn.load_span(state_dict, rgb_mean=span_ncnn.needs_mean(model))
+    if desc.scale != model.scale:
+        raise span_ncnn.SpanConversionError(f"spandrel loaded scale {desc.scale}, the graph is "
+                                  f"x{model.scale}")
+    img = span_ncnn.verification_image(size)
+    ours = torch_output(desc, img)
+    ref = ncnn_reference(param_path, bin_path, img)
+    if ours.shape != ref.shape:
+        raise span_ncnn.SpanConversionError(f"output shapes differ: {ours.shape} vs ncnn "
+                                            f"{ref.shape}")
+    return float(np.abs(ours - ref).max())
+
+
 def check_file(path, param_path, bin_path, size: int = CHECK_SIZE) -> float:
     """Max abs difference between the installed-to-be file, loaded as the worker loads it
     (recorded mean applied, fused), and the ncnn runtime, on ``span_ncnn``'s fixed image."""
@@ -32,8 +94,8 @@ def check_file(path, param_path, bin_path, size: int = CHECK_SIZE) -> float:
 
     desc = load_file(path, "cpu")
     img = span_ncnn.verification_image(size)
-    ours = span_ncnn.torch_output(desc, img)
-    ref = span_ncnn.ncnn_reference(param_path, bin_path, img)
+    ours = torch_output(desc, img)
+    ref = ncnn_reference(param_path, bin_path, img)
     if ours.shape != ref.shape:
         raise SourceError(f"output shapes differ: {ours.shape} vs ncnn {ref.shape}")
     return float(np.abs(ours - ref).max())
