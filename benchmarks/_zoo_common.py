@@ -78,7 +78,7 @@ def interleaved(fns: dict, repeat: int = 9, warmup: int = 2) -> dict:
 
 def ensure_x4plus(stream=None) -> Path:
     """Real-ESRGAN x4plus weights: the installed ones, else converted into a temp dir."""
-    from wagtail_gan.models_zoo import registry, sources
+    from wagtail_gan.models_zoo import install, registry
 
     entry = registry.get("realesrgan_x4plus")
     path = registry.weights_path(entry)
@@ -87,6 +87,16 @@ def ensure_x4plus(stream=None) -> Path:
 
         tmp = tempfile.mkdtemp(prefix="gan-bench-")
         with override_settings(WAGTAIL_GAN={"MODELS_DIR": tmp}):
-            sources.install(entry, offline=True, stream=stream)
+            install.install(entry, offline=True, stream=stream)
             path = registry.weights_path(entry)
     return path
+
+
+def ensure_installed(model_id: str, stream=None) -> Path:
+    """Weights of a registry model in the configured MODELS_DIR, installed offline if needed."""
+    from wagtail_gan.models_zoo import install, registry
+
+    entry = registry.get(model_id)
+    if registry.weights_path(entry) is None:
+        install.install(entry, offline=True, stream=stream)
+    return registry.weights_path(entry)

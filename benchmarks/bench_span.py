@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from _zoo_common import ensure_x4plus, interleaved, machine, setup
+from _zoo_common import ensure_installed, ensure_x4plus, interleaved, machine, setup
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, default=2)
@@ -30,7 +30,7 @@ parser.add_argument("--tile", type=int, default=0,
 parser.add_argument("--skip-speed", action="store_true")
 parser.add_argument("--skip-quality", action="store_true")
 ARGS = parser.parse_args()
-setup(threads=ARGS.threads)
+setup(threads=ARGS.threads, DEVICE="cpu")
 
 import numpy as np  # noqa: E402
 
@@ -216,8 +216,13 @@ def quality() -> None:
 
     photos = {"astronaut": data.astronaut(), "coffee": data.coffee(), "chelsea": data.chelsea(),
               "rocket": data.rocket()}
-    methods = ["bicubic", "lanczos", "spanx4_ch48 (torch)", "spanx4_ch52", "4xSPANkendata",
-               "ClearReality4x", "x4plus (torch)"]
+    from wagtail_gan.models_zoo.engine import run
+    from wagtail_gan.models_zoo.install.span import ncnn_reference
+
+    ensure_installed("spanx4_ch48")
+    engine = "upscale-4x (engine: default, tiled)"
+    methods = ["bicubic", "lanczos", "spanx4_ch48 (torch)", engine, "spanx4_ch52",
+               "4xSPANkendata", "ClearReality4x", "x4plus (torch)"]
     print("\nPSNR (dB, RGB, 4 px border shaved) vs the original, after a x4 downscale and x4 "
           "upscale; SPAN rows other than ch48 run through ncnn (same pixels, see above)")
     for down_name, down_filter in (("bicubic", Image.BICUBIC), ("area", Image.BOX)):
@@ -230,8 +235,10 @@ def quality() -> None:
             table["bicubic"].append(psnr(np.asarray(lr_img.resize((w, h), Image.BICUBIC)), hr))
             table["lanczos"].append(psnr(np.asarray(lr_img.resize((w, h), Image.LANCZOS)), hr))
             table["spanx4_ch48 (torch)"].append(psnr(to_u8(torch_run(span48.model, lr)), hr))
+            result = run("upscale-4x", lr_img)  # the production path: onnxruntime, tiles
+            table[engine].append(psnr(np.asarray(result.image), hr))
             for n in span_names[1:]:
-                table[n].append(psnr(to_u8(span_ncnn.ncnn_reference(*files[n], lr,
+                table[n].append(psnr(to_u8(ncnn_reference(*files[n], lr,
                                                                     threads=ARGS.threads)), hr))
             table["x4plus (torch)"].append(psnr(to_u8(torch_run(x4plus.model, lr)), hr))
         names = list(photos)

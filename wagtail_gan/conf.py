@@ -30,6 +30,19 @@ DEFAULTS: dict[str, Any] = {
     "TORCH_THREADS": None,
     # Memory budget for models kept loaded per worker process (LRU), in MiB.
     "MODEL_CACHE_MB": 4096,
+    # The built-in models behind upscale-2x / upscale-4x: SPAN (Apache-2.0, fast and faithful:
+    # ~1 s per megapixel on 2 CPU cores). {"upscale-4x": "realesrgan_x4plus"} brings back
+    # the Real-ESRGAN look (slow on a CPU). A WAGTAIL_GAN["MODELS"] entry's "default_for"
+    # wins over this. Installed by `gan_models install --default --offline`.
+    "UPSCALE_DEFAULTS": {"upscale-2x": "spanx2_ch48", "upscale-4x": "spanx4_ch48"},
+    # Super-resolution runtime on a CPU: "auto" (the fastest one measured per model family
+    # that gives the same pixels as torch within 1e-3, see benchmarks/RESULTS.md), "torch" or
+    # "onnxruntime" (falls back to torch when unavailable or when its check fails).
+    "UPSCALE_CPU_RUNTIME": "auto",
+    # CUDA only: tiles per batch for super-resolution, and torch.compile of the model
+    # (first run slower; off by default).
+    "UPSCALE_CUDA_BATCH": 4,
+    "TORCH_COMPILE": False,
     # Super-resolution / CycleGAN tile size in input pixels (0 disables tiling) and overlap.
     "TILE_SIZE": 256,
     "TILE_OVERLAP": 16,

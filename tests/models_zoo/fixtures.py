@@ -7,7 +7,8 @@ Use these in any test that needs real model runs without real weights:
     test settings' other keys) so that these run in well under a second each on CPU with
     random-weight models of the exact architectures:
 
-    * ``upscale-4x`` -> tiny Real-ESRGAN RRDBNet x4 (spandrel), ``upscale-2x`` -> RRDBNet x2;
+    * ``upscale-4x`` -> tiny Real-ESRGAN RRDBNet x4 (spandrel), ``upscale-2x`` -> RRDBNet x2
+      (site entries with ``default_for``, which win over ``UPSCALE_DEFAULTS``' SPAN models);
     * ``winterize`` and ``stylize-monet|vangogh|cezanne|ukiyoe`` -> tiny CycleGAN
       ResnetGenerator (with legacy InstanceNorm keys in the file, as released ones have);
     * ``edit`` -> tiny InstructPix2Pix pipeline; ``generate_images`` and ``generate`` (img2img)
@@ -206,8 +207,8 @@ def tiny_models_dict(sr4, sr2, cyclegan, pix2pix, txt2img) -> dict:
     """WAGTAIL_GAN["MODELS"] entries pointing the default models at tiny local files."""
     diffusion_defaults = {"steps": 2, "guidance": 1.0, "image_guidance": 1.0, "max_side": 64}
     models = {
-        "realesrgan_x4plus": {"path": str(sr4)},
-        "realesrgan_x2plus": {"path": str(sr2)},
+        "realesrgan_x4plus": {"path": str(sr4), "default_for": ["upscale-4x"]},
+        "realesrgan_x2plus": {"path": str(sr2), "default_for": ["upscale-2x"]},
         "instruct_pix2pix": {"path": str(pix2pix), "defaults": diffusion_defaults},
         "sd_turbo": {"path": str(txt2img), "defaults": {**diffusion_defaults,
                                                          "img2img_strength": 0.5}},

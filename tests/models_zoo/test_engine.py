@@ -142,8 +142,11 @@ def test_missing_model_says_how_to_install(settings, tmp_path):
     from wagtail_gan.models_zoo.engine import ModelNotInstalled, run
 
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu"}
-    with pytest.raises(ModelNotInstalled, match="gan_models install realesrgan_x4plus"):
+    with pytest.raises(ModelNotInstalled,
+                       match=r"gan_models install spanx4_ch48` \(works offline\)"):
         run("upscale-4x", photo(8, 8))
+    with pytest.raises(ModelNotInstalled, match="gan_models install realesrgan_x4plus"):
+        run("upscale-realesrgan_x4plus", photo(8, 8))
     with pytest.raises(ModelNotInstalled, match="not available offline"):
         run("winterize", photo(8, 8))
 
@@ -230,7 +233,8 @@ def test_upscale_2x_runs_the_4x_model_when_no_2x_model_is_installed(settings, tm
     from wagtail_gan.models_zoo.engine import run
 
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu", "TORCH_THREADS": 1,
-                            "MODELS": {"realesrgan_x4plus": {"path": str(tiny_sr_model)}}}
+                            "MODELS": {"realesrgan_x4plus": {"path": str(tiny_sr_model),
+                                                             "default_for": ["upscale-4x"]}}}
     result = run("upscale-2x", photo(12, 10))
     assert result.model_id == "realesrgan_x4plus" and result.image.size == (24, 20)
     assert result.params["scale"] == 2 and result.params["model_scale"] == 4

@@ -70,11 +70,17 @@ def test_gan_models_install_default_offline_then_verify_and_remove(settings, tmp
     out = io.StringIO()
     call_command("gan_models", "install", "--default", "--offline", stdout=out)
     text = out.getvalue()
-    assert "realesrgan_x4plus: installed" in text
+    # the SPAN defaults behind upscale-2x/4x, and x4plus so upscale-realesrgan_x4plus works
+    for model_id in ("spanx2_ch48", "spanx4_ch48", "realesrgan_x4plus"):
+        assert f"{model_id}: installed" in text
+    # community models are opt-in: never installed by --default
+    for model_id in ("ClearReality4x", "4xSPANkendata", "2xHFA2kSPAN_27k"):
+        assert not (tmp_path / model_id).exists()
     assert "cyclegan_summer2winter_yosemite: weights only come from a download" in text
     out = io.StringIO()
     call_command("gan_models", "verify", "--all", stdout=out)
-    assert "realesrgan_x4plus: OK" in out.getvalue()
+    for model_id in ("spanx2_ch48", "spanx4_ch48", "realesrgan_x4plus"):
+        assert f"{model_id}: OK" in out.getvalue()
     # Tampering is detected.
     weights = next((tmp_path / "realesrgan_x4plus").glob("*.safetensors"))
     with open(weights, "r+b") as fh:

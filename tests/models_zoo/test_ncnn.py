@@ -26,7 +26,7 @@ def test_ncnn_layout_parses_as_rrdb():
 @pytest.mark.slow
 def test_ncnn_conversion_matches_ncnn_runtime(settings, tmp_path):
     """Offline install of Real-ESRGAN x4plus: converted weights, 0644, checked against the
-    ncnn runtime (max abs diff <= 1e-3), then usable for upscale-4x with real weights."""
+    ncnn runtime (max abs diff <= 1e-3), then usable for upscale-realesrgan_x4plus with real weights."""
     import numpy as np
 
     from wagtail_gan.models_zoo import install
@@ -45,7 +45,7 @@ def test_ncnn_conversion_matches_ncnn_runtime(settings, tmp_path):
     from PIL import Image
 
     pil = Image.fromarray((img * 255).astype(np.uint8))
-    result = run("upscale-4x", pil, params={"scale": 4})
+    result = run("upscale-realesrgan_x4plus", pil)
     assert result.image.size == (96, 96) and result.model_sha256 == info["sha256"]
     # A real SR output stays close to a bicubic upscale of the input (not noise).
     bicubic = np.asarray(pil.resize((96, 96), Image.Resampling.BICUBIC), np.float32)

@@ -25,7 +25,8 @@ def test_registry_entries_and_defaults():
         assert model_id in ids
         entry = registry.get(model_id)
         assert entry.licence and entry.citation and entry.sources
-    assert registry.default_for("upscale-4x").id == "realesrgan_x4plus"
+    assert registry.default_for("upscale-4x").id == "spanx4_ch48"
+    assert registry.default_for("upscale-2x").id == "spanx2_ch48"
     assert registry.default_for("winterize").id == "cyclegan_summer2winter_yosemite"
     assert registry.get("realesrgan_x4plus").installable_offline
     assert not registry.get("realesrgan_x2plus").installable_offline
@@ -90,7 +91,7 @@ def test_resolve_model_ids_default_keys_and_task_prefixed_ids(settings, tmp_path
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path)}
     assert registry.resolve("realesrgan_x2plus").id == "realesrgan_x2plus"
     expected = {
-        "upscale-4x": "realesrgan_x4plus", "upscale-2x": "realesrgan_x2plus",
+        "upscale-4x": "spanx4_ch48", "upscale-2x": "spanx2_ch48",
         "winterize": "cyclegan_summer2winter_yosemite", "stylize": "styletransfer_multistyle26",
         "stylize-image": "styletransfer_arbitrary", "stylize-monet": "cyclegan_style_monet",
         "edit": "instruct_pix2pix", "img2img": "sd_turbo", "generate": "sd_turbo",
@@ -124,10 +125,10 @@ def test_is_available(settings, tmp_path, tiny_sr_model):
         assert registry.is_available(bad) is False
     # Only the 4x model installed: upscale-2x can still run (4x model, then downscale).
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "MODELS": {
-        "realesrgan_x4plus": {"path": str(tiny_sr_model)}}}
+        "realesrgan_x4plus": {"path": str(tiny_sr_model), "default_for": ["upscale-4x"]}}}
     assert registry.is_available("upscale-4x") and registry.is_available("upscale-2x")
     assert registry.resolve_installed("upscale-2x").id == "realesrgan_x4plus"
-    assert registry.resolve("upscale-2x").id == "realesrgan_x2plus"
+    assert registry.resolve("upscale-2x").id == "spanx2_ch48"
     assert not registry.is_available("realesrgan_x2plus")  # an id has no stand-in
 
 
@@ -164,3 +165,6 @@ def test_model_id_pattern_agrees_with_the_spec_grammar():
         assert parse_spec(f"upscale-{model_id}").params == {"model": model_id}
     with pytest.raises(InvalidSpec):
         parse_spec("upscale-../../etc")
+    from wagtail_gan.operations import upscale
+
+    assert upscale.registry.MODEL_ID_RE is registry.MODEL_ID_RE

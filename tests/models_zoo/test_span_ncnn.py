@@ -10,16 +10,14 @@ import numpy as np
 import pytest
 
 from wagtail_gan.models_zoo import span_ncnn
+from wagtail_gan.models_zoo.install.span import check_against_ncnn, ncnn_reference, torch_output
 from wagtail_gan.models_zoo.span_ncnn import (
     SPAN_MODELS,
     SpanConversionError,
-    check_against_ncnn,
     convert_ncnn_span,
     load_span,
-    ncnn_reference,
     parse_ncnn_span,
     span_model_files,
-    torch_output,
     verification_image,
 )
 

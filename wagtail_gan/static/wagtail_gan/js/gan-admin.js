@@ -251,7 +251,9 @@
         const timings = data.timings || {};
         const since = (iso) => Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
         if (data.status === 'running' && timings.started_at) {
-          return `running for ${since(timings.started_at)} s`;
+          const elapsed = since(timings.started_at);
+          const eta = this.eta(data.progress | 0, elapsed);
+          return `running for ${elapsed} s` + (eta === null ? '' : ` · about ${eta} left`);
         }
         if (data.status === 'queued' && data.queue && data.queue.ahead) {
           return ''; // the queue position says what the job waits for
@@ -310,6 +312,25 @@
         this.counter.classList.toggle('gan-counter--full', n >= this.limit);
       }
     }
+
+    // Seconds left, from the rate of progress seen on this page since the first tiles were
+    // done (model loading is not counted), else from the whole elapsed time; null until the
+    // progress has moved past its start (1 %) or when done.
+    JobController.prototype.eta = function (pct, elapsed) {
+      const now = Date.now() / 1000;
+      if (pct <= 1 || pct >= 100) return null;
+      if (!this.firstSample || pct < this.firstSample.pct) this.firstSample = { pct, now };
+      const first = this.firstSample;
+      let left = null;
+      if (pct > first.pct && now > first.now) {
+        left = ((now - first.now) / (pct - first.pct)) * (100 - pct);
+      } else if (pct >= 5 && elapsed > 0) {
+        left = (elapsed / (pct - 1)) * (100 - pct);
+      }
+      if (left === null || !isFinite(left)) return null;
+      left = Math.max(1, Math.round(left));
+      return left < 90 ? `${left} s` : `${Math.round(left / 60)} min`;
+    };
 
     class CompareController extends Controller {
       move(event) {
