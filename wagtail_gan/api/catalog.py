@@ -23,6 +23,7 @@ class ModelInfoSerializer(serializers.Serializer):
     installed = serializers.BooleanField()
     installable_offline = serializers.BooleanField()
     licence = serializers.CharField()
+    speed = serializers.CharField(help_text="fast or slow (on a CPU worker), '' if unknown.")
     citation = serializers.CharField()
     size = serializers.IntegerField(allow_null=True, help_text="Download size in bytes.")
     sha256 = serializers.CharField(
@@ -51,6 +52,7 @@ def list_models() -> list[dict]:
             "installed": registry.is_installed(entry),
             "installable_offline": entry.installable_offline,
             "licence": entry.licence,
+            "speed": entry.speed or "",
             "citation": entry.citation,
             "size": entry.size,
             "sha256": entry.published_sha256,
