@@ -21,6 +21,21 @@ from .. import registry
 from ..errors import EngineError
 
 
+def spandrel_descriptor(path, kind):
+    """Load a weights file with spandrel; ``kind`` is the descriptor class the backend needs
+    (``ImageModelDescriptor``, ``MaskedImageModelDescriptor``), given as a name. Clear
+    EngineErrors for files spandrel does not know or cannot read."""
+    import spandrel
+
+    try:
+        desc = spandrel.ModelLoader(device="cpu").load_from_file(str(path))
+    except spandrel.UnsupportedModelError:
+        raise EngineError(f"{path.name} is not a model architecture spandrel knows") from None
+    except Exception as exc:
+        raise EngineError(f"Cannot load {path.name}: {type(exc).__name__}: {exc}") from None
+    return desc if isinstance(desc, getattr(spandrel, kind)) else None
+
+
 def install_hint(entry: registry.ModelEntry) -> str:
     """``Model 'x' is not installed: run `manage.py gan_models install x```..."""
     return (

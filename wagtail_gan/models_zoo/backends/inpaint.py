@@ -24,7 +24,7 @@ from PIL import Image
 from .. import registry, runtime
 from ..errors import EngineError, ModelNotInstalled
 from . import masks
-from .base import Backend, RunContext, install_hint
+from .base import Backend, RunContext, install_hint, spandrel_descriptor
 
 SIDES = ("left", "top", "right", "bottom")
 EXPAND_KEYS = ("ratio", *SIDES)
@@ -64,15 +64,8 @@ def load(entry: registry.ModelEntry, device: str):
         raise ModelNotInstalled(install_hint(entry))
 
     def loader():
-        import spandrel
-
-        try:
-            desc = spandrel.ModelLoader(device="cpu").load_from_file(str(path))
-        except spandrel.UnsupportedModelError:
-            raise EngineError(f"{path.name} is not a model architecture spandrel knows") from None
-        except Exception as exc:
-            raise EngineError(f"Cannot load {path.name}: {type(exc).__name__}: {exc}") from None
-        if not isinstance(desc, spandrel.MaskedImageModelDescriptor):
+        desc = spandrel_descriptor(path, "MaskedImageModelDescriptor")
+        if desc is None:
             raise EngineError(f"{path.name} is not an inpainting model")
         dtype = runtime.select_dtype(device, supports_half=desc.supports_half,
                                      supports_bf16=desc.supports_bfloat16)

@@ -13,7 +13,7 @@ from wagtail_gan.conf import gan_settings
 
 from .. import registry, runtime, tiling
 from ..errors import EngineError, ModelNotInstalled
-from .base import Backend, RunContext, install_hint
+from .base import Backend, RunContext, install_hint, spandrel_descriptor
 
 
 def load(entry: registry.ModelEntry, device: str):
@@ -23,15 +23,8 @@ def load(entry: registry.ModelEntry, device: str):
         raise ModelNotInstalled(install_hint(entry))
 
     def loader():
-        import spandrel
-
-        try:
-            desc = spandrel.ModelLoader(device="cpu").load_from_file(str(path))
-        except spandrel.UnsupportedModelError:
-            raise EngineError(f"{path.name} is not a model architecture spandrel knows") from None
-        except Exception as exc:
-            raise EngineError(f"Cannot load {path.name}: {type(exc).__name__}: {exc}") from None
-        if not isinstance(desc, spandrel.ImageModelDescriptor) or desc.scale != 1 or (
+        desc = spandrel_descriptor(path, "ImageModelDescriptor")
+        if desc is None or desc.scale != 1 or (
             desc.input_channels != 3 or desc.output_channels != 3
         ):
             raise EngineError(f"{path.name} is not a 1x RGB restoration model")

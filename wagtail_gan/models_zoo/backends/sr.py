@@ -25,7 +25,7 @@ from wagtail_gan.conf import gan_settings
 
 from .. import registry, runtime, tiling
 from ..errors import EngineError, ModelNotInstalled
-from .base import Backend, RunContext, install_hint
+from .base import Backend, RunContext, install_hint, spandrel_descriptor
 
 
 def not_installed_message(entry: registry.ModelEntry) -> str:
@@ -65,20 +65,11 @@ def load_file(path: Path, device: str = "cpu", *, rgb_mean=None, dtype=None):
     """A spandrel ImageModelDescriptor (eval mode) for an SR weights file, ready to run: a
     SPAN model gets its recorded input mean (the file's metadata, else ``rgb_mean``, e.g.
     from the manifest) and is fused (``sr_runtime.fuse_span``)."""
-    import spandrel
-
     from .sr_runtime import fuse_span
 
     path = Path(path)
-    try:
-        desc = spandrel.ModelLoader(device="cpu").load_from_file(str(path))
-    except spandrel.UnsupportedModelError:
-        raise EngineError(f"{path.name} is not a model architecture spandrel knows") from None
-    except Exception as exc:
-        raise EngineError(f"Cannot load {path.name}: {type(exc).__name__}: {exc}") from None
-    if not isinstance(desc, spandrel.ImageModelDescriptor) or desc.purpose not in (
-        "SR", "Restoration"
-    ):
+    desc = spandrel_descriptor(path, "ImageModelDescriptor")
+    if desc is None or desc.purpose not in ("SR", "Restoration"):
         raise EngineError(f"{path.name} is not a super-resolution model")
     desc.eval()
     if desc.architecture.id == "SPAN":
