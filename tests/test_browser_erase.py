@@ -103,3 +103,58 @@ def test_paint_undo_rectangle_and_submit(browser_page, dummy_models, make_image,
     for got, want in ((x, x0), (y, y0), (w, x1 - x0), (h, y1 - y0)):
         assert abs(got - want) <= 2 * scale, (mask["rects"], (x0, y0, x1 - x0, y1 - y0))
     assert not page.errors, page.errors
+
+
+def pointer_stroke(page, kind, points, pointer_id):
+    """A stroke as a touch screen or a pen sends it (Pointer Events, like a real device)."""
+    page.evaluate("""([kind, points, id]) => {
+        const canvas = document.querySelector('.gan-erase__canvas');
+        const send = (type, [x, y]) => canvas.dispatchEvent(new PointerEvent(type, {
+            pointerId: id, pointerType: kind, isPrimary: true, clientX: x, clientY: y,
+            button: type === 'pointermove' ? -1 : 0, buttons: type === 'pointerup' ? 0 : 1,
+            bubbles: true, cancelable: true}));
+        send('pointerdown', points[0]);
+        points.slice(1).forEach((p) => send('pointermove', p));
+        send('pointerup', points[points.length - 1]);
+    }""", [kind, points, pointer_id])
+
+
+def test_touch_and_pen_and_the_mask_survives_an_invalid_submission(
+        browser_page, dummy_models, make_image, django_user_model):  # noqa: F811
+    from wagtail_gan.models import GenerationJob
+
+    page = browser_page
+    editor_in_team(django_user_model)
+    source = make_image(title="Street", width=SOURCE_W, height=SOURCE_H)
+    log_in(page, "editor")
+    page.goto(f"{page.base}/admin/images/{source.pk}/")
+    page.click("summary:has-text('Generate variant')")
+    page.select_option("select[name=operation]", "erase")
+    canvas = page.locator(".gan-erase__canvas")
+    canvas.scroll_into_view_if_needed()
+    assert canvas.evaluate("c => getComputedStyle(c).touchAction") == "none"  # no scrolling
+    box = canvas.bounding_box()
+    scale = SOURCE_W / box["width"]
+    pts = [(box["x"] + 40 + 10 * i, box["y"] + 60 + 5 * i) for i in range(6)]
+    pointer_stroke(page, "touch", pts, 11)
+    pointer_stroke(page, "pen", [(p[0], p[1] + 100) for p in pts], 12)
+    strokes = mask_field(page)["strokes"]
+    assert len(strokes) == 2
+    assert abs(strokes[0]["points"][0][0] - 40 * scale) <= scale + 0.5
+    assert abs(strokes[1]["points"][0][1] - 160 * scale) <= scale + 0.5
+
+    # a bad rectangle in the fallback field: the page comes back, the painting with it
+    page.fill("input[name=erase_mask]", "10.10.0.5")
+    page.click("form.gan-variant-form button[type=submit]")
+    page.wait_for_selector("text=Bad erase rectangle")
+    assert not GenerationJob.objects.exists()
+    assert "Marked: 2 strokes." in page.inner_text(".gan-erase")
+    assert mask_field(page)["strokes"] == strokes
+    page.click(".gan-erase button:has-text('Clear')")
+    assert mask_field(page) is None and "Nothing marked yet." in page.inner_text(".gan-erase")
+    page.fill("input[name=erase_mask]", "")
+    page.click("form.gan-variant-form button[type=submit]")
+    page.wait_for_selector("text=paint over it on the image")
+    assert not GenerationJob.objects.exists()
+    page.screenshot(path=str(ARTIFACTS / "42-erase-nothing-marked.png"), full_page=True)
+    assert not page.errors, page.errors

@@ -134,7 +134,11 @@
           return;
         }
         event.preventDefault();
-        this.canvasTarget.setPointerCapture(event.pointerId);
+        try {
+          this.canvasTarget.setPointerCapture(event.pointerId); // keep painting past the edge
+        } catch (e) {
+          // a pointer the browser no longer tracks: painting still works inside the canvas
+        }
         const p = this.toSource(event);
         this.pointerId = event.pointerId;
         if (kind === 'rect') {
