@@ -16,9 +16,10 @@ from .conf import gan_settings
 from .operations import FormChoice, InvalidSpec, Operation, parse_spec
 from .permissions import collections_user_can_add_to
 
-# Fields the image panel lays out itself (the style swatches, the painter menu, the chooser);
-# any other operation field is rendered generically (``generic_operation_fields``).
-PANEL_LAID_OUT = ("style", "painter", "style_image")
+# Fields the image panel lays out itself (the style swatches, the painter menu, the chooser,
+# erase's painted mask); any other operation field is rendered generically
+# (``generic_operation_fields``).
+PANEL_LAID_OUT = ("style", "painter", "style_image", "erase_mask_json")
 
 
 def variant_choices(*, bulk: bool = False) -> list[tuple[Operation, FormChoice]]:
@@ -163,6 +164,13 @@ class OperationFieldsMixin:
     def operation_spec(self) -> str | None:
         op, choice = self._chosen()
         return op.spec_from_form(choice.value, self.cleaned_data) if op else None
+
+    def operation_inputs(self) -> dict:
+        """The inputs beside the spec the chosen operation takes from the form (erase's painted
+        mask: ``{"mask": {...}}``), for ``submit_variant_job(**...)``."""
+        op, choice = self._chosen()
+        inputs_from_form = getattr(op, "inputs_from_form", None)
+        return inputs_from_form(choice.value, self.cleaned_data) if inputs_from_form else {}
 
     def unavailable_labels(self) -> list[str]:
         """Labels of the Operation menu's choices whose model is not installed."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Any
 
@@ -183,29 +184,66 @@ class Erase(Operation):
         return f"erase {n} area{'s' if n > 1 else ''}"
 
     # -- admin form ---------------------------------------------------------------------
+    # The brush tool (gan-erase) writes the mask JSON into ``erase_mask_json``; the rectangle
+    # text field is the no-JS fallback. Either (or both: union) marks what to erase.
     def form_choices(self):
-        return [FormChoice("erase", str(_("Erase objects (mark them)")), ("erase_mask",),
-                           bulk=False)]
+        return [FormChoice("erase", str(_("Erase objects (mark them)")),
+                           ("erase_mask", "erase_mask_json"), bulk=False)]
 
     def form_fields(self):
-        return {"erase_mask": forms.CharField(
-            label=_("Areas to erase"), required=False, max_length=400,
-            help_text=_("Rectangles x.y.width.height in pixels, separated by spaces "
-                        "(the brush tool fills this in)."),
-        )}
+        return {
+            "erase_mask": forms.CharField(
+                label=_("Areas to erase"), required=False, max_length=400,
+                help_text=_("Or type rectangles x.y.width.height in pixels of the image, "
+                            "separated by spaces, e.g. 10.20.100.80"),
+            ),
+            "erase_mask_json": forms.CharField(
+                label=_("Painted mask"), required=False, widget=forms.HiddenInput,
+                max_length=MAX_PNG_BYTES * 2,
+            ),
+        }
 
     def _rects_from_form(self, data) -> list[str]:
         return [t for t in re.split(r"[\s,;-]+", data.get("erase_mask") or "") if t]
 
-    def clean_form(self, choice, data):
-        tokens = self._rects_from_form(data)
-        if not tokens:
-            return {"erase_mask": str(_("Mark at least one area to erase."))}
+    def mask_from_form(self, data) -> dict[str, Any] | None:
+        """The painted mask (``erase_mask_json``) cleaned by :func:`clean_mask`, or None when
+        nothing was painted. Raises :class:`InvalidSpec`."""
+        text = (data.get("erase_mask_json") or "").strip()
+        if not text:
+            return None
         try:
-            self.parse(tokens)
+            value = json.loads(text)
+        except ValueError:
+            raise InvalidSpec("The painted mask could not be read; clear it and paint "
+                              "again.") from None
+        return clean_mask(value)
+
+    def inputs_from_form(self, choice, data) -> dict[str, Any]:
+        """The inputs beside the spec (``submit_variant_job(mask=...)``) the form gives."""
+        try:
+            mask = self.mask_from_form(data)
+        except InvalidSpec:
+            return {}
+        return {"mask": mask} if mask else {}
+
+    def clean_form(self, choice, data):
+        errors = {}
+        try:
+            mask = self.mask_from_form(data)
         except InvalidSpec as exc:
-            return {"erase_mask": str(exc)}
-        return {}
+            errors["erase_mask_json"] = str(exc)
+            mask = None
+        tokens = self._rects_from_form(data)
+        if tokens:
+            try:
+                self.parse(tokens)
+            except InvalidSpec as exc:
+                errors["erase_mask"] = str(exc)
+        elif mask is None and not errors:
+            errors["erase_mask"] = str(_("Mark what to erase: paint over it on the image, "
+                                         "or give at least one rectangle."))
+        return errors
 
     def spec_from_form(self, choice, data):
         return self.parse(self._rects_from_form(data)).text

@@ -36,7 +36,8 @@ from ..models_admin.access import can_manage_models, models_url
 from .queue_estimate import queue_state, queue_text
 
 # field names the job layer reports -> form fields
-_FORM_FIELD = {"operation": "operation", "instruction": "instruction", "seed": "seed", "mask": None,
+_FORM_FIELD = {"operation": "operation", "instruction": "instruction", "seed": "seed",
+               "mask": "erase_mask_json",
                "strength": "strength", "image": None, "prompt": "prompt", "count": "count",
                "index": None, "idempotency_key": None}
 
@@ -104,6 +105,7 @@ def generate_variant(request, image_id):
                 instruction=data.get("instruction") or None, seed=data.get("seed"),
                 strength=form.strength_fraction(), collection=data.get("collection"),
                 idempotency_key=request.POST.get("idempotency_key", "")[:255],
+                mask=form.operation_inputs().get("mask"),
             )
         except jobs.JobError as exc:
             _add_job_error(form, exc)

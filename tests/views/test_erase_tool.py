@@ -1,0 +1,89 @@
+"""The erase tool's form: a painted mask (``erase_mask_json``, written by the gan-erase
+controller) becomes the job's mask; a bad one is a field error and no job; the rectangle text
+field still works without JavaScript."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from wagtail_gan.models import GenerationJob
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def post(gan_world, **data):
+    url = reverse("wagtail_gan_admin:generate_variant", args=[gan_world.image.pk])
+    return login(gan_world.editor).post(url, {"operation": "erase", **data})
+
+
+def test_the_panel_shows_the_tool_with_the_source_size(gan_world):
+    w = gan_world
+    html = login(w.editor).get(reverse("wagtailimages:edit", args=[w.image.pk])).content.decode()
+    assert 'data-controller="gan-erase"' in html
+    assert 'data-gan-erase-width-value="40"' in html and 'data-gan-erase-height-value="30"' in html
+    assert "Paint over what to remove" in html
+    assert 'type="hidden" name="erase_mask_json"' in html
+    assert 'name="erase_mask"' in html  # the no-JS fallback
+
+
+def test_a_painted_mask_becomes_the_jobs_mask(gan_world):
+    mask = {"strokes": [{"points": [[3, 4], [10.5, 12]], "radius": 2.5}],
+            "rects": [[20, 5, 8, 6]], "size": [40, 30]}
+    response = post(gan_world, erase_mask_json=json.dumps(mask))
+    job = GenerationJob.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{job.pk}/")
+    assert job.operation == "erase"
+    assert job.params["mask"] == {"rects": [[20, 5, 8, 6]], "size": [40, 30],
+                                  "strokes": [{"points": [[3, 4], [10.5, 12]], "radius": 2.5}]}
+
+
+def test_rectangles_and_a_mask_together(gan_world):
+    mask = {"strokes": [{"points": [[3, 4]], "radius": 2}], "size": [40, 30]}
+    post(gan_world, erase_mask="1.2.5.5", erase_mask_json=json.dumps(mask))
+    job = GenerationJob.objects.get()
+    assert job.operation == "erase-1.2.5.5"
+    assert job.params["rects"] == [[1, 2, 5, 5]] and job.params["mask"]["strokes"]
+
+
+def test_the_rectangle_field_still_works_without_the_tool(gan_world):
+    post(gan_world, erase_mask="1.2.5.5 10.10.4.4", erase_mask_json="")
+    job = GenerationJob.objects.get()
+    assert job.operation == "erase-1.2.5.5-10.10.4.4" and "mask" not in job.params
+
+
+@pytest.mark.parametrize("value, message", [
+    ("{not json", "could not be read"),
+    (json.dumps({"strokes": [{"points": [[3, -4]], "radius": 2}]}), "point y must be"),
+    (json.dumps({"strokes": []}), "mask is empty"),
+    (json.dumps({"lines": []}), "unknown keys"),
+])
+def test_a_bad_mask_is_a_field_error_and_no_job(gan_world, value, message):
+    response = post(gan_world, erase_mask_json=value)
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors["erase_mask_json"])
+    assert message in response.content.decode()  # shown beside the tool
+    assert not GenerationJob.objects.exists()
+
+
+def test_nothing_marked_says_so_and_no_job(gan_world):
+    response = post(gan_world, erase_mask="", erase_mask_json="")
+    assert response.status_code == 400
+    assert "paint over it on the image" in " ".join(response.context["form"].errors["erase_mask"])
+    assert not GenerationJob.objects.exists()
+
+
+def test_a_leftover_mask_is_ignored_by_another_operation(gan_world):
+    mask = {"strokes": [{"points": [[3, 4]], "radius": 2}]}
+    post(gan_world, operation="upscale-2x", erase_mask_json=json.dumps(mask))
+    job = GenerationJob.objects.get()
+    assert job.operation == "upscale-2x" and "mask" not in job.params
