@@ -95,7 +95,7 @@ class VideoSubmitView(SubmitView):
     def job_response(self, request, job, *, replayed: bool) -> Response:
         response = _job_response(job)
         response["Location"] = request.build_absolute_uri(
-            reverse("wagtail_gan_video_api:job", args=[job.pk]))
+            reverse(f"{request.resolver_match.namespace}:job", args=[job.pk]))
         if replayed:
             response["Idempotent-Replayed"] = "true"
         return response
