@@ -243,12 +243,9 @@ class Variant(models.Model):
 
 class VideoJob(models.Model):
     """A video made by wagtail-gan, and its provenance: 2x/4x frame rate or slow motion of a
-    library video (``interpolate``), or a clip from library images (``stills``).
-
-    Media items are referred to by id, not by foreign key: wagtailmedia is an optional
-    dependency (the ``video`` extra), so wagtail-gan's migrations must not need it. The
-    source's id and title are kept when it is deleted, like ``Variant``.
-    """
+    library video (``interpolate``), or a clip from library images (``stills``). Media items
+    are referred to by id, not by foreign key: wagtailmedia is optional (the ``video``
+    extra). The source's id and title are kept when it is deleted, like ``Variant``."""
 
     class Kind(models.TextChoices):
         INTERPOLATE = "interpolate", _("Interpolate a video")
@@ -305,11 +302,19 @@ class VideoJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Liveness and recovery as GenerationJob's (``video.sweeper``); idempotency as the API's.
     heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    requeue_count = models.PositiveSmallIntegerField(default=0)
+    worker_id = models.CharField(max_length=64, blank=True, default="")
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("AI video job")
+        constraints = [models.UniqueConstraint(
+            fields=["user", "idempotency_key"], condition=~models.Q(idempotency_key=""),
+            name="wagtail_gan_video_idempotency_unique")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.status})"

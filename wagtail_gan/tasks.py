@@ -21,12 +21,13 @@ from huey.exceptions import RetryTask
 from .conf import gan_settings
 from .jobs import sweeper as job_sweeper
 from .jobs import worker as job_worker
-from .models import GenerationJob
+from .models import GenerationJob, VideoJob
 from .models_admin import worker as model_worker
 from .queue import work_requested
 from .renditions import pregenerate as rendition_pregenerate
 from .renditions import sweeper as rendition_sweeper
 from .renditions import worker as rendition_worker
+from .video import sweeper as video_sweeper
 from .video import worker as video_worker
 from .work import liveness
 from .work.outcome import Outcome
@@ -94,23 +95,27 @@ def start_liveness() -> None:
 
 
 def recover_dead_workers() -> dict:
-    """Re-queue rendition jobs and fail generation jobs that a dead worker left running."""
+    """Re-queue rendition jobs and fail generation and video jobs that a dead worker left
+    running."""
     renditions = rendition_sweeper.recover_lost()
     act_on(renditions, enqueue_rendition)
-    return {**renditions.counts, "jobs_failed": job_sweeper.fail_lost_jobs()}
+    return {**renditions.counts, "jobs_failed": job_sweeper.fail_lost_jobs(),
+            "video_failed": video_sweeper.fail_lost_jobs()}
 
 
 @db_periodic_task(crontab(minute="*"), name="wagtail_gan.sweep_renditions")
 def sweep_renditions() -> dict:
     """Every minute: re-enqueue lost rendition jobs, expire stuck ones, delete fallback files
-    whose grace period is over; fail generation jobs a dead worker left running, re-queue
-    (once) those whose queue message was lost."""
+    whose grace period is over; fail generation and video jobs a dead worker left running,
+    re-queue (once) those whose queue message was lost."""
     renditions = rendition_sweeper.sweep()
     generation = job_sweeper.sweep_generation_jobs()
+    video = video_sweeper.sweep_video_jobs()
     act_on(renditions, enqueue_rendition)
     act_on(generation, enqueue_generation)
+    act_on(video, enqueue_video)
     liveness.prune()
-    return {**renditions.counts, **generation.counts}
+    return {**renditions.counts, **generation.counts, **video.counts}
 
 
 @db_task(name="wagtail_gan.pregenerate_renditions")
@@ -160,7 +165,10 @@ def enqueue_purge(job_id: int, *, delay: float | None = None, **kwargs):
 
 
 def enqueue_video(job_id: int, *, delay: float | None = None, task_id: str | None = None):
-    return generate_video(job_id, priority=priority_for("interactive"), id=task_id)
+    # The row's task id (also for a re-queue): cancelling revokes whichever message is left.
+    task_id = task_id or VideoJob.objects.filter(pk=job_id).values_list(
+        "task_id", flat=True).first()
+    return generate_video(job_id, priority=priority_for("interactive"), id=task_id or None)
 def enqueue_install(model_task_id: int, **kwargs):
     return run_model_task(model_task_id, priority=priority_for("background"))
 

@@ -3,7 +3,8 @@
 The rate is ``WAGTAIL_GAN["API_THROTTLE_RATE"]`` (DRF syntax: ``"30/hour"``, ``"5/min"``;
 ``None`` disables it), read on every request so ``override_settings`` works.
 
-Only *accepted* jobs count: a request refused by validation or permissions, or an
+Image and video jobs share the budget (``POST variants/``, ``generate/``, ``video/...``):
+one query counts both tables. Only *accepted* jobs count: a request refused by validation or permissions, or an
 ``Idempotency-Key`` replay, costs nothing. The count is the user's API jobs in the database
 within the window, taken inside the transaction that creates the job with the user's row
 locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock, with the IMMEDIATE
@@ -22,7 +23,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 from wagtail_gan.conf import gan_settings
-from wagtail_gan.models import GenerationJob
+from wagtail_gan.models import GenerationJob, VideoJob
 
 
 class GpuJobThrottle:
@@ -45,11 +46,15 @@ class GpuJobThrottle:
             return
         list(get_user_model().objects.select_for_update().filter(pk=user.pk).only("pk"))
         now = timezone.now()
-        recent = list(
-            GenerationJob.objects.filter(
-                user=user, source=GenerationJob.Source.API,
-                created_at__gt=now - timedelta(seconds=self.duration),
-            ).order_by("created_at").values_list("created_at", flat=True)
+        since = now - timedelta(seconds=self.duration)
+        images = GenerationJob.objects.filter(
+            user=user, source=GenerationJob.Source.API, created_at__gt=since)
+        videos = VideoJob.objects.filter(
+            user=user, source=VideoJob.Source.API, created_at__gt=since)
+        recent = list(  # one query over both tables (UNION ALL keeps equal timestamps)
+            images.order_by().values_list("created_at", flat=True).union(
+                videos.order_by().values_list("created_at", flat=True), all=True,
+            ).order_by("created_at")
         )
         if len(recent) >= self.num_requests:
             # The job that must leave the window before one more fits.

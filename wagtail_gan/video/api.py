@@ -8,15 +8,20 @@ add to ``wagtail_gan/api/urls.py`` before the catch-all::
 * ``POST video/clips/`` ``{"images": [id, id, ...], "seconds": 3, "fps": 24, "hold": 0.5,
   "engine": ..., "title": ...}`` -> 202 with the job;
 * ``GET video/jobs/{id}/`` -> status, progress, frames done / total, result media id,
-  provenance (model id, weights sha256, parameters, C2PA state).
+  provenance (model id, weights sha256, parameters, C2PA state);
+* ``DELETE video/jobs/{id}/`` -> cancel a queued job (or one whose worker died); 409 when it
+  runs on a live worker or has ended.
+
+The POSTs take an ``Idempotency-Key`` header and count against the per-user GPU throttle
+(``API_THROTTLE_RATE``, shared with the image endpoints) like ``api.submit``'s.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.urls import path, re_path
+from django.urls import path, re_path, reverse
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from wagtail.images import get_image_model
 
@@ -29,8 +34,9 @@ from wagtail_gan.api.base import (
     not_found,
 )
 from wagtail_gan.api.permissions import parse_pk
+from wagtail_gan.api.serializers import ErrorSerializer
+from wagtail_gan.api.submit import IDEMPOTENCY_PARAM, SUBMIT_ERRORS, SubmitView
 from wagtail_gan.api.views import JOB_ID
-from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import VideoJob
 from wagtail_gan.permissions import can_manage_job
 
@@ -74,66 +80,95 @@ class VideoJobSerializer(serializers.Serializer):
     c2pa = serializers.JSONField(allow_null=True)
 
 
-SUBMIT_RESPONSES = {202: VideoJobSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE,
-                    **AUTH_ERRORS}
+SUBMIT_RESPONSES = {**SUBMIT_ERRORS, 202: VideoJobSerializer,
+                    404: OpenApiResponse(ErrorSerializer, description="No such image.")}
 
 
 def _job_response(job, code=status.HTTP_202_ACCEPTED):
     return Response(job_state(job), status=code)
 
 
-class InterpolateView(GanAPIView):
+class VideoSubmitView(SubmitView):
+    """The image endpoints' POST (serializer, Idempotency-Key, throttle admitted in the
+    job's transaction, 422 on a reused key), answering with the video job."""
+
+    def job_response(self, request, job, *, replayed: bool) -> Response:
+        response = _job_response(job)
+        response["Location"] = request.build_absolute_uri(
+            reverse(f"{request.resolver_match.namespace}:job", args=[job.pk]))
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class InterpolateView(VideoSubmitView):
+    request_serializer = InterpolateRequestSerializer
+
     @api_doc(operation_id="video_interpolate", summary="Interpolate a video (202: queued)",
-             request=InterpolateRequestSerializer, responses=SUBMIT_RESPONSES)
+             request=InterpolateRequestSerializer, parameters=[IDEMPOTENCY_PARAM],
+             responses=SUBMIT_RESPONSES)
     def post(self, request):
-        data = self.json_object(request)
-        try:
-            media = library.get_video(data.get("media"))
-            job = submit.submit_interpolate_job(
-                user=request.user, media=media, factor=data.get("factor", 2),
-                mode=data.get("mode"), engine=data.get("engine"),
-                source=VideoJob.Source.API)
-        except JobError as exc:
-            return Response(field_error(exc.field, exc.message), status=400)
-        except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=403)
-        return _job_response(job)
+        return super().post(request)
+
+    def submit(self, request, data, key, admit):
+        if parse_pk(data["media"]) is None:
+            raise ValidationError(field_error("media", f"There is no media item {data['media']}."))
+        return submit.submit_interpolate_job(
+            user=request.user, media=library.get_video(data["media"]),
+            factor=data.get("factor", 2), mode=data.get("mode"), engine=data.get("engine"),
+            source=VideoJob.Source.API, idempotency_key=key, admit=admit)
 
 
-class ClipView(GanAPIView):
+class ClipView(VideoSubmitView):
+    request_serializer = ClipRequestSerializer
+
     @api_doc(operation_id="video_clip", summary="A clip from still images (202: queued)",
-             request=ClipRequestSerializer, responses=SUBMIT_RESPONSES)
+             request=ClipRequestSerializer, parameters=[IDEMPOTENCY_PARAM],
+             responses=SUBMIT_RESPONSES)
     def post(self, request):
-        data = self.json_object(request)
-        ids = data.get("images")
-        if not isinstance(ids, list) or not all(
-                isinstance(i, int) and not isinstance(i, bool) and parse_pk(i) for i in ids):
-            return Response(field_error("images", "Give a list of image ids."), status=400)
+        return super().post(request)
+
+    def submit(self, request, data, key, admit):
+        ids = data["images"]
+        if not all(parse_pk(i) for i in ids):
+            raise ValidationError(field_error("images", "Give a list of image ids."))
         found = get_image_model().objects.in_bulk(ids)
         missing = [i for i in ids if i not in found]
         if missing:
-            return Response(field_error("images", f"There is no image {missing[0]}."),
-                            status=400)
-        try:
-            job = submit.submit_stills_job(
-                user=request.user, images=[found[i] for i in ids], seconds=data.get("seconds"),
-                fps=data.get("fps"), hold=data.get("hold"), engine=data.get("engine"),
-                title=str(data.get("title") or ""), source=VideoJob.Source.API)
-        except JobError as exc:
-            return Response(field_error(exc.field, exc.message), status=400)
-        except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=403)
-        return _job_response(job)
+            raise ValidationError(field_error("images", f"There is no image {missing[0]}."))
+        return submit.submit_stills_job(
+            user=request.user, images=[found[i] for i in ids], seconds=data.get("seconds"),
+            fps=data.get("fps"), hold=data.get("hold"), engine=data.get("engine"),
+            title=str(data.get("title") or ""), source=VideoJob.Source.API,
+            idempotency_key=key, admit=admit)
 
 
 class JobView(GanAPIView):
-    @api_doc(operation_id="video_job", summary="A video job: status, frames, result",
-             parameters=[JOB_ID], responses={200: VideoJobSerializer, 404: ERROR_RESPONSE, **AUTH_ERRORS})
-    def get(self, request, pk):
+    def get_job(self, request, pk) -> VideoJob:
         number = parse_pk(pk)
         job = VideoJob.objects.filter(pk=number).first() if number is not None else None
         if job is None or not can_manage_job(request.user, job):
             raise NotFound()
+        return job
+
+    @api_doc(operation_id="video_job", summary="A video job: status, frames, result",
+             parameters=[JOB_ID], responses={200: VideoJobSerializer, 404: ERROR_RESPONSE, **AUTH_ERRORS})
+    def get(self, request, pk):
+        return _job_response(self.get_job(request, pk), status.HTTP_200_OK)
+
+    @api_doc(operation_id="video_job_cancel",
+             summary="Cancel a queued video job (or a running one whose worker died)",
+             parameters=[JOB_ID],
+             responses={200: VideoJobSerializer, 404: ERROR_RESPONSE,
+                        409: OpenApiResponse(ErrorSerializer, description=(
+                            "The job runs on a live worker or has ended.")),
+                        **AUTH_ERRORS})
+    def delete(self, request, pk):
+        job = self.get_job(request, pk)
+        if not submit.cancel_job(job, request.user):
+            return Response({"detail": f"Only a queued job (or one whose worker stopped) can "
+                                       f"be cancelled; this job is {job.status}."},
+                            status=status.HTTP_409_CONFLICT)
         return _job_response(job, status.HTTP_200_OK)
 
 

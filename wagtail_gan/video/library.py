@@ -70,3 +70,15 @@ def save_video(path: str | Path, *, title: str, collection, user, info: dict, ta
     media.save()
     media.tags.add(AI_TAG, *tags)
     return media
+
+
+def discard(media) -> None:
+    """Delete a media item made for a job that was cancelled or failed meanwhile, with its
+    files (a late result leaves nothing behind)."""
+    files = [f for f in (media.file, getattr(media, "thumbnail", None)) if f]
+    for field in files:
+        try:
+            field.storage.delete(field.name)
+        except Exception:  # the row goes anyway; a stray file is only disk space
+            pass
+    media.delete()

@@ -9,4 +9,5 @@ urlpatterns = [
     path("interpolate/<str:media_id>/", views.interpolate_view, name="interpolate"),
     path("clip/", views.clip_view, name="clip"),
     path("jobs/<int:pk>/", views.job_view, name="job"),
+    path("jobs/<int:pk>/cancel/", views.cancel_view, name="job_cancel"),
 ]

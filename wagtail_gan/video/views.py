@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from wagtail.images import get_image_model
 
 from wagtail_gan.exceptions import JobError
@@ -19,6 +20,7 @@ from wagtail_gan.models import Variant, VideoJob
 from wagtail_gan.permissions import can_manage_job
 
 from . import library, submit, validation
+from .sweeper import orphaned_jobs
 
 
 def _error(request, template, context, exc, status=400):
@@ -99,8 +101,24 @@ def job_view(request, pk):
         raise Http404("No such job")  # like a missing one: ids are not to be enumerated
     if request.GET.get("format") == "json":
         return JsonResponse(job_state(job))
+    can_cancel = job.status == VideoJob.Status.QUEUED or (
+        job.status == VideoJob.Status.RUNNING and orphaned_jobs().filter(pk=job.pk).exists())
     return TemplateResponse(request, "wagtail_gan/video/job.html",
-                            {"job": job, "state": job_state(job)})
+                            {"job": job, "state": job_state(job), "can_cancel": can_cancel})
+
+
+@require_POST
+def cancel_view(request, pk):
+    """The job page's Cancel button: a queued job, or a running one whose worker died."""
+    job = get_object_or_404(VideoJob, pk=pk)
+    if not can_manage_job(request.user, job):
+        raise Http404("No such job")
+    if submit.cancel_job(job, request.user):
+        messages.success(request, _("Video job cancelled."))
+    else:
+        messages.warning(request, _("The video job is running on a live worker or has "
+                                    "ended; it can no longer be cancelled."))
+    return redirect("wagtail_gan_video:job", job.pk)
 
 
 def _model_available() -> bool:

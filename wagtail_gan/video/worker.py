@@ -18,6 +18,7 @@ from wagtail_gan.conf import gan_settings
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.jobs.outputs import load_pixels
 from wagtail_gan.models import VideoJob
+from wagtail_gan.work import liveness
 from wagtail_gan.work.failures import classify, first_line
 from wagtail_gan.work.outcome import Outcome
 from wagtail_gan.work.progress import ProgressReporter, heartbeat_interval
@@ -107,20 +108,26 @@ def run_video_job(job_id: int) -> Outcome:
     now = timezone.now()
     claimed = VideoJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
         status=Status.RUNNING, started_at=now, heartbeat_at=now, progress=0, error="",
-        frames_done=0, frames_total=0)
-    if not claimed:
+        frames_done=0, frames_total=0, worker_id=liveness.worker_id())
+    if not claimed:  # cancelled, failed by the sweeper, or a duplicate message
         logger.info("Video job %s is not queued any more; skipped", job_id)
         return Outcome("skipped")
     job = VideoJob.objects.select_related("user", "collection").get(pk=job_id)
+    media = None
     try:
-        with tempfile.TemporaryDirectory(prefix="gan-video-") as tmp:
+        with liveness.running(VideoJob, job_id, "heartbeat_at"), \
+                tempfile.TemporaryDirectory(prefix="gan-video-") as tmp:
             result, facts, out = _run(job, Path(tmp), FrameProgress(job_id))
             if not VideoJob.objects.filter(pk=job_id, status=Status.RUNNING).exists():
+                logger.warning("Video job %s was cancelled or given up while running; result "
+                               "discarded", job_id)
                 return Outcome(Status.FAILED, detail="given up while running")
             media = library.save_video(
                 out, title=result_title(job), collection=job.collection, user=job.user,
                 info=result, tags=(f"video-{job.kind}",), thumbnail=pipeline.thumbnail(out))
     except Exception as exc:
+        if media is not None:
+            library.discard(media)
         if isinstance(exc, (avio.VideoError, limits.VideoLimit, provenance.c2pa.SigningError)):
             message = first_line(exc)
         else:
@@ -133,7 +140,9 @@ def run_video_job(job_id: int) -> Outcome:
         VideoJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
             status=Status.FAILED, error=message[:2000], finished_at=timezone.now())
         return Outcome(Status.FAILED, detail=message)
-    VideoJob.objects.filter(pk=job_id).update(
+    # Only a job still running succeeds: one cancelled or failed meanwhile (the editor was
+    # told) keeps its status, and its late result leaves no media item behind.
+    succeeded = VideoJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
         status=Status.SUCCEEDED, progress=100, result_media_id=media.pk,
         finished_at=timezone.now(),
         heartbeat_at=timezone.now(), model_id=facts.get("model_id", ""),
@@ -142,4 +151,9 @@ def run_video_job(job_id: int) -> Outcome:
         params={**job.params, "engine_params": facts.get("engine_params", {})},
         frames_done=result.get("frames", 0), frames_total=result.get("frames", 0),
     )
+    if not succeeded:
+        logger.warning("Video job %s finished after it was cancelled or failed; result "
+                       "discarded", job_id)
+        library.discard(media)
+        return Outcome(Status.FAILED, detail="finished after it was cancelled or failed")
     return Outcome(Status.SUCCEEDED)

@@ -1,0 +1,104 @@
+"""The video API's limits: Idempotency-Key (replay, 422 on another request), the per-user
+GPU throttle shared with the image endpoints, and DELETE video/jobs/{id}/ (cancel)."""
+
+from __future__ import annotations
+
+from django.test import override_settings
+
+from wagtail_gan.conf import gan_settings
+from wagtail_gan.models import GenerationJob, VideoJob
+
+API = "/api/gan/"
+
+
+def gan_override(**values):
+    return override_settings(WAGTAIL_GAN={**gan_settings.user_settings, **values})
+
+
+def post(client, path, data, **headers):
+    return client.post(API + path, data, content_type="application/json", **headers)
+
+
+def test_idempotency_key_replays_the_same_video_job(client, video_world):
+    w = video_world
+    client.force_login(w.editor)
+    body = {"media": w.video.pk, "engine": "blend"}
+    first = post(client, "video/interpolate/", body, HTTP_IDEMPOTENCY_KEY="v-1")
+    # the same normalised request (factor 2 is the default) replays it
+    again = post(client, "video/interpolate/", {**body, "factor": 2},
+                 HTTP_IDEMPOTENCY_KEY="v-1")
+    assert first.status_code == again.status_code == 202, first.content
+    assert first.json()["id"] == again.json()["id"]
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert first["Location"].endswith(f"/api/gan/video/jobs/{first.json()['id']}/")
+    assert VideoJob.objects.get().idempotency_key == "v-1"
+    # the same key for another request is refused, on either endpoint
+    other = post(client, "video/interpolate/", {**body, "factor": 4},
+                 HTTP_IDEMPOTENCY_KEY="v-1")
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()
+    clip = post(client, "video/clips/", {"images": [w.image.pk, w.image.pk],
+                                         "engine": "blend"}, HTTP_IDEMPOTENCY_KEY="v-1")
+    assert clip.status_code == 422
+    # a key already used for an image job is another request too
+    GenerationJob.objects.create(user=w.editor, operation="stylize-3", idempotency_key="i-1",
+                                 request_fingerprint="x" * 64)
+    assert post(client, "video/interpolate/", body,
+                HTTP_IDEMPOTENCY_KEY="i-1").status_code == 422
+    bad = post(client, "video/interpolate/", body, HTTP_IDEMPOTENCY_KEY="has space")
+    assert bad.status_code == 400
+    assert VideoJob.objects.count() == 1
+
+
+def test_clip_idempotency(client, video_world):
+    w = video_world
+    client.force_login(w.editor)
+    body = {"images": [w.image.pk, w.image.pk], "seconds": 1, "fps": 10, "engine": "blend"}
+    first = post(client, "video/clips/", body, HTTP_IDEMPOTENCY_KEY="c-1")
+    again = post(client, "video/clips/", {**body, "seconds": 1.0}, HTTP_IDEMPOTENCY_KEY="c-1")
+    assert first.status_code == again.status_code == 202, first.content
+    assert first.json()["id"] == again.json()["id"] and again["Idempotent-Replayed"] == "true"
+    assert post(client, "video/clips/", {**body, "fps": 12},
+                HTTP_IDEMPOTENCY_KEY="c-1").status_code == 422
+
+
+def test_throttle_counts_image_and_video_jobs_together(client, video_world):
+    w = video_world
+    client.force_login(w.editor)
+    body = {"media": w.video.pk, "engine": "blend"}
+    with gan_override(API_THROTTLE_RATE="2/min"):
+        assert post(client, "variants/", {"image": w.image.pk,
+                                          "operation": "stylize-3"}).status_code == 202
+        # refused input costs nothing
+        assert post(client, "video/interpolate/", {**body, "factor": 3}).status_code == 400
+        first = post(client, "video/interpolate/", body, HTTP_IDEMPOTENCY_KEY="t-1")
+        assert first.status_code == 202
+        third = post(client, "video/clips/", {"images": [w.image.pk, w.image.pk],
+                                              "engine": "blend"})
+        assert third.status_code == 429 and 1 <= int(third["Retry-After"]) <= 60
+        assert post(client, "variants/", {"image": w.image.pk,
+                                          "operation": "stylize-3"}).status_code == 429
+        # a replay is not a new job: not throttled
+        replay = post(client, "video/interpolate/", body, HTTP_IDEMPOTENCY_KEY="t-1")
+        assert replay.status_code == 202 and replay["Idempotent-Replayed"] == "true"
+    assert VideoJob.objects.count() == 1 and GenerationJob.objects.count() == 1
+    # admin-page jobs do not count against the API's budget
+    with gan_override(API_THROTTLE_RATE="1/min"):
+        VideoJob.objects.update(source=VideoJob.Source.ADMIN)
+        GenerationJob.objects.update(source=GenerationJob.Source.ADMIN)
+        assert post(client, "video/interpolate/", body).status_code == 202
+
+
+def test_delete_cancels_a_queued_video_job(client, video_world):
+    w = video_world
+    client.force_login(w.editor)
+    job_id = post(client, "video/interpolate/", {"media": w.video.pk,
+                                                  "engine": "blend"}).json()["id"]
+    url = f"{API}video/jobs/{job_id}/"
+    client.force_login(w.viewer)
+    assert client.delete(url).status_code == 404
+    client.force_login(w.editor)
+    response = client.delete(url)
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    again = client.delete(url)
+    assert again.status_code == 409 and "cancelled" in again.json()["detail"]
+    assert client.delete(f"{API}video/jobs/nope/").status_code == 404
