@@ -22,6 +22,20 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model_string
 
 
+class JobStateMixin:
+    """What a job row with ``ACTIVE_STATUSES``, ``started_at`` and ``finished_at`` can say."""
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
 class RenditionJob(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -77,7 +91,7 @@ class RenditionJob(models.Model):
         return f"{self.filter_spec} of image {self.image_id} ({self.status})"
 
 
-class GenerationJob(models.Model):
+class GenerationJob(JobStateMixin, models.Model):
     class Kind(models.TextChoices):
         VARIANT = "variant", _("Variant of an image")
         GENERATE = "generate", _("New image from text")
@@ -164,15 +178,6 @@ class GenerationJob(models.Model):
     def __str__(self) -> str:
         return f"{self.operation} ({self.status})"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES
-
-    @property
-    def duration(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 class WorkerProcess(models.Model):
@@ -241,7 +246,7 @@ class Variant(models.Model):
 # -- video (wagtail_gan.video) ----------------------------------------------------------------
 
 
-class VideoJob(models.Model):
+class VideoJob(JobStateMixin, models.Model):
     """A video made by wagtail-gan, and its provenance: 2x/4x frame rate or slow motion of a
     library video (``interpolate``), or a clip from library images (``stills``). Media items
     are referred to by id, not by foreign key: wagtailmedia is optional (the ``video``
@@ -319,15 +324,6 @@ class VideoJob(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.status})"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES
-
-    @property
-    def duration(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
     @property
     def label(self) -> str:
