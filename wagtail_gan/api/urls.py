@@ -7,7 +7,7 @@ rather than Django's HTML one.
 
 from django.urls import include, path, re_path
 
-from . import submit, views
+from . import models_api, submit, views
 from .base import not_found
 
 app_name = "wagtail_gan_api"
@@ -22,6 +22,9 @@ urlpatterns = [
     path("images/<str:pk>/variants/", views.ImageVariantsView.as_view(), name="image-variants"),
     path("models/", views.ModelsView.as_view(), name="models"),
     path("operations/", views.OperationsView.as_view(), name="operations"),
+    path("models/tasks/<str:pk>/", models_api.ModelTaskView.as_view(), name="model-task"),
+    path("models/<str:pk>/<str:action>/", models_api.ModelActionView.as_view(),
+         name="model-action"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     # Video (wagtail_gan.video, a layer above the API): interpolate/, clips/, jobs/{id}/.
     path("video/", include("wagtail_gan.video.api")),

@@ -8,8 +8,6 @@ Web tier: reads ``models_zoo.registry`` only; ``models_admin.worker`` does the w
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
 from functools import wraps
 
 from django.contrib import messages
@@ -18,19 +16,15 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import queue
 from ..models import ModelTask
 from ..models_admin.access import can_manage_models
+from ..models_admin.service import ActionRefused, hf_source, queue_action, task_state, unpinned
 from ..models_zoo import registry
 from .editor import _wants_json, forbidden_as_403
 
-COMMIT_RE = re.compile(r"[0-9a-f]{40}")
-# A task whose row has not moved for this long lost its worker: a new one may start.
-STALE_AFTER = timedelta(minutes=15)
 TASK_ORDER = {task: i for i, task in enumerate(registry.TASKS)}
 
 
@@ -45,33 +39,11 @@ def manage_models_required(view):
     return wrapped
 
 
-def _hf_source(entry):
-    return next((s for s in entry.sources if s.kind == "hf"), None)
-
-
-def _unpinned(entry) -> bool:
-    hf = _hf_source(entry)
-    return hf is not None and not COMMIT_RE.fullmatch(hf.revision or "")
-
-
 def _latest_tasks() -> dict[str, ModelTask]:
     latest: dict[str, ModelTask] = {}
     for task in ModelTask.objects.order_by("-created_at", "-pk")[:500]:
         latest.setdefault(task.model_id, task)
     return latest
-
-
-def task_state(task: ModelTask | None) -> dict | None:
-    if task is None:
-        return None
-    return {
-        "id": task.pk, "action": task.action, "action_label": task.get_action_display(),
-        "status": task.status, "status_label": task.get_status_display(),
-        "active": task.is_active, "done_bytes": task.done_bytes, "total_bytes": task.total_bytes,
-        "percent": task.percent, "message": task.message, "error_kind": task.error_kind,
-        "revision": task.revision,
-        "finished_at": task.finished_at.isoformat() if task.finished_at else None,
-    }
 
 
 def model_rows() -> list[dict]:
@@ -97,8 +69,8 @@ def model_rows() -> list[dict]:
             # a speed class, where the registry entry has one ("fast", "slow", "gpu" ...)
             "speed": str(getattr(entry, "speed", "") or entry.defaults.get("speed_class", "")),
             "removable": entry.needs_weights and registry.model_dir(entry.id).is_dir(),
-            "unpinned": _unpinned(entry),
-            "hf_repo": (_hf_source(entry).repo if _hf_source(entry) else ""),
+            "unpinned": unpinned(entry),
+            "hf_repo": (hf_source(entry).repo if hf_source(entry) else ""),
             "installed_at": manifest.get("installed_at", ""),
             "sha256": manifest.get("sha256", ""),
             "tofu": bool(manifest.get("tofu")),
@@ -142,29 +114,12 @@ def _refuse(request, message: str, status: int = 400):
 @require_POST
 def model_action(request, model_id, action):
     """Queue an install / verify / remove of ``model_id`` on the worker."""
-    if action not in ModelTask.Action.values:
-        raise Http404("No such action")
     try:
-        entry = registry.get(model_id)
-    except (registry.UnknownModel, registry.InvalidModelId):
-        raise Http404("No such model") from None
-    revision = (request.POST.get("revision") or "").strip().lower()
-    if revision and (action != ModelTask.Action.INSTALL or not _hf_source(entry)):
-        return _refuse(request, _("Only a Hugging Face model is pinned to a revision."))
-    if revision and not COMMIT_RE.fullmatch(revision):
-        return _refuse(request, _("A Hugging Face revision is a 40-character commit id "
-                                  "(letters a–f and digits), not a branch or tag name."))
-    if not entry.needs_weights:
-        return _refuse(request, _("“%(id)s” needs no weight files: there is nothing to "
-                                  "install, verify or remove.") % {"id": model_id})
-    busy = ModelTask.objects.filter(model_id=model_id, status__in=ModelTask.ACTIVE_STATUSES,
-                                    updated_at__gte=timezone.now() - STALE_AFTER)
-    if busy.exists():
-        return _refuse(request, _("“%(id)s” already has a task waiting or running.")
-                       % {"id": model_id}, status=409)
-    task = ModelTask.objects.create(model_id=model_id, action=action, revision=revision,
-                                    user=request.user)
-    queue.request("install", task.pk)
+        task = queue_action(request.user, model_id, action, request.POST.get("revision") or "")
+    except ActionRefused as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from None
+        return _refuse(request, exc.message, status=exc.status)
     if _wants_json(request):
         return JsonResponse(task_state(task), status=202)
     messages.success(request, _("%(action)s of “%(id)s” queued: the worker does it.")

@@ -1,0 +1,90 @@
+"""The admin's Models page actions through the API, for superusers and holders of
+``wagtail_gan.manage_models``: ``POST models/{id}/{install|verify|remove}/`` (202 with the
+task; 409 while another task of the model runs) and ``GET models/tasks/{id}/`` (progress).
+The work runs on the worker (``models_admin.service``)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from wagtail_gan.models import ModelTask
+from wagtail_gan.models_admin.access import can_manage_models
+from wagtail_gan.models_admin.service import ActionRefused, queue_action, task_state
+
+from .base import AUTH_ERRORS, ERROR_RESPONSE, GanAPIView, api_doc, field_error
+from .permissions import parse_pk
+
+
+class ModelActionRequestSerializer(serializers.Serializer):
+    revision = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text="install of an unpinned Hugging Face model: the 40-hex commit to install.")
+
+
+class ModelTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    model_id = serializers.CharField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    active = serializers.BooleanField()
+    done_bytes = serializers.IntegerField()
+    total_bytes = serializers.IntegerField(allow_null=True)
+    percent = serializers.IntegerField(allow_null=True)
+    message = serializers.CharField(allow_blank=True)
+    error_kind = serializers.CharField(allow_blank=True,
+                                       help_text="hash, network, unpinned or ''.")
+    revision = serializers.CharField(allow_blank=True)
+    finished_at = serializers.CharField(allow_null=True)
+
+
+MODEL_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Registry model id.")
+ACTION = OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ModelTask.Action.values))
+TASK_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Model task id.")
+
+
+class ManageModelsView(GanAPIView):
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if not can_manage_models(request.user):
+            raise PermissionDenied("Only administrators may install, verify or remove models.")
+
+
+class ModelActionView(ManageModelsView):
+    @api_doc(
+        operation_id="models_action",
+        summary="Install, verify or remove a model on the worker (202: queued)",
+        parameters=[MODEL_ID, ACTION], request=ModelActionRequestSerializer,
+        responses={202: ModelTaskSerializer, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE,
+                   409: ERROR_RESPONSE, **AUTH_ERRORS},
+    )
+    def post(self, request, pk: str, action: str):
+        serializer = ModelActionRequestSerializer(data=self.json_object(request))
+        serializer.is_valid(raise_exception=True)
+        try:
+            task = queue_action(request.user, pk, action,
+                                serializer.validated_data.get("revision", ""))
+        except ActionRefused as exc:
+            if exc.status == 404:
+                raise NotFound(exc.message) from None
+            return Response(field_error(exc.field, exc.message), status=exc.status)
+        return Response(task_state(task), status=status.HTTP_202_ACCEPTED)
+
+
+class ModelTaskView(ManageModelsView):
+    @api_doc(
+        operation_id="models_task",
+        summary="A model task: status, bytes downloaded, the exact error",
+        parameters=[TASK_ID],
+        responses={200: ModelTaskSerializer, 404: ERROR_RESPONSE, **AUTH_ERRORS},
+    )
+    def get(self, request, pk: str):
+        number = parse_pk(pk)
+        task = ModelTask.objects.filter(pk=number).first() if number is not None else None
+        if task is None:
+            raise NotFound(f"No model task {pk}.")
+        return Response(task_state(task))

@@ -1,0 +1,83 @@
+"""Installing, verifying and removing registry models from the web tier: the one place that
+validates a request and queues the work on the worker (``queue.request("install", ...)``),
+used by the admin's Models page and the API (web tier: reads ``models_zoo.registry`` only)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import queue
+from ..models import ModelTask
+from ..models_zoo import registry
+
+COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+# A task whose row has not moved for this long lost its worker: a new one may start.
+STALE_AFTER = timedelta(minutes=15)
+
+
+class ActionRefused(Exception):
+    """A request the page or the API answers with ``status`` and this message."""
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+def hf_source(entry):
+    return next((s for s in entry.sources if s.kind == "hf"), None)
+
+
+def unpinned(entry) -> bool:
+    hf = hf_source(entry)
+    return hf is not None and not COMMIT_RE.fullmatch(hf.revision or "")
+
+
+def task_state(task: ModelTask | None) -> dict | None:
+    if task is None:
+        return None
+    return {
+        "id": task.pk, "model_id": task.model_id, "action": task.action,
+        "action_label": task.get_action_display(), "status": task.status,
+        "status_label": task.get_status_display(), "active": task.is_active,
+        "done_bytes": task.done_bytes, "total_bytes": task.total_bytes,
+        "percent": task.percent, "message": task.message, "error_kind": task.error_kind,
+        "revision": task.revision,
+        "finished_at": task.finished_at.isoformat() if task.finished_at else None,
+    }
+
+
+def queue_action(user, model_id: str, action: str, revision: str = "") -> ModelTask:
+    """Queue an install / verify / remove of ``model_id`` on the worker. Raises
+    ``ActionRefused`` (404 unknown model or action, 400 bad revision, 409 busy)."""
+    if action not in ModelTask.Action.values:
+        raise ActionRefused(_("No such action."), 404)
+    try:
+        entry = registry.get(model_id)
+    except (registry.UnknownModel, registry.InvalidModelId):
+        raise ActionRefused(_("No such model."), 404) from None
+    revision = (revision or "").strip().lower()
+    if revision and (action != ModelTask.Action.INSTALL or not hf_source(entry)):
+        raise ActionRefused(_("Only a Hugging Face model is pinned to a revision."),
+                            field="revision")
+    if revision and not COMMIT_RE.fullmatch(revision):
+        raise ActionRefused(_("A Hugging Face revision is a 40-character commit id "
+                              "(letters a–f and digits), not a branch or tag name."),
+                            field="revision")
+    if not entry.needs_weights:
+        raise ActionRefused(_("“%(id)s” needs no weight files: there is nothing to "
+                              "install, verify or remove.") % {"id": model_id})
+    busy = ModelTask.objects.filter(model_id=model_id, status__in=ModelTask.ACTIVE_STATUSES,
+                                    updated_at__gte=timezone.now() - STALE_AFTER)
+    if busy.exists():
+        raise ActionRefused(_("“%(id)s” already has a task waiting or running.")
+                            % {"id": model_id}, 409)
+    task = ModelTask.objects.create(model_id=model_id, action=action, revision=revision,
+                                    user=user)
+    queue.request("install", task.pk)
+    return task
