@@ -12,9 +12,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from wagtail_gan.conf import gan_settings
+from wagtail_gan.management.base import OneLineErrorCommand
 
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".gif": "GIF",
            ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP"}
@@ -91,7 +92,7 @@ def save_image(img, path: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorCommand):
     help = "Apply an operation spec (upscale-4x, winterize, stylize-3, edit ...) to an image file."
 
     def add_arguments(self, parser):
@@ -103,17 +104,6 @@ class Command(BaseCommand):
         parser.add_argument("--strength", type=float, help="0..1 blend with the input")
         parser.add_argument("--style-image", help="style image file for stylize-image<id>")
         parser.add_argument("--preserve-color", action="store_true")
-
-    def execute(self, *args, **options):
-        try:
-            return super().execute(*args, **options)
-        except CommandError:
-            raise
-        except KeyboardInterrupt:
-            raise CommandError("interrupted") from None
-        except Exception as exc:  # never a traceback for a user
-            msg = str(exc).splitlines()[0] if str(exc) else ""
-            raise CommandError(f"{type(exc).__name__}: {msg}") from None
 
     def handle(self, *args, **opts):
         from wagtail_gan.operations import InvalidSpec, parse_spec

@@ -16,12 +16,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from wagtail_gan.management.base import OneLineErrorCommand
 from wagtail_gan.management.commands.gan_run import open_image
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorCommand):
     help = "Interpolate a video (2x/4x frame rate or slow motion) or make a clip from stills."
 
     def add_arguments(self, parser):
@@ -46,17 +47,6 @@ class Command(BaseCommand):
             p.add_argument("--title", default="", help="library title (--to-library)")
             p.add_argument("--once", action="store_true",
                            help="with --to-library: do nothing if a video with this title exists")
-
-    def execute(self, *args, **options):
-        try:
-            return super().execute(*args, **options)
-        except CommandError:
-            raise
-        except KeyboardInterrupt:
-            raise CommandError("interrupted") from None
-        except Exception as exc:  # never a traceback for a user
-            msg = str(exc).splitlines()[0] if str(exc) else ""
-            raise CommandError(f"{type(exc).__name__}: {msg}") from None
 
     def handle(self, *args, **opts):
         try:
