@@ -22,6 +22,16 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model_string
 
 
+class JobStatus(models.TextChoices):
+    """The states of an editor/API job and of a video job."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
 class JobStateMixin:
     """What a job row with ``ACTIVE_STATUSES``, ``started_at`` and ``finished_at`` can say."""
 
@@ -96,12 +106,7 @@ class GenerationJob(JobStateMixin, models.Model):
         VARIANT = "variant", _("Variant of an image")
         GENERATE = "generate", _("New image from text")
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
+    Status = JobStatus
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
 
@@ -256,12 +261,7 @@ class VideoJob(JobStateMixin, models.Model):
         INTERPOLATE = "interpolate", _("Interpolate a video")
         STILLS = "stills", _("Clip from stills")
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
+    Status = JobStatus
 
     class Source(models.TextChoices):
         ADMIN = "admin", _("Admin")

@@ -36,6 +36,31 @@ def spandrel_descriptor(path, kind):
     return desc if isinstance(desc, getattr(spandrel, kind)) else None
 
 
+def cached_spandrel_model(entry: registry.ModelEntry, device: str, kind: str,
+                          accept: Callable[[Any], bool], refusal: str):
+    """The spandrel descriptor of ``entry``'s installed file, on ``device`` in its dtype, from
+    the per-process model cache; ``accept(desc)`` False raises EngineError(``refusal``)."""
+    from .. import runtime
+    from ..errors import ModelNotInstalled
+
+    path = registry.weights_path(entry)
+    if path is None:
+        raise ModelNotInstalled(install_hint(entry))
+
+    def loader():
+        desc = spandrel_descriptor(path, kind)
+        if desc is None or not accept(desc):
+            raise EngineError(f"{path.name} {refusal}")
+        dtype = runtime.select_dtype(device, supports_half=desc.supports_half,
+                                     supports_bf16=desc.supports_bfloat16)
+        desc.to(device).to(dtype)
+        desc.eval()
+        return desc
+
+    key = (kind, entry.id, str(path), path.stat().st_mtime, device)
+    return runtime.cache.get(key, loader, lambda d: runtime.torch_module_bytes(d.model))
+
+
 def install_hint(entry: registry.ModelEntry) -> str:
     """``Model 'x' is not installed: run `manage.py gan_models install x```..."""
     return (

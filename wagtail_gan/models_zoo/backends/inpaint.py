@@ -22,9 +22,9 @@ import numpy as np
 from PIL import Image
 
 from .. import registry, runtime
-from ..errors import EngineError, ModelNotInstalled
+from ..errors import EngineError
 from . import masks
-from .base import Backend, RunContext, install_hint, spandrel_descriptor
+from .base import Backend, RunContext, cached_spandrel_model
 
 SIDES = ("left", "top", "right", "bottom")
 EXPAND_KEYS = ("ratio", *SIDES)
@@ -59,23 +59,8 @@ def padding(params: dict[str, Any], size: tuple[int, int]) -> tuple[int, int, in
 
 def load(entry: registry.ModelEntry, device: str):
     """The spandrel MaskedImageModelDescriptor for an entry, from the per-process cache."""
-    path = registry.weights_path(entry)
-    if path is None:
-        raise ModelNotInstalled(install_hint(entry))
-
-    def loader():
-        desc = spandrel_descriptor(path, "MaskedImageModelDescriptor")
-        if desc is None:
-            raise EngineError(f"{path.name} is not an inpainting model")
-        dtype = runtime.select_dtype(device, supports_half=desc.supports_half,
-                                     supports_bf16=desc.supports_bfloat16)
-        desc.to(device).to(dtype)
-        desc.eval()
-        return desc
-
-    st = path.stat()
-    key = ("lama", entry.id, str(path), st.st_mtime, device)
-    return runtime.cache.get(key, loader, lambda d: runtime.torch_module_bytes(d.model))
+    return cached_spandrel_model(entry, device, "MaskedImageModelDescriptor",
+                                 lambda desc: True, "is not an inpainting model")
 
 
 def fill(desc, image: Image.Image, mask: Image.Image, *, device: str, max_side: int) -> Image.Image:

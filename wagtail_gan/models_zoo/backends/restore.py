@@ -12,31 +12,15 @@ from PIL import Image
 from wagtail_gan.conf import gan_settings
 
 from .. import registry, runtime, tiling
-from ..errors import EngineError, ModelNotInstalled
-from .base import Backend, RunContext, install_hint, spandrel_descriptor
+from .base import Backend, RunContext, cached_spandrel_model
 
 
 def load(entry: registry.ModelEntry, device: str):
     """The spandrel ImageModelDescriptor of a 1x restoration model, from the cache."""
-    path = registry.weights_path(entry)
-    if path is None:
-        raise ModelNotInstalled(install_hint(entry))
-
-    def loader():
-        desc = spandrel_descriptor(path, "ImageModelDescriptor")
-        if desc is None or desc.scale != 1 or (
-            desc.input_channels != 3 or desc.output_channels != 3
-        ):
-            raise EngineError(f"{path.name} is not a 1x RGB restoration model")
-        dtype = runtime.select_dtype(device, supports_half=desc.supports_half,
-                                     supports_bf16=desc.supports_bfloat16)
-        desc.to(device).to(dtype)
-        desc.eval()
-        return desc
-
-    st = path.stat()
-    key = ("restore", entry.id, str(path), st.st_mtime, device)
-    return runtime.cache.get(key, loader, lambda d: runtime.torch_module_bytes(d.model))
+    return cached_spandrel_model(
+        entry, device, "ImageModelDescriptor",
+        lambda d: d.scale == 1 and d.input_channels == 3 and d.output_channels == 3,
+        "is not a 1x RGB restoration model")
 
 
 class RestoreBackend(Backend):
