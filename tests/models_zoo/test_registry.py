@@ -168,3 +168,19 @@ def test_model_id_pattern_agrees_with_the_spec_grammar():
     from wagtail_gan.operations import upscale
 
     assert upscale.registry.MODEL_ID_RE is registry.MODEL_ID_RE
+
+
+def test_entries_are_reused_until_settings_or_the_models_folder_change(settings, tmp_path,
+                                                                      tiny_sr_model):
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu"}
+    first = registry.entries()
+    assert registry.entries() == first and registry._entries_cache[2] is not None
+    cached = registry._entries_cache[2]
+    registry.entries()
+    assert registry._entries_cache[2] is cached  # not rebuilt
+    (tmp_path / "late_x4.safetensors").write_bytes(tiny_sr_model.read_bytes())
+    assert "late_x4" in registry.entries()  # a file dropped in is seen at once
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu",
+                            "MODELS": {"site_x2": {"task": "upscale", "scale": 2,
+                                                   "path": str(tiny_sr_model)}}}
+    assert "site_x2" in registry.entries()  # and a settings change

@@ -180,10 +180,32 @@ def _dropins() -> list[ModelEntry]:
     return out
 
 
+_entries_cache: tuple | None = None
+
+
 def entries() -> dict[str, ModelEntry]:
     """All entries by id: built-ins, then site entries, then dropped-in files (which never
     shadow a registered id). The upscale keys of built-in entries follow
-    ``WAGTAIL_GAN["UPSCALE_DEFAULTS"]``."""
+    ``WAGTAIL_GAN["UPSCALE_DEFAULTS"]``.
+
+    Every spec parse and availability check asks for them (page renders too), so the result
+    is kept until the settings are reloaded or the models folder changes (its mtime: a file
+    dropped in or removed)."""
+    global _entries_cache
+    settings_dict = gan_settings.user_settings
+    try:
+        stamp = gan_settings.models_dir.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    cached = _entries_cache
+    if cached is not None and cached[0] is settings_dict and cached[1] == stamp:
+        return dict(cached[2])
+    result = _entries()
+    _entries_cache = (settings_dict, stamp, result)
+    return dict(result)
+
+
+def _entries() -> dict[str, ModelEntry]:
     result = _with_upscale_defaults(_builtin())
     for model_id, spec in (gan_settings.MODELS or {}).items():
         try:
