@@ -98,7 +98,8 @@ if DB == "postgres":
             "USER": os.environ.get("PGUSER", "postgres"),
             "HOST": os.environ.get("PGHOST", "127.0.0.1"),
             "PORT": os.environ.get("PGPORT", "5432"),
-            "TEST": {"NAME": "test_wagtail_gan"},
+            # GAN_TEST_PG_NAME: a test database of its own for a run beside another (parallel work).
+            "TEST": {"NAME": os.environ.get("GAN_TEST_PG_NAME", "test_wagtail_gan")},
         }
     }
 else:
