@@ -9,6 +9,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
 )
+from rest_framework import generics
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
@@ -99,3 +100,10 @@ def not_found(request, *args, **kwargs):
 class Pagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 200
+
+
+class GanListView(GanAPIView, generics.ListAPIView):
+    """A paginated list. ``queryset`` is the model's empty one, for the schema: the rows come
+    from ``get_queryset``, which filters what the user may see."""
+
+    pagination_class = Pagination

@@ -24,22 +24,22 @@ class ModelActionRequestSerializer(serializers.Serializer):
         help_text="install of an unpinned Hugging Face model: the 40-hex commit to install.")
 
 
-class ModelTaskSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    model_id = serializers.CharField()
-    action = serializers.CharField()
-    action_label = serializers.CharField()
-    status = serializers.CharField()
-    status_label = serializers.CharField()
-    active = serializers.BooleanField()
-    done_bytes = serializers.IntegerField()
-    total_bytes = serializers.IntegerField(allow_null=True)
+class ModelTaskSerializer(serializers.ModelSerializer):
+    # Describes models_admin.service.task_state(task): the API answers with that dict, which
+    # the Models page polls too.
+    action_label = serializers.CharField(source="get_action_display")
+    status_label = serializers.CharField(source="get_status_display")
+    active = serializers.BooleanField(source="is_active")
     percent = serializers.IntegerField(allow_null=True)
-    message = serializers.CharField(allow_blank=True)
-    error_kind = serializers.CharField(allow_blank=True,
-                                       help_text="hash, network, unpinned or ''.")
-    revision = serializers.CharField(allow_blank=True)
-    finished_at = serializers.CharField(allow_null=True)
+    finished_at = serializers.CharField(allow_null=True, help_text="ISO 8601.")
+
+    class Meta:
+        model = ModelTask
+        fields = ["id", "model_id", "action", "action_label", "status", "status_label",
+                  "active", "done_bytes", "total_bytes", "percent", "message", "error_kind",
+                  "revision", "finished_at"]
+        read_only_fields = fields
+        extra_kwargs = {"error_kind": {"help_text": "hash, network, unpinned or ''."}}
 
 
 MODEL_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Registry model id.")

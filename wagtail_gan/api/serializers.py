@@ -1,10 +1,16 @@
-"""Request and response serializers of the REST API (no ML imports)."""
+"""Request and response serializers of the REST API (no ML imports).
+
+Declared one way: a serializer of a model's rows is a ``ModelSerializer`` whose ``Meta.fields``
+is what the API shows; the columns' types come from the model, and only what the model cannot
+say is declared (a property, a renamed or computed field, the shape of a JSON column). What is
+not a row (requests, errors, the catalogue) is a plain ``Serializer``."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from wagtail.images import get_image_model
 
 from wagtail_gan import operations
 from wagtail_gan.conf import gan_settings
@@ -13,7 +19,6 @@ from wagtail_gan.models import GenerationJob, Variant
 
 SEED_MAX = MAX_SEED
 RENDITIONS = {"thumbnail": "max-165x165", "medium": "max-800x800"}
-
 
 
 def operation_help() -> str:
@@ -133,33 +138,30 @@ class RenditionUrlsSerializer(serializers.Serializer):
     medium = serializers.CharField(allow_null=True)
 
 
-class ImageRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-    url = serializers.CharField(help_text="URL of the original file.")
-    renditions = RenditionUrlsSerializer()
+class ImageRefSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="URL of the original file.")
+    renditions = serializers.SerializerMethodField()
 
-    def to_representation(self, image):
+    class Meta:
+        model = get_image_model()
+        fields = ["id", "title", "width", "height", "url", "renditions"]
+        read_only_fields = fields
+
+    def get_url(self, image) -> str:
+        try:
+            return absolute_url(self.context, image.file.url)
+        except ValueError:
+            return ""
+
+    @extend_schema_field(RenditionUrlsSerializer)
+    def get_renditions(self, image) -> dict:
         renditions = {}
         for name, spec in RENDITIONS.items():
             try:
                 renditions[name] = absolute_url(self.context, image.get_rendition(spec).url)
             except (OSError, ValueError):  # SourceImageIOError is an OSError
                 renditions[name] = None
-        try:
-            url = absolute_url(self.context, image.file.url)
-        except ValueError:
-            url = ""
-        return {
-            "id": image.pk,
-            "title": image.title,
-            "width": image.width,
-            "height": image.height,
-            "url": url,
-            "renditions": renditions,
-        }
+        return renditions
 
 
 class OutputSerializer(serializers.Serializer):
@@ -197,9 +199,7 @@ class RightsSerializer(serializers.Serializer):
 
 
 class VariantSerializer(serializers.ModelSerializer):
-    image = serializers.IntegerField(source="image_id", help_text="The generated image.")
     image_title = serializers.CharField(source="image.title")
-    source_image = serializers.IntegerField(source="source_image_id", allow_null=True)
     job = serializers.UUIDField(source="job.uuid", allow_null=True, default=None)
     user = serializers.CharField(source="user.get_username", allow_null=True, default=None)
     params = serializers.DictField()
@@ -214,6 +214,7 @@ class VariantSerializer(serializers.ModelSerializer):
             "interpretation", "user", "created_at", "duration", "rights",
         ]
         read_only_fields = fields
+        extra_kwargs = {"image": {"help_text": "The generated image."}}
 
     @extend_schema_field(RightsSerializer)
     def get_rights(self, variant):
@@ -225,8 +226,6 @@ class VariantSerializer(serializers.ModelSerializer):
 class JobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     user = serializers.CharField(source="user.get_username", allow_null=True, default=None)
-    source_image = serializers.IntegerField(source="source_image_id", allow_null=True)
-    collection = serializers.IntegerField(source="collection_id", allow_null=True)
     result_image = ImageRefSerializer(allow_null=True)
     outputs = serializers.SerializerMethodField()
     duration = serializers.FloatField(allow_null=True)

@@ -1,15 +1,18 @@
-"""Submitting jobs through the API: ``POST variants/`` and ``POST generate/``. The views only
-shape the request and the answer; validation, permissions, idempotency and the throttle's
-admission are the jobs service's (``wagtail_gan.jobs``)."""
+"""Submitting jobs through the API: ``POST variants/`` and ``POST generate/`` here, the video
+endpoints' POSTs in ``video/api.py``, all through ``SubmitView.post``. The views only shape the
+request and the answer; validation, permissions, idempotency and the throttle's admission are
+the jobs services' (``wagtail_gan.jobs``, ``wagtail_gan.video.submit``)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    extend_schema_view,
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -59,8 +62,14 @@ IDEMPOTENCY_PARAM = OpenApiParameter(
 
 
 class SubmitView(GanAPIView):
-    kind: str = ""
+    """The one POST of every job-submitting endpoint (images and video): the request
+    serializer, the Idempotency-Key, the throttle admitted inside the job's transaction, 422
+    on a reused key, 202 with the job and its ``Location``. A subclass declares its
+    ``request_serializer``, ``job_serializer`` and ``submit()``; ``@submit_doc`` documents it."""
+
     request_serializer: type[serializers.Serializer]
+    job_serializer: type[serializers.Serializer] = JobSerializer
+    responses = {202: JobSerializer, **SUBMIT_ERRORS}
 
     def idempotency_key(self, request) -> str:
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
@@ -70,14 +79,15 @@ class SubmitView(GanAPIView):
             ))
         return key
 
+    def job_location(self, request, job) -> str:
+        return reverse("wagtail_gan_api:job-detail", args=[job.pk])
+
     def job_response(self, request, job, *, replayed: bool) -> Response:
         response = Response(
-            JobSerializer(job, context={"request": request}).data,
+            self.job_serializer(job, context={"request": request}).data,
             status=status.HTTP_202_ACCEPTED,
         )
-        response["Location"] = request.build_absolute_uri(
-            reverse("wagtail_gan_api:job-detail", args=[job.pk])
-        )
+        response["Location"] = request.build_absolute_uri(self.job_location(request, job))
         if replayed:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -108,25 +118,29 @@ class SubmitView(GanAPIView):
             raise ValidationError(field_error("collection", f"No collection with id {pk}."))
         return collection
 
-    def submit(self, request, data, key):
+    def submit(self, request, data: dict, key: str, admit: Callable[[], None]):
+        """Create (or replay) the job from the validated ``data``, passing the
+        Idempotency-Key and ``admit`` (the throttle) to the jobs service; returns the job."""
         raise NotImplementedError
 
 
+def submit_doc(operation_id: str, summary: str):
+    """The OpenAPI operation of a ``SubmitView`` subclass's POST, from what it declares."""
+
+    def decorate(view: type[SubmitView]) -> type[SubmitView]:
+        return extend_schema_view(post=api_doc(
+            operation_id=operation_id, summary=summary, request=view.request_serializer,
+            parameters=[IDEMPOTENCY_PARAM], responses=view.responses,
+        ))(view)
+
+    return decorate
+
+
+@submit_doc("variants_create", "Generate a variant of an image (202: the job is queued)")
 class VariantCreateView(SubmitView):
     """Queue a variant of an image: an operation spec or a free-text instruction."""
 
-    kind = GenerationJob.Kind.VARIANT
     request_serializer = VariantRequestSerializer
-
-    @api_doc(
-        operation_id="variants_create",
-        summary="Generate a variant of an image (202: the job is queued)",
-        request=VariantRequestSerializer,
-        parameters=[IDEMPOTENCY_PARAM],
-        responses={202: JobSerializer, **SUBMIT_ERRORS},
-    )
-    def post(self, request):
-        return super().post(request)
 
     def submit(self, request, data, key, admit):
         image = get_visible_image(request.user, data["image"])
@@ -149,21 +163,11 @@ class VariantCreateView(SubmitView):
         )
 
 
+@submit_doc("generate_create", "Generate new images from a text prompt (202: the job is queued)")
 class GenerateView(SubmitView):
     """Queue text-to-image generation of 1..4 candidates into a collection."""
 
-    kind = GenerationJob.Kind.GENERATE
     request_serializer = GenerateRequestSerializer
-
-    @api_doc(
-        operation_id="generate_create",
-        summary="Generate new images from a text prompt (202: the job is queued)",
-        request=GenerateRequestSerializer,
-        parameters=[IDEMPOTENCY_PARAM],
-        responses={202: JobSerializer, **SUBMIT_ERRORS},
-    )
-    def post(self, request):
-        return super().post(request)
 
     def submit(self, request, data, key, admit):
         return jobs.submit_generate_job(

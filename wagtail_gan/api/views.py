@@ -7,15 +7,18 @@ Every failure is a 4xx with a JSON body: ``{"detail": "..."}`` or field errors
 
 from __future__ import annotations
 
-import mimetypes
+from collections.abc import Callable
+from typing import NamedTuple
 
 from django.db.models import Prefetch
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    extend_schema_view,
 )
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -23,11 +26,11 @@ from wagtail.images import get_image_model
 
 from wagtail_gan import jobs
 from wagtail_gan.jobs import MAX_COUNT
+from wagtail_gan.jobs.outputs import serve_output
 from wagtail_gan.models import GenerationJob, Variant
-from wagtail_gan.operations import parse_int
 
 from . import catalog
-from .base import AUTH_ERRORS, ERROR_RESPONSE, GanAPIView, Pagination, api_doc, field_error
+from .base import AUTH_ERRORS, ERROR_RESPONSE, GanAPIView, GanListView, api_doc, field_error
 from .permissions import (
     get_visible_image,
     parse_pk,
@@ -73,28 +76,24 @@ class OperationsView(GanAPIView):
 JOB_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Job id.")
 
 
-class JobListView(GanAPIView, generics.ListAPIView):
+@extend_schema_view(get=api_doc(
+    operation_id="jobs_list",
+    summary="Your generation jobs (all jobs for superusers), newest first",
+    parameters=[
+        OpenApiParameter("status", str, enum=list(GenerationJob.Status.values)),
+        OpenApiParameter("kind", str, enum=list(GenerationJob.Kind.values)),
+    ],
+    responses={
+        200: JobSerializer(many=True),
+        400: OpenApiResponse(ErrorSerializer, description="Unknown status or kind."),
+        **AUTH_ERRORS,
+    },
+))
+class JobListView(GanListView):
     """Your jobs, newest first (superusers: everyone's); filter by status and kind."""
 
     serializer_class = JobSerializer
-    pagination_class = Pagination
-    queryset = GenerationJob.objects.none()  # for the schema; get_queryset filters by user
-
-    @api_doc(
-        operation_id="jobs_list",
-        summary="Your generation jobs (all jobs for superusers), newest first",
-        parameters=[
-            OpenApiParameter("status", str, enum=list(GenerationJob.Status.values)),
-            OpenApiParameter("kind", str, enum=list(GenerationJob.Kind.values)),
-        ],
-        responses={
-            200: JobSerializer(many=True),
-            400: OpenApiResponse(ErrorSerializer, description="Unknown status or kind."),
-            **AUTH_ERRORS,
-        },
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    queryset = GenerationJob.objects.none()
 
     def get_queryset(self):
         results = get_image_model().objects.prefetch_renditions(*RENDITIONS.values())
@@ -136,24 +135,7 @@ class JobOutputView(GanAPIView):
                    404: ERROR_RESPONSE, **AUTH_ERRORS},
     )
     def get(self, request, pk, index):
-        from django.http import FileResponse
-
-        from wagtail_gan.jobs.outputs import pending_storage
-
-        job = get_job_or_404(request, pk)
-        outputs = job.outputs or []
-        number = parse_int(index, 0, len(outputs) - 1)
-        if number is None or not isinstance(outputs[number], dict):
-            raise NotFound(f"Job {job.pk} has no output {index}.")
-        name = outputs[number].get("name") or ""
-        storage = pending_storage()
-        if not name or not storage.exists(name):
-            raise NotFound("The output file is gone (kept or discarded).")
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
-        response["Cache-Control"] = "private, max-age=3600"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return serve_output(get_job_or_404(request, pk), index)
 
 
 class JobDetailView(GanAPIView):
@@ -202,52 +184,77 @@ class KeepRequestSerializer(serializers.Serializer):
     )
 
 
-class JobKeepView(GanAPIView):
-    """Save a finished job's output as a new library image, with its provenance."""
+class Review(NamedTuple):
+    """What ``POST jobs/{id}/keep/`` or ``discard/`` does: the jobs service's function (called
+    with the job, the user and the validated ``request`` body), and what the schema says."""
 
-    @api_doc(
-        operation_id="jobs_keep",
-        summary="Keep an output: it becomes a library image with a Variant provenance record",
-        parameters=[JOB_ID],
-        request=KeepRequestSerializer,
-        responses={
+    act: Callable
+    request: type[serializers.Serializer] | None
+    summary: str
+    description: str
+    refused: str  # when it answers 400
+
+
+REVIEWS = {
+    "keep": Review(
+        jobs.keep_job, KeepRequestSerializer,
+        "Keep an output: it becomes a library image with a Variant provenance record",
+        "Save a finished job's output as a new library image, with its provenance.",
+        "Nothing to keep, or bad index."),
+    "discard": Review(
+        jobs.discard_job, None, "Discard a job's outputs (cancels it while queued)",
+        "Drop a job's pending outputs (a queued job is cancelled); nothing enters the library.",
+        "The job is still running."),
+}
+
+
+class ReviewSchema(AutoSchema):
+    """The OpenAPI operation of the review that ``JobReviewView``'s URL names."""
+
+    def review(self) -> Review:
+        return REVIEWS[self.view.review]
+
+    def get_operation_id(self):
+        return f"jobs_{self.view.review}"
+
+    def get_summary(self):
+        return self.review().summary
+
+    def get_description(self):
+        return self.review().description
+
+    def get_override_parameters(self):
+        return [JOB_ID]
+
+    def get_request_serializer(self):
+        return self.review().request
+
+    def get_response_serializers(self):
+        return {
             200: JobSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Nothing to keep, or bad index."),
+            400: OpenApiResponse(ErrorSerializer, description=self.review().refused),
             404: ERROR_RESPONSE,
             **AUTH_ERRORS,
-        },
-    )
+        }
+
+
+class JobReviewView(GanAPIView):
+    """Keep or discard a finished job's outputs (``as_view(review="keep")`` or ``"discard"``);
+    the answer is the job."""
+
+    review = ""
+    schema = ReviewSchema()
+
     def post(self, request, pk: str):
         job = get_job_or_404(request, pk)
-        serializer = KeepRequestSerializer(data=self.json_object(request))
-        serializer.is_valid(raise_exception=True)
+        review = REVIEWS[self.review]
+        data = {}
+        if review.request is not None:
+            serializer = review.request(data=self.json_object(request))
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         try:
-            jobs.keep_job(job, request.user, serializer.validated_data["index"])
-        except jobs.JobError as exc:
-            raise ValidationError(field_error(exc.field, str(exc))) from exc
-        job.refresh_from_db()
-        return Response(JobSerializer(job, context={"request": request}).data)
-
-
-class JobDiscardView(GanAPIView):
-    """Drop a job's pending outputs (a queued job is cancelled); nothing enters the library."""
-
-    @api_doc(
-        operation_id="jobs_discard",
-        summary="Discard a job's outputs (cancels it while queued)",
-        parameters=[JOB_ID],
-        request=None,
-        responses={
-            200: JobSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="The job is still running."),
-            404: ERROR_RESPONSE,
-            **AUTH_ERRORS,
-        },
-    )
-    def post(self, request, pk: str):
-        job = get_job_or_404(request, pk)
-        try:
-            jobs.discard_job(job, request.user)
+            review.act(job, request.user, **data)
         except jobs.JobError as exc:
             raise ValidationError(field_error(exc.field, str(exc))) from exc
         job.refresh_from_db()
@@ -257,21 +264,17 @@ class JobDiscardView(GanAPIView):
 # --- image provenance -------------------------------------------------------------------------
 
 
-class ImageVariantsView(GanAPIView, generics.ListAPIView):
+@extend_schema_view(get=api_doc(
+    operation_id="images_variants_list",
+    summary="Images generated from this image, with their provenance",
+    parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Image id.")],
+    responses={200: VariantSerializer(many=True), 404: ERROR_RESPONSE, **AUTH_ERRORS},
+))
+class ImageVariantsView(GanListView):
     """Provenance of the images generated from an image you can see."""
 
     serializer_class = VariantSerializer
-    pagination_class = Pagination
-    queryset = Variant.objects.none()  # for the schema; get_queryset does the work
-
-    @api_doc(
-        operation_id="images_variants_list",
-        summary="Images generated from this image, with their provenance",
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Image id.")],
-        responses={200: VariantSerializer(many=True), 404: ERROR_RESPONSE, **AUTH_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    queryset = Variant.objects.none()
 
     def get_queryset(self):
         pk = self.kwargs["pk"]
@@ -301,4 +304,11 @@ class SchemaView(SpectacularAPIView):
         "VERSION": "1",
         "PREPROCESSING_HOOKS": ["wagtail_gan.api.schema.only_gan_endpoints"],
         "COMPONENT_SPLIT_REQUEST": True,
+        # Jobs, video jobs and model tasks have a "status" and a "kind" of their own.
+        "ENUM_NAME_OVERRIDES": {
+            "StatusEnum": "wagtail_gan.models.JobStatus",
+            "KindEnum": "wagtail_gan.models.GenerationJob.Kind",
+            "VideoJobKindEnum": "wagtail_gan.models.VideoJob.Kind",
+            "ModelTaskStatusEnum": "wagtail_gan.models.ModelTask.Status",
+        },
     }

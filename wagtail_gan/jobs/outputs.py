@@ -1,6 +1,7 @@
 """Outputs of editor/API jobs: written by the worker under ``gan_pending/`` in a PRIVATE storage
 (with provenance), served to their owner only through permission-checked views (admin and
-API), deleted when discarded or kept. Nothing under a public media URL until kept.
+API, both answered by ``serve_output``), deleted when discarded or kept. Nothing under a
+public media URL until kept.
 
 The storage is ``STORAGES["wagtail_gan_pending"]`` when the site defines it (e.g. a private
 S3 bucket), else a ``FileSystemStorage`` without a base URL at ``WAGTAIL_GAN["PENDING_DIR"]``
@@ -8,12 +9,16 @@ S3 bucket), else a ``FileSystemStorage`` without a base URL at ``WAGTAIL_GAN["PE
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
+from django.http import FileResponse, Http404
 from django.urls import NoReverseMatch, reverse
 
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.exceptions import JobError
+from wagtail_gan.operations import parse_int
 from wagtail_gan.provenance import finalize_output
 from wagtail_gan.work.storage import delete_files
 
@@ -42,6 +47,26 @@ def output_url(job, index: int) -> str:
         return reverse("wagtail_gan_admin:job_output", args=[job.pk, index])
     except NoReverseMatch:
         return ""
+
+
+def serve_output(job, index) -> FileResponse:
+    """The file of pending output ``index`` (an int, or the URL's text) of ``job``, for the
+    admin's and the API's output views, which have checked that the user may see the job.
+    Privately cacheable, never sniffed as another type. ``Http404`` when the job has no such
+    output or its file is gone (kept or discarded)."""
+    outputs = job.outputs or []
+    number = parse_int(str(index), 0, len(outputs) - 1)
+    if number is None or not isinstance(outputs[number], dict):
+        raise Http404(f"Job {job.pk} has no output {index}.")
+    name = outputs[number].get("name") or ""
+    storage = pending_storage()
+    if not name or not storage.exists(name):
+        raise Http404("The output file is gone (kept or discarded).")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def load_pixels(image):

@@ -18,7 +18,7 @@ The POSTs take an ``Idempotency-Key`` header and count against the per-user GPU 
 
 from __future__ import annotations
 
-from django.urls import path, re_path, reverse
+from django.urls import NoReverseMatch, path, re_path, reverse
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -35,13 +35,12 @@ from wagtail_gan.api.base import (
 )
 from wagtail_gan.api.permissions import parse_pk
 from wagtail_gan.api.serializers import ErrorSerializer
-from wagtail_gan.api.submit import IDEMPOTENCY_PARAM, SUBMIT_ERRORS, SubmitView
+from wagtail_gan.api.submit import SUBMIT_ERRORS, SubmitView, submit_doc
 from wagtail_gan.api.views import JOB_ID
 from wagtail_gan.models import VideoJob
 from wagtail_gan.permissions import can_manage_job
 
 from . import library, submit
-from .views import job_state
 
 ENGINES = ["model", "blend", "auto"]
 
@@ -64,51 +63,46 @@ class ClipRequestSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=True)
 
 
-class VideoJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
+class VideoJobSerializer(serializers.ModelSerializer):
+    # What the API answers and the admin's job page polls (``job_state``).
     label = serializers.CharField()
-    status = serializers.CharField()
-    progress = serializers.IntegerField()
-    frames_done = serializers.IntegerField(allow_null=True)
-    frames_total = serializers.IntegerField(allow_null=True)
-    error = serializers.CharField(allow_blank=True)
-    result_media = serializers.IntegerField(allow_null=True)
-    result_url = serializers.CharField(allow_blank=True)
-    model_id = serializers.CharField(allow_blank=True)
-    model_sha256 = serializers.CharField(allow_blank=True)
-    c2pa = serializers.JSONField(allow_null=True)
+    result_media = serializers.IntegerField(source="result_media_id", allow_null=True)
+    result_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VideoJob
+        fields = ["id", "kind", "label", "status", "progress", "frames_done", "frames_total",
+                  "error", "result_media", "result_url", "model_id", "model_sha256", "c2pa"]
+        read_only_fields = fields
+
+    def get_result_url(self, job) -> str:
+        if not job.result_media_id:
+            return ""
+        try:
+            return reverse("wagtailmedia:edit", args=[job.result_media_id])
+        except NoReverseMatch:  # wagtailmedia's admin not installed
+            return ""
 
 
-SUBMIT_RESPONSES = {**SUBMIT_ERRORS, 202: VideoJobSerializer,
-                    404: OpenApiResponse(ErrorSerializer, description="No such image.")}
-
-
-def _job_response(job, code=status.HTTP_202_ACCEPTED):
-    return Response(job_state(job), status=code)
+def job_state(job: VideoJob) -> dict:
+    return VideoJobSerializer(job).data
 
 
 class VideoSubmitView(SubmitView):
     """The image endpoints' POST (serializer, Idempotency-Key, throttle admitted in the
     job's transaction, 422 on a reused key), answering with the video job."""
 
-    def job_response(self, request, job, *, replayed: bool) -> Response:
-        response = _job_response(job)
-        response["Location"] = request.build_absolute_uri(
-            reverse(f"{request.resolver_match.namespace}:job", args=[job.pk]))
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+    job_serializer = VideoJobSerializer
+    responses = {**SUBMIT_ERRORS, 202: VideoJobSerializer,
+                 404: OpenApiResponse(ErrorSerializer, description="No such image.")}
+
+    def job_location(self, request, job) -> str:
+        return reverse(f"{request.resolver_match.namespace}:job", args=[job.pk])
 
 
+@submit_doc("video_interpolate", "Interpolate a video (202: queued)")
 class InterpolateView(VideoSubmitView):
     request_serializer = InterpolateRequestSerializer
-
-    @api_doc(operation_id="video_interpolate", summary="Interpolate a video (202: queued)",
-             request=InterpolateRequestSerializer, parameters=[IDEMPOTENCY_PARAM],
-             responses=SUBMIT_RESPONSES)
-    def post(self, request):
-        return super().post(request)
 
     def submit(self, request, data, key, admit):
         if parse_pk(data["media"]) is None:
@@ -119,14 +113,9 @@ class InterpolateView(VideoSubmitView):
             source=VideoJob.Source.API, idempotency_key=key, admit=admit)
 
 
+@submit_doc("video_clip", "A clip from still images (202: queued)")
 class ClipView(VideoSubmitView):
     request_serializer = ClipRequestSerializer
-
-    @api_doc(operation_id="video_clip", summary="A clip from still images (202: queued)",
-             request=ClipRequestSerializer, parameters=[IDEMPOTENCY_PARAM],
-             responses=SUBMIT_RESPONSES)
-    def post(self, request):
-        return super().post(request)
 
     def submit(self, request, data, key, admit):
         ids = data["images"]
@@ -154,7 +143,7 @@ class JobView(GanAPIView):
     @api_doc(operation_id="video_job", summary="A video job: status, frames, result",
              parameters=[JOB_ID], responses={200: VideoJobSerializer, 404: ERROR_RESPONSE, **AUTH_ERRORS})
     def get(self, request, pk):
-        return _job_response(self.get_job(request, pk), status.HTTP_200_OK)
+        return Response(job_state(self.get_job(request, pk)))
 
     @api_doc(operation_id="video_job_cancel",
              summary="Cancel a queued video job (or a running one whose worker died)",
@@ -169,7 +158,7 @@ class JobView(GanAPIView):
             return Response({"detail": f"Only a queued job (or one whose worker stopped) can "
                                        f"be cancelled; this job is {job.status}."},
                             status=status.HTTP_409_CONFLICT)
-        return _job_response(job, status.HTTP_200_OK)
+        return Response(job_state(job))
 
 
 app_name = "wagtail_gan_video_api"

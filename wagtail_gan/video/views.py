@@ -20,6 +20,7 @@ from wagtail_gan.models import Variant, VideoJob
 from wagtail_gan.permissions import can_manage_job
 
 from . import library, submit, validation
+from .api import job_state
 from .sweeper import orphaned_jobs
 
 
@@ -79,20 +80,6 @@ def clip_view(request):
                       else 400)
     messages.success(request, _("Clip job started: %(label)s.") % {"label": job.label})
     return redirect("wagtail_gan_video:job", job.pk)
-
-
-def job_state(job: VideoJob) -> dict:
-    result_url = ""
-    if job.result_media_id:
-        try:
-            result_url = reverse("wagtailmedia:edit", args=[job.result_media_id])
-        except Exception:  # wagtailmedia's admin not installed
-            result_url = ""
-    return {"id": job.pk, "kind": job.kind, "label": job.label, "status": job.status,
-            "progress": job.progress, "frames_done": job.frames_done,
-            "frames_total": job.frames_total, "error": job.error,
-            "result_media": job.result_media_id, "result_url": result_url,
-            "model_id": job.model_id, "model_sha256": job.model_sha256, "c2pa": job.c2pa}
 
 
 def job_view(request, pk):

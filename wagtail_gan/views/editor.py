@@ -4,12 +4,11 @@ Django's middleware); permissions are checked in ``wagtail_gan.jobs``."""
 
 from __future__ import annotations
 
-import mimetypes
 from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -28,7 +27,7 @@ from ..forms import (
 )
 from ..instructions import InstructionError, clean_instruction, interpret
 from ..jobs import review_state
-from ..jobs.outputs import pending_storage
+from ..jobs.outputs import serve_output
 from ..jobs.review import operation_title
 from ..jobs.validation import lookup_image_by_title
 from ..models import GenerationJob
@@ -198,19 +197,7 @@ def job_status_view(request, job_id):
 @forbidden_as_403
 @require_GET
 def job_output(request, job_id, index):
-    job = _get_job(request, job_id)
-    try:
-        name = job.outputs[index]["name"]
-    except (IndexError, KeyError, TypeError):
-        raise Http404("No such output") from None
-    storage = pending_storage()
-    if not storage.exists(name):
-        raise Http404("The output file is gone")
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(storage.open(name, "rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return serve_output(_get_job(request, job_id), index)
 
 
 @forbidden_as_403
