@@ -8,6 +8,8 @@ import socket
 
 import pytest
 
+from wagtail_gan import operations
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -87,26 +89,10 @@ def make_image(make_image_file, db):
 
 # Registry entries that put the deterministic dummy backend (models_zoo/backends/dummy.py)
 # behind every operation: tests of the rendition and job machinery use it instead of
-# monkeypatching the engine. The models_zoo tests use real or tiny exact-layout models.
-DUMMY_MODELS = {
-    "dummy_upscale_x4": {"task": "upscale", "family": "dummy", "scale": 4,
-                         "default_for": ["upscale-4x"]},
-    "dummy_upscale_x2": {"task": "upscale", "family": "dummy", "scale": 2,
-                         "default_for": ["upscale-2x"]},
-    "dummy_winterize": {"task": "translate", "family": "dummy", "default_for": ["winterize"]},
-    "dummy_stylize": {"task": "stylize", "family": "dummy",
-                      "default_for": ["stylize", "stylize-image", "stylize-monet",
-                                      "stylize-vangogh", "stylize-cezanne", "stylize-ukiyoe"]},
-    "dummy_edit": {"task": "edit", "family": "dummy", "default_for": ["edit"]},
-    "dummy_generate": {"task": "generate", "family": "dummy",
-                       "default_for": ["generate", "img2img"]},
-    # removebg / erase / expand / restore (task "translate": site entries must use one of
-    # registry.TASKS; the dummy backend ignores the task)
-    "dummy_removebg": {"task": "translate", "family": "dummy", "default_for": ["removebg"]},
-    "dummy_inpaint": {"task": "translate", "family": "dummy",
-                      "default_for": ["erase", "expand"]},
-    "dummy_restore": {"task": "translate", "family": "dummy", "default_for": ["restore"]},
-}
+# monkeypatching the engine. Each operation declares its own (``Operation.dummy_models``); the
+# fixture asks again, so an operation added at run time has one too. The models_zoo tests use
+# real or tiny exact-layout models.
+DUMMY_MODELS = operations.dummy_models()
 
 
 def gan_models_override(settings, models: dict) -> None:
@@ -116,9 +102,10 @@ def gan_models_override(settings, models: dict) -> None:
 
 @pytest.fixture
 def dummy_models(settings):
-    """Every operation runs the dummy backend (entries in ``DUMMY_MODELS``)."""
-    gan_models_override(settings, DUMMY_MODELS)
-    return DUMMY_MODELS
+    """Every operation runs the dummy backend (the operations' ``dummy_models``)."""
+    models = operations.dummy_models()
+    gan_models_override(settings, models)
+    return models
 
 
 @pytest.fixture
@@ -129,10 +116,10 @@ def slow_model(settings, dummy_models):
 
     def configure(key: str, delay: float = 0.0, fail: str | None = None,
                   crash: str | None = None) -> None:
-        name = next(n for n, e in DUMMY_MODELS.items() if key in e["default_for"])
+        name = next(n for n, e in dummy_models.items() if key in e["default_for"])
         defaults = {"delay": delay, **({"fail": fail} if fail else {}),
                     **({"crash": crash} if crash else {})}
-        gan_models_override(settings, {name: {**DUMMY_MODELS[name], "defaults": defaults}})
+        gan_models_override(settings, {name: {**dummy_models[name], "defaults": defaults}})
 
     return configure
 

@@ -75,6 +75,17 @@ def test_every_builtin_family_has_a_backend():
     assert get_backend("diffusers_pix2pix") is get_backend("diffusers_txt2img")
 
 
+def test_backends_are_found_by_the_families_their_classes_declare():
+    from django.utils.module_loading import import_string
+
+    from wagtail_gan.models_zoo.backends import BACKENDS, discover_backends
+
+    assert discover_backends() == BACKENDS
+    for family, path in BACKENDS.items():
+        cls = import_string(path)
+        assert family in (cls.families or (cls.family,)), (family, path)
+
+
 def _echo_class():
     from wagtail_gan.models_zoo.backends import Backend
 

@@ -82,6 +82,17 @@ def test_site_entry_adds_a_model(settings, tmp_path, tiny_sr_model):
     assert any("unknown keys" in e for e in errors) and any("task must be" in e for e in errors)
 
 
+def test_tasks_are_the_builtin_entries_tasks(settings, tmp_path):
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path)}
+    builtin = [e for e in registry.entries().values() if e.origin == "builtin"]
+    assert set(registry.TASKS) == {e.task for e in builtin} and registry.TASKS[0] == "upscale"
+    assert {"translate", "removebg", "inpaint", "restore", "interpolate"} <= set(registry.TASKS)
+    # A site entry may use any of them (an entry with a new task brings the task).
+    settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "MODELS": {
+        "my_nafnet": {"task": "restore", "family": "spandrel_restore", "path": str(tmp_path)}}}
+    assert registry.get("my_nafnet").task == "restore" and not registry.config_errors()
+
+
 
 
 # -- resolve / is_available (what the web tier asks) -----------------------------------------

@@ -11,7 +11,6 @@ from wagtail_gan import operations as registry_operations
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import MAX_COUNT, MAX_SEED
 from wagtail_gan.models_zoo import registry
-from wagtail_gan.operations.stylize import NUM_STYLES, PAINTERS, STYLE_NAMES
 
 
 class ModelInfoSerializer(serializers.Serializer):
@@ -102,17 +101,26 @@ class LimitsSerializer(serializers.Serializer):
 
 
 class OperationsSerializer(serializers.Serializer):
+    """The operations, their extras (``Operation.catalog_extras``: the fields declared here
+    for the schema, and any an operation added) and the limits."""
+
     operations = OperationInfoSerializer(many=True)
     upscale_models = serializers.ListField(child=serializers.CharField())
     styles = StyleSerializer(many=True)
     painters = serializers.ListField(child=serializers.CharField())
     limits = LimitsSerializer()
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return {**data, **{k: v for k, v in instance.items() if k not in data}}
+
 
 def operations() -> dict:
     """The operation registry as the API lists it (``GET operations/``)."""
-    upscale_ids = registry.upscale_model_ids()
+    ops = registry_operations.all_operations()
+    extras = {key: value for op in ops for key, value in op.catalog_extras().items()}
     return {
+        **extras,
         "operations": [
             {
                 "name": op.name,
@@ -125,18 +133,8 @@ def operations() -> dict:
                 "synopsis": op.synopsis or op.name,
                 "description": op.description,
             }
-            for op in registry_operations.all_operations()
+            for op in ops
         ],
-        "upscale_models": upscale_ids,
-        "styles": [
-            {
-                "index": i,
-                "name": STYLE_NAMES.get(i),
-                "spec": f"stylize-{STYLE_NAMES.get(i, i)}",
-            }
-            for i in range(NUM_STYLES)
-        ],
-        "painters": list(PAINTERS),
         "limits": {
             "max_input_pixels": gan_settings.MAX_INPUT_PIXELS,
             "max_output_pixels": gan_settings.MAX_OUTPUT_PIXELS,

@@ -5,7 +5,8 @@ Every model is one :class:`ModelEntry`: id, task, family (which backend runs it,
 ``backends``), scale, where its weights come from (:class:`Source`), published sha256, size,
 licence, citation and default parameters.
 
-* Built-in entries are ``builtin.BUILTIN`` (data only).
+* Built-in entries are ``builtin.BUILTIN`` (data only). Their tasks are the registry's
+  :func:`tasks` (``TASKS``): an entry with a new task brings the task.
 * Sites add or override entries with ``WAGTAIL_GAN["MODELS"]``: ``{id: {field: value}}``.
   A site entry with the id of a built-in one replaces fields of it (e.g. ``{"realesrgan_x4plus":
   {"path": "/srv/weights/x4.pth"}}`` uses a file you provide). ``"default_for": ["upscale-4x"]``
@@ -39,8 +40,6 @@ __all__ = ["NO_WEIGHTS_FAMILIES", "ModelEntry", "Source", "url_source"]
 
 logger = logging.getLogger(__name__)
 
-TASKS = ("upscale", "translate", "stylize", "edit", "generate", "removebg", "inpaint", "restore",
-         "interpolate")
 # Tasks whose runs need a prompt and record a seed (the engine enforces both).
 PROMPT_TASKS = ("edit", "generate")
 # When the model behind a key is not installed, the model behind another key stands in (the
@@ -105,8 +104,8 @@ def _site_entry(model_id: str, spec: dict[str, Any], base: ModelEntry | None) ->
     if base is not None:
         return replace(base, **values)
     values.setdefault("id", model_id)
-    if values.get("task") not in TASKS:
-        raise ValueError(f"WAGTAIL_GAN['MODELS'][{model_id!r}]: task must be one of {TASKS}")
+    if values.get("task") not in tasks():
+        raise ValueError(f"WAGTAIL_GAN['MODELS'][{model_id!r}]: task must be one of {tasks()}")
     values.setdefault("family", "spandrel" if values["task"] == "upscale" else "")
     return ModelEntry(**values)
 
@@ -115,6 +114,18 @@ def _builtin() -> tuple[ModelEntry, ...]:
     from .builtin import BUILTIN  # imported when first needed: the data is large
 
     return BUILTIN
+
+
+def tasks() -> tuple[str, ...]:
+    """The tasks a model entry may have: those of the built-in entries, in their order (a
+    site entry uses one of them)."""
+    return tuple(dict.fromkeys(entry.task for entry in _builtin()))
+
+
+def __getattr__(name: str):
+    if name == "TASKS":  # ``registry.TASKS``: the built-in entries' tasks, read when asked
+        return tasks()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def config_errors() -> list[str]:

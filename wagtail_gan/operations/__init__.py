@@ -1,26 +1,28 @@
 """The operation registry: the single source of truth for what wagtail-gan can do.
 
-Each operation is one :class:`~.base.Operation` object in one module of this package. Rendition
-filters, the admin forms, the API catalog, instruction plans and the docs derive from it::
+Each operation is one :class:`~.base.Operation` subclass in one module of this package. Rendition
+filters, the admin forms, the API catalog, instruction plans, the docs tables and the test
+suite's dummy models derive from it::
 
     from wagtail_gan import operations
     spec = operations.parse_spec("stylize-fauve")     # OperationSpec("stylize", {"styles": [7]})
     spec.model_key, spec.label, spec.available
 
-Adding an operation = a module here with an ``Operation`` subclass, registered below (or by a
-site with ``register()`` / the ``register_gan_operations`` Wagtail hook), plus a backend in
-``models_zoo/backends`` if it needs a new model family and registry entries for its models.
+Adding an operation = a module here with an ``Operation`` subclass (``StrengthOperation`` for
+the ``<name>[-<1..100>]`` kind): every module of this package is imported and its operations
+registered (``discover``), nothing lists them. Other apps use the ``register_gan_operations``
+Wagtail hook (or ``discover`` / ``register``). A new model family also needs a backend in
+``models_zoo/backends``, and its models registry entries (``models_zoo/builtin.py``).
 """
 
 from __future__ import annotations
 
-from .base import FormChoice, InvalidSpec, Operation, OperationSpec, parse_int
-from .edit import Edit, Generate
-from .erase import Erase
-from .expand import Expand
+from .base import FormChoice, InvalidSpec, Operation, OperationSpec, dummy_entry, parse_int
 from .registry import (
     all_operations,
     describe,
+    discover,
+    dummy_models,
     get,
     parse_parts,
     parse_spec,
@@ -28,17 +30,12 @@ from .registry import (
     register,
     unregister,
 )
-from .removebg import RemoveBackground
-from .restore import Restore
-from .stylize import Stylize
-from .upscale import Upscale
-from .winterize import Winterize
+from .strength import StrengthOperation
 
 __all__ = [
-    "FormChoice", "InvalidSpec", "Operation", "OperationSpec", "all_operations", "describe", "get",
-    "parse_int", "parse_parts", "parse_spec", "parse_steps", "register", "unregister",
+    "FormChoice", "InvalidSpec", "Operation", "OperationSpec", "StrengthOperation",
+    "all_operations", "describe", "discover", "dummy_entry", "dummy_models", "get", "parse_int",
+    "parse_parts", "parse_spec", "parse_steps", "register", "unregister",
 ]
 
-for _op in (Upscale(), Winterize(), Stylize(), RemoveBackground(), Erase(), Expand(), Restore(),
-            Edit(), Generate()):
-    register(_op)
+discover(__name__)

@@ -1,7 +1,8 @@
 """What an operation is: one object that declares its grammar, validation messages, admin form
-fields, API help, web fallback, model and availability. Everything else derives from it:
-rendition filters (``renditions.filters``), the admin forms (``forms``), the API catalog
-(``api.catalog``), instruction plans (``instructions``) and the docs table.
+fields, API help, web fallback, models, availability, instruction vocabulary and test dummy
+models. Everything else derives from it: rendition filters (``renditions.filters``), the admin
+forms (``forms``), the API catalog (``api.catalog``), instruction plans (``instructions``), the
+docs tables (``operations.docs``) and the test suite's dummy models (``registry.dummy_models``).
 
 Web tier: no ML imports. The worker receives ``spec.model_key`` and ``spec.params`` and runs
 the model through ``models_zoo.engine``.
@@ -70,11 +71,25 @@ class FormChoice:
     bulk: bool = True
 
 
+def dummy_entry(*keys: str, task: str = "translate", **fields: Any) -> dict[str, Any]:
+    """A ``WAGTAIL_GAN["MODELS"]`` entry that puts the deterministic dummy backend (family
+    ``dummy``: no weights) behind the default keys ``keys``. The dummy ignores the task, but
+    the engine asks the prompt tasks (edit, generate) for a prompt and a seed."""
+    return {"task": task, "family": "dummy", "default_for": list(keys), **fields}
+
+
 class Operation:
-    """Base class. Subclasses set the class attributes and override the methods they need."""
+    """Base class. Subclasses set the class attributes and override the methods they need.
+
+    A subclass with a ``name``, in a module of ``wagtail_gan.operations``, is an operation:
+    the package finds and registers it (``registry.discover``); a class without a name is a
+    base for others (``StrengthOperation``)."""
 
     name: str = ""
     label: str = ""
+    # Position in the admin's Operation menu, the API catalog and the docs tables (then the
+    # order they were found in). The built-ins use 10..90; other operations come after them.
+    order: int = 100
     # One paragraph for the API catalog, the docs table and the admin's help.
     description: str = ""
     # The grammar in one line, for error messages and help texts ("winterize[-<1..100>]").
@@ -87,6 +102,8 @@ class Operation:
     # pixels) or "resize" (a cheap resize to the output size); an operation with another
     # stand-in overrides ``fallback_image``.
     fallback: str = "identity"
+    # The docs' words for the fallback when ``fallback_image`` is the operation's own.
+    fallback_help: str = ""
     # "blend": an optional 0..1 strength blends the result with the input (passed to the
     # engine); "spec": the strength is part of the spec (winterize-70); None: no strength.
     strength: str | None = "blend"
@@ -122,6 +139,17 @@ class Operation:
     def model_key(self, params: dict[str, Any]) -> str:
         return self.name
 
+    def model_keys(self) -> tuple[str, ...]:
+        """Every registry key ``model_key`` can return for a spec of the grammar (a model id
+        aside): what its models' ``default_for`` name (the docs tables, the dummy models)."""
+        return (self.model_key({}),)
+
+    def dummy_models(self) -> dict[str, dict[str, Any]]:
+        """Registry entries (id -> ``WAGTAIL_GAN["MODELS"]`` fields) that run this operation on
+        the dummy backend, for the test suite and demos (``registry.dummy_models`` merges
+        them): by default ``dummy_<name>`` behind every key of ``model_keys``."""
+        return {f"dummy_{self.name}": dummy_entry(*self.model_keys())}
+
     def is_enabled(self) -> bool:
         enabled = gan_settings.ENABLED_OPERATIONS
         return enabled is None or self.name in enabled
@@ -149,6 +177,11 @@ class Operation:
     def with_strength(self, spec: OperationSpec, strength: float) -> OperationSpec:
         """``spec`` with an editor's 0..1 strength applied (see ``strength``)."""
         return OperationSpec(spec.operation, {**spec.params, "strength": strength}, spec.text, self)
+
+    def catalog_extras(self) -> dict[str, Any]:
+        """Top-level keys this operation adds to the API's ``GET operations/`` (the styles,
+        the upscale models): JSON-ready values."""
+        return {}
 
     # -- request inputs beside the spec -----------------------------------------------------
     # Names of extra request inputs the operation takes (e.g. erase's "mask"); they are
@@ -178,3 +211,8 @@ class Operation:
     def form_values(self, spec: OperationSpec) -> dict[str, Any]:
         """Form field values that reproduce ``spec`` (shows an interpretation in the form)."""
         return {"operation": spec.text}
+
+    # -- instructions -------------------------------------------------------------------
+    # The plain words that ask for this operation in an editor's instruction ("add snow" ->
+    # winterize), for ``wagtail_gan.instructions``; None: the operation declares none.
+    vocabulary = None

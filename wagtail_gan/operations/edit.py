@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from .base import Operation
+from .base import Operation, dummy_entry
 
 
 class Edit(Operation):
@@ -12,11 +12,15 @@ class Edit(Operation):
     label = _("Free-form edit (the instruction)")
     description = "Free-form instruction edit (InstructPix2Pix): send an 'instruction'."
     synopsis = "edit"
+    order = 80
     strength = None
     needs_instruction = True
 
     def label_for(self, params):
         return "free-form edit"
+
+    def dummy_models(self):
+        return {"dummy_edit": dummy_entry(*self.model_keys(), task="edit")}
 
     def title_for(self, params):
         prompt = " ".join(str(params.get("prompt") or "").split())
@@ -37,6 +41,7 @@ class Generate(Operation):
     label = _("Generate new image")
     description = "Text-to-image: POST generate/ with a 'prompt'."
     synopsis = "generate"
+    order = 90
     variant = False
     strength = None
 
@@ -46,6 +51,12 @@ class Generate(Operation):
     def model_key(self, params):
         # With an input image (``gan_run generate in.jpg``) it is image-to-image.
         return "img2img" if params.get("init_image") else "generate"
+
+    def model_keys(self):
+        return ("generate", "img2img")
+
+    def dummy_models(self):
+        return {"dummy_generate": dummy_entry(*self.model_keys(), task="generate")}
 
     def form_choices(self):
         return []

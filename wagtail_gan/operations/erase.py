@@ -36,7 +36,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .base import FormChoice, InvalidSpec, Operation
+from .base import FormChoice, InvalidSpec, Operation, dummy_entry
 
 MAX_SPEC_RECTS = 16
 MAX_SHAPES = 500
@@ -144,6 +144,7 @@ class Erase(Operation):
         "PNG) in the request. Editor and API only."
     )
     synopsis = "erase-<x>.<y>.<w>.<h>[-<x>.<y>.<w>.<h>...] (or a mask in the request)"
+    order = 50
     strength = None
     inputs = ("mask",)
 
@@ -157,6 +158,9 @@ class Erase(Operation):
 
     def grammar(self):
         return ["erase", "erase-<x>.<y>.<w>.<h>[-<x>.<y>.<w>.<h>...]"]
+
+    def dummy_models(self):
+        return {"dummy_inpaint": dummy_entry(*self.model_keys())}  # shared with expand
 
     def parse(self, args):
         if not args:

@@ -23,7 +23,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .base import FormChoice, InvalidSpec, Operation, parse_int
+from .base import FormChoice, InvalidSpec, Operation, dummy_entry, parse_int
 
 SIDES = ("left", "top", "right", "bottom")
 MAX_RATIO = 32
@@ -54,12 +54,17 @@ class Expand(Operation):
         "... to an aspect ratio, or expand-left<px>-top<px>-right<px>-bottom<px> by pixels."
     )
     synopsis = "expand-<w>x<h> | expand-square | expand[-left<px>][-top<px>][-right<px>][-bottom<px>]"
+    order = 60
     filter = True
+    fallback_help = "the image padded with blurred mirrored edges, at the final size"
     strength = None
 
     def grammar(self):
         return [f"expand-{p}" for p in PRESETS] + [
             "expand-<w>x<h>", "expand-left<px>-top<px>-right<px>-bottom<px>"]
+
+    def dummy_models(self):
+        return {"dummy_inpaint": dummy_entry(*self.model_keys())}  # shared with erase
 
     def _help(self) -> str:
         return ("expand takes an aspect ratio (expand-16x9, expand-square, 1..32 per side) or "

@@ -1,8 +1,12 @@
-"""The registry of operations (``register``/``get``/``all_operations``) and spec parsing.
-Operation modules import ``base``; nothing here imports them (``__init__`` registers the
-built-in ones)."""
+"""The registry of operations (``discover``/``register``/``get``/``all_operations``), spec
+parsing and what derives from the operations as a whole (``dummy_models``). Operation modules
+import ``base``; nothing here imports them by name (``__init__`` discovers the built-in ones)."""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
 
 from .base import InvalidSpec, Operation, OperationSpec
 
@@ -22,6 +26,22 @@ def unregister(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+def discover(package: str) -> list[Operation]:
+    """Import every module of ``package`` (in name order) and register one instance of each
+    operation it defines: an :class:`Operation` subclass of that module with a ``name``.
+    Returns them. ``wagtail_gan.operations`` runs it on itself; another app may run it on its
+    own package from its ``AppConfig.ready``."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(importlib.import_module(package).__path__),
+                       key=lambda info: info.name):
+        module = importlib.import_module(f"{package}.{info.name}")
+        for obj in list(vars(module).values()):
+            if (isinstance(obj, type) and issubclass(obj, Operation) and obj.name
+                    and obj.__module__ == module.__name__):
+                found.append(register(obj()))
+    return found
+
+
 def _load_hooks() -> None:
     """Operations added by other apps through ``@hooks.register("register_gan_operations")``
     (each hook returns a list of Operation instances)."""
@@ -37,8 +57,9 @@ def _load_hooks() -> None:
 
 
 def all_operations() -> list[Operation]:
+    """Every operation, by ``order`` (then in the order they were registered)."""
     _load_hooks()
-    return list(_REGISTRY.values())
+    return sorted(_REGISTRY.values(), key=lambda op: op.order)
 
 
 def get(name: str) -> Operation:
@@ -48,7 +69,7 @@ def get(name: str) -> Operation:
     except KeyError:
         raise InvalidSpec(
             f"Unknown operation {name!r}. Valid operations: "
-            + ", ".join(op.synopsis or op.name for op in _REGISTRY.values())
+            + ", ".join(op.synopsis or op.name for op in all_operations())
         ) from None
 
 
@@ -88,3 +109,16 @@ def describe(spec_text: str, params: dict | None = None) -> str:
     except InvalidSpec:
         return str(spec_text)
     return ", then ".join(spec.op.title_for({**spec.params, **(params or {})}) for spec in steps)
+
+
+def dummy_models() -> dict[str, dict[str, Any]]:
+    """Every operation's ``dummy_models`` in one ``WAGTAIL_GAN["MODELS"]`` dict: the dummy
+    backend behind every default key (``tests/conftest.py``'s ``dummy_models`` fixture). Two
+    operations may share an entry (erase and expand: ``dummy_inpaint``); its keys add up."""
+    merged: dict[str, dict[str, Any]] = {}
+    for op in all_operations():
+        for model_id, entry in op.dummy_models().items():
+            keys = merged.get(model_id, {}).get("default_for", [])
+            new = [key for key in entry.get("default_for", ()) if key not in keys]
+            merged[model_id] = {**entry, "default_for": [*keys, *new]}
+    return merged

@@ -38,6 +38,7 @@ class RemoveBackground(Operation):
         "removebg-<hex colour> puts the subject on that colour."
     )
     synopsis = "removebg[-<hex colour>]"
+    order = 40
     filter = True
     strength = None
 

@@ -9,7 +9,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .base import FormChoice, InvalidSpec, Operation, parse_int
+from .base import FormChoice, InvalidSpec, Operation, dummy_entry, parse_int
 
 NUM_STYLES = 26
 
@@ -62,6 +62,7 @@ class Stylize(Operation):
     )
     synopsis = ("stylize-<style>[-<style>...] (0..25 or a style name), stylize-image<image id>, "
                 "stylize-monet|vangogh|cezanne|ukiyoe")
+    order = 30
     filter = True
 
     def grammar(self):
@@ -125,6 +126,19 @@ class Stylize(Operation):
         if "style_image" in params:
             return "stylize-image"
         return "stylize"
+
+    def model_keys(self):
+        return ("stylize", "stylize-image", *(f"stylize-{p}" for p in PAINTERS))
+
+    def dummy_models(self):
+        return {"dummy_stylize": dummy_entry(*self.model_keys(), task="stylize")}
+
+    def catalog_extras(self):
+        return {
+            "styles": [{"index": i, "name": STYLE_NAMES.get(i),
+                        "spec": f"stylize-{STYLE_NAMES.get(i, i)}"} for i in range(NUM_STYLES)],
+            "painters": list(PAINTERS),
+        }
 
     # -- admin form -------------------------------------------------------------------
     def form_choices(self):

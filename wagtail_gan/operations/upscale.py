@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail_gan.models_zoo import registry
 
-from .base import FormChoice, InvalidSpec, Operation
+from .base import FormChoice, InvalidSpec, Operation, dummy_entry
 
 SCALES = {"2x": 2, "4x": 4}
 
@@ -20,8 +20,11 @@ class Upscale(Operation):
         "dropped-in super-resolution model."
     )
     synopsis = "upscale-2x, upscale-4x, upscale-<model>"
+    order = 10
     filter = True
     fallback = "resize"
+    fallback_help = ("a Lanczos resize to the final size (unresized for a model with no declared "
+                     "scale; the swap then records the model's size)")
     strength = None
 
     def grammar(self):
@@ -59,6 +62,17 @@ class Upscale(Operation):
 
     def model_key(self, params):
         return params.get("model") or f"upscale-{params.get('scale', 4)}x"
+
+    def model_keys(self):
+        return tuple(f"upscale-{scale}" for scale in SCALES)
+
+    def dummy_models(self):
+        return {f"dummy_upscale_x{factor}": dummy_entry(f"upscale-{scale}", task="upscale",
+                                                        scale=factor)
+                for scale, factor in SCALES.items()}
+
+    def catalog_extras(self):
+        return {"upscale_models": registry.upscale_model_ids()}
 
     def scale(self, params) -> int | None:
         if "scale" in params:

@@ -1,14 +1,20 @@
 """Family -> backend: which class runs the models of each ``ModelEntry.family``.
 
-``BACKENDS`` maps the built-in families to dotted paths; a site adds or replaces families
-with ``WAGTAIL_GAN["BACKENDS"] = {"my_family": "myapp.backends.MyBackend"}`` (a dotted path
-or a :class:`~.base.Backend` subclass). Adding a family touches one file (its backend) and
-one line here; backend modules are imported only when a model of their family runs.
+``BACKENDS`` maps the built-in families to dotted paths. It is found, not listed: every
+module of this package that defines a :class:`~.base.Backend` subclass with ``family = "..."``
+(or ``families = (...)`` for several) brings its families. The modules are read, not imported
+(``ast``): a backend module, with its torch/diffusers/onnxruntime imports, is imported only
+when a model of its family runs. Adding a family touches one file: its backend module.
+
+A site adds or replaces families with ``WAGTAIL_GAN["BACKENDS"] = {"my_family":
+"myapp.backends.MyBackend"}`` (a dotted path or a :class:`~.base.Backend` subclass).
 """
 
 from __future__ import annotations
 
+import ast
 import threading
+from pathlib import Path
 from typing import Any
 
 from django.utils.module_loading import import_string
@@ -20,21 +26,47 @@ from .base import Backend, RunContext
 
 __all__ = ["BACKENDS", "Backend", "RunContext", "backend_paths", "get_backend"]
 
-_HERE = __name__
 
-BACKENDS: dict[str, str] = {
-    "spandrel": f"{_HERE}.sr.SpandrelBackend",
-    "cyclegan": f"{_HERE}.cyclegan.CycleGANBackend",
-    "onnx_multistyle": f"{_HERE}.style.MultistyleBackend",
-    "onnx_arbitrary": f"{_HERE}.style.ArbitraryStyleBackend",
-    "diffusers_pix2pix": f"{_HERE}.diffusion.DiffusersBackend",
-    "diffusers_txt2img": f"{_HERE}.diffusion.DiffusersBackend",
-    "dummy": f"{_HERE}.dummy.DummyBackend",
-    "rife": f"{_HERE}.rife.RifeBackend",  # frame interpolation (wagtail_gan.video)
-    "rembg": f"{_HERE}.matting.RembgBackend",
-    "lama": f"{_HERE}.inpaint.LamaBackend",
-    "spandrel_restore": f"{_HERE}.restore.RestoreBackend",
-}
+def _declared_families(node: ast.ClassDef, where: str) -> tuple[str, ...]:
+    """The families a class body declares: ``families = (...)``, else ``family = "..."``
+    (literals: the module is not run)."""
+    declared: dict[str, Any] = {}
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign):
+            target, value = stmt.target, stmt.value
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("family", "families") and value:
+            try:
+                declared[target.id] = ast.literal_eval(value)
+            except ValueError:
+                raise RuntimeError(f"{where}.{target.id} must be a literal") from None
+    if declared.get("families"):
+        return tuple(declared["families"])
+    return (declared["family"],) if declared.get("family") else ()
+
+
+def discover_backends() -> dict[str, str]:
+    """{family: dotted path of its class} for the backend classes of this package's modules
+    (in name order). Two classes declaring one family is an error."""
+    found: dict[str, str] = {}
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            target = f"{__name__}.{path.stem}.{node.name}"
+            for family in _declared_families(node, target):
+                if found.setdefault(family, target) != target:
+                    raise RuntimeError(f"Model family {family!r} has two backends: "
+                                       f"{found[family]} and {target}")
+    return found
+
+
+BACKENDS: dict[str, str] = discover_backends()
 
 _instances: dict[Any, Backend] = {}
 _lock = threading.Lock()

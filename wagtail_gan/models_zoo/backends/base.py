@@ -107,10 +107,12 @@ class RunContext:
 
 class Backend:
     """Base class: subclass, set ``family``, implement :meth:`run` (and :meth:`txt2img` for
-    text-to-image models), then map the family to the class in ``backends.BACKENDS`` or the
-    ``WAGTAIL_GAN["BACKENDS"]`` setting."""
+    text-to-image models). In a module of ``backends`` the class is found by its ``family``
+    (``backends.BACKENDS``); elsewhere, map the family to it with ``WAGTAIL_GAN["BACKENDS"]``."""
 
     family: ClassVar[str] = ""
+    # Several families run by one class (its ``family`` then only names it in messages).
+    families: ClassVar[tuple[str, ...]] = ()
     # Torch models: the engine applies TORCH_THREADS and picks the device (else "cpu").
     uses_torch: ClassVar[bool] = True
     # Greyscale inputs come back greyscale (super-resolution keeps the look of the input).

@@ -183,6 +183,7 @@ class DiffusersBackend(Backend):
     """Families ``diffusers_pix2pix`` and ``diffusers_txt2img``; what runs follows the task."""
 
     family = "diffusers"
+    families = ("diffusers_pix2pix", "diffusers_txt2img")
 
     def is_installed(self, entry: registry.ModelEntry) -> bool:
         return _folder(entry) is not None
