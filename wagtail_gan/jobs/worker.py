@@ -88,7 +88,9 @@ class GenerationKind(runner.JobKind):
     kept), record the model; a late result's outputs are deleted."""
 
     model = GenerationJob
-    claim_fields = {"progress": 0}
+
+    def claim_fields(self) -> dict:
+        return {"progress": 0}
 
     def load(self, job_id: int) -> GenerationJob:
         return GenerationJob.objects.select_related("source_image").get(pk=job_id)

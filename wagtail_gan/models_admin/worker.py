@@ -73,6 +73,9 @@ class ModelTaskKind(runner.JobKind):
     model = ModelTask
     expected = (registry.UnknownModel, registry.InvalidModelId)
 
+    def claim_fields(self) -> dict:
+        return {"updated_at": timezone.now()}
+
     def run(self, run: runner.Run) -> str:
         task = run.job
         entry = registry.get(task.model_id)

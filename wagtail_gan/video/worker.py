@@ -103,8 +103,10 @@ class VideoKind(runner.JobKind):
     A video job's own errors (unreadable video, limits, signing) are shown as they are."""
 
     model = VideoJob
-    claim_fields = {"progress": 0, "frames_done": 0, "frames_total": 0}
     expected = (avio.VideoError, limits.VideoLimit, provenance.c2pa.SigningError)
+
+    def claim_fields(self) -> dict:
+        return {"progress": 0, "frames_done": 0, "frames_total": 0}
 
     def load(self, job_id: int) -> VideoJob:
         return VideoJob.objects.select_related("user", "collection").get(pk=job_id)

@@ -50,12 +50,14 @@ class Run:
 
 class JobKind:
     model: ClassVar[type[Job]]
-    # Columns set when the job is claimed, beside status, times and worker (e.g. progress=0).
-    claim_fields: ClassVar[dict] = {}
     # Exception types whose message the user sees as is (beside work.failures' own).
     expected: ClassVar[tuple] = ()
     # A failure classify() calls "retry" (a bug, a flaky disk): re-queued once, or shown.
     retry_failures: ClassVar[bool] = False
+
+    def claim_fields(self) -> dict:
+        """Columns set when the job is claimed, beside status, times and worker."""
+        return {}
 
     def load(self, job_id: int):
         return self.model.objects.get(pk=job_id)
@@ -95,7 +97,7 @@ def claim(kind: JobKind, job_id: int):
     model = kind.model
     claimed = model.objects.filter(pk=job_id, status=Status.QUEUED).update(
         status=Status.RUNNING, started_at=now, heartbeat_at=now, worker_id=liveness.worker_id(),
-        **{model.ERROR_FIELD: ""}, **kind.claim_fields)
+        **{model.ERROR_FIELD: ""}, **kind.claim_fields())
     return kind.load(job_id) if claimed else None
 
 
