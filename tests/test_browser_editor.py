@@ -12,10 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -28,7 +26,7 @@ from tests.test_browser import (
     photo,
     pytestmark,  # noqa: F401 - browser, slow, transactional db
 )
-from tests.utils import HueyConsumer, ensure_wagtail_roots
+from tests.utils import HueyConsumer, SlowFile, ensure_wagtail_roots, serve
 
 DOC_IMG = ROOT / "docs" / "img"
 
@@ -141,36 +139,10 @@ def test_unavailable_operation_is_shown_and_nothing_is_queued(browser_page, sett
     assert not page.errors, page.errors
 
 
-class SlowFile(BaseHTTPRequestHandler):
-    """Serves ``PAYLOAD`` in small pieces with pauses, so the progress bar has time to move."""
-
-    PAYLOAD = bytes(range(256)) * (3 * 4096)  # 3 MiB
-    PIECES = 12
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(self.PAYLOAD)))
-        self.send_header("Content-Type", "application/octet-stream")
-        self.end_headers()
-        step = len(self.PAYLOAD) // self.PIECES
-        for i in range(self.PIECES):
-            self.wfile.write(self.PAYLOAD[i * step:(i + 1) * step])
-            self.wfile.flush()
-            time.sleep(0.35)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def slow_download():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowFile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/tiny_sr.pth"
-    finally:
-        server.shutdown()
+    with serve(SlowFile) as base:
+        yield f"{base}/tiny_sr.pth"
 
 
 def test_install_a_model_from_the_models_page(browser_page, settings, slow_download,  # noqa: F811

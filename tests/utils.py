@@ -7,7 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +85,41 @@ class HueyConsumer:
                 self.proc.wait(10)
         if getattr(self, "_log", None):
             self._log.close()
+
+
+class SlowFile(BaseHTTPRequestHandler):
+    """Serves ``PAYLOAD`` in ``PIECES`` pieces, ``PAUSE`` seconds apart (ignoring Range), so a
+    download takes a while: a progress bar has time to move, a worker time to be killed."""
+
+    PAYLOAD = bytes(range(256)) * (3 * 4096)  # 3 MiB
+    PIECES = 12
+    PAUSE = 0.35
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.PAYLOAD)))
+        self.send_header("Content-Type", "application/octet-stream")
+        self.end_headers()
+        step = len(self.PAYLOAD) // self.PIECES
+        for i in range(self.PIECES):
+            self.wfile.write(self.PAYLOAD[i * step:(i + 1) * step])
+            self.wfile.flush()
+            time.sleep(self.PAUSE)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serve(handler):
+    """A local HTTP server with ``handler`` in a thread; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, message: str = ""):

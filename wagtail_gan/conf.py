@@ -67,18 +67,20 @@ DEFAULTS: dict[str, Any] = {
     "RENDITION_STALE_SECONDS": 15 * 60,
     "RENDITION_EXPIRE_SECONDS": 24 * 3600,
     "RENDITION_MAX_ATTEMPTS": 3,
-    # Editor/API generation jobs (the sweeper, every minute): a running job whose worker sent
-    # no heartbeat for this long is marked failed (its worker died, e.g. killed or out of
-    # memory); a queued job no worker picked up for JOB_QUEUE_TIMEOUT is re-queued once (its
-    # queue message was lost), then failed after another JOB_QUEUE_TIMEOUT.
+    # Editor/API jobs, video jobs and model tasks (``work.sweep``, every minute): a running
+    # job whose worker sent no heartbeat for this long is marked failed (its worker died, e.g.
+    # killed or out of memory; a model task is re-queued once first); a queued job no worker
+    # picked up for JOB_QUEUE_TIMEOUT is re-queued once (its queue message was lost), then
+    # failed after another JOB_QUEUE_TIMEOUT.
     "JOB_HEARTBEAT_TIMEOUT": 10 * 60,
     "JOB_QUEUE_TIMEOUT": 60 * 60,
     # Worker liveness (``work.liveness``): each ``run_huey`` process refreshes its
     # ``WorkerProcess`` row every WORKER_HEARTBEAT_SECONDS (a thread, so a long model run does
     # not delay it) and is dead when not seen for WORKER_DEAD_AFTER. A running job whose
-    # worker is dead is re-queued (renditions) or failed (editor jobs) by the next sweep -
-    # live workers sweep for dead peers on every heartbeat - and its owner can cancel or
-    # discard it at once. Jobs on a live worker are never failed for being slow.
+    # worker is dead is re-queued (renditions, model tasks once) or failed (editor and video
+    # jobs) by the next sweep - live workers sweep for dead peers on every heartbeat - and its
+    # owner can cancel or discard it at once. Jobs on a live worker are never failed for being
+    # slow.
     "WORKER_HEARTBEAT_SECONDS": 10,
     "WORKER_DEAD_AFTER": 30,
     # Specs rendered ahead of time when an image is uploaded or its file replaced.

@@ -3,8 +3,10 @@
 * ``RenditionJob`` - one row per ML rendition wanted, keyed by (image, file_hash, filter_spec,
   focal_point_key). Inserting it is the deduplication point (a unique constraint, inserted in
   a savepoint) and it doubles as the "pending" marker and the status shown to admins.
-* ``GenerationJob`` - an editor or API request (variant of an image, or text-to-image), with
-  status, progress, error and timings.
+* ``Job`` (abstract) - the columns and state machine of every other job kind; ``work/`` runs
+  its lifecycle once. ``SubmittedJob`` adds a uuid and idempotency for editor/API requests:
+  ``GenerationJob`` (variant of an image, or text-to-image) and ``VideoJob``. ``ModelTask``:
+  an install, verify or remove of a model from the admin's Models page.
 * ``WorkerProcess`` - a liveness record per worker process (``work.liveness``): jobs record the
   worker that claimed them, so a dead worker is noticed within ``WORKER_DEAD_AFTER`` seconds.
 * ``Variant`` - provenance of an image that wagtail-gan made: source, operation, model, weights
@@ -22,8 +24,16 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model_string
 
 
+def user_field(related_name: str = "+"):
+    """The user a row belongs to (kept as NULL when the user is deleted)."""
+    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name=related_name)
+
+
 class JobStatus(models.TextChoices):
-    """The states of an editor/API job and of a video job."""
+    """The states of every job kind (``Job``): queued -> running -> succeeded, failed or
+    cancelled (``work.submit`` creates, enqueues and cancels; ``work.runner`` claims and ends;
+    ``work.sweep`` recovers what a dead worker left)."""
 
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
@@ -32,8 +42,41 @@ class JobStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class JobStateMixin:
-    """What a job row with ``ACTIVE_STATUSES``, ``started_at`` and ``finished_at`` can say."""
+class Job(models.Model):
+    """The columns and state machine every job kind shares (editor/API jobs, video jobs, model
+    tasks). A kind declares what differs: its own columns, and the constants below."""
+
+    Status = JobStatus
+    ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+    QUEUE = ""  # the ``queue.request`` kind that runs it
+    NOUN = "job"  # what messages call it ("No worker picked this job up")
+    SWEEP_PREFIX = ""  # the sweepers' counts: "<prefix>_failed", "<prefix>_requeued"
+    # A running job whose worker died: re-queued once (True), or failed at once (False: the
+    # editor was waiting for it and starts it again).
+    REQUEUE_LOST = False
+    LOST_HINT = "Nothing was added to the library; start the job again."
+    ERROR_FIELD = "error"  # the column that says why it failed (or was cancelled)
+
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    user = user_field()
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: set when a worker claims the job, refreshed while it runs (progress,
+    # and the worker's liveness thread) and when the sweeper re-queues it. ``work.sweep``
+    # recovers a running job whose worker (``worker_id``, a ``WorkerProcess``) is dead or
+    # whose heartbeat is older than JOB_HEARTBEAT_TIMEOUT.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    requeue_count = models.PositiveSmallIntegerField(default=0)
+    worker_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
 
     @property
     def is_active(self) -> bool:
@@ -44,6 +87,33 @@ class JobStateMixin:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+    @classmethod
+    def ended(cls, status: str, message: str = "", now=None) -> dict:
+        """The columns of a job that ends in ``status`` with ``message`` (an UPDATE's kwargs)."""
+        return {"status": status, "finished_at": now or timezone.now(),
+                cls.ERROR_FIELD: message[:4000]}
+
+
+class SubmittedJob(Job):
+    """A job an editor or API client submits (image and video jobs): a uuid for its URLs and an
+    idempotency key, one key space across the kinds (``work.submit``)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Where the result goes, what it was asked with, how far it is, which model made it.
+    collection = models.ForeignKey("wagtailcore.Collection", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    params = models.JSONField(default=dict, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    model_id = models.CharField(max_length=128, blank=True)
+    model_sha256 = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    # sha256 of the normalised request (``work.submit.fingerprint``): the same key with a
+    # different request is refused instead of silently replaying this job.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta(Job.Meta):
+        abstract = True
 
 
 class RenditionJob(models.Model):
@@ -101,38 +171,25 @@ class RenditionJob(models.Model):
         return f"{self.filter_spec} of image {self.image_id} ({self.status})"
 
 
-class GenerationJob(JobStateMixin, models.Model):
+class GenerationJob(SubmittedJob):
+    QUEUE = "generation"
+    SWEEP_PREFIX = "jobs"
+
     class Kind(models.TextChoices):
         VARIANT = "variant", _("Variant of an image")
         GENERATE = "generate", _("New image from text")
 
-    Status = JobStatus
-
-    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.VARIANT)
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    progress = models.PositiveSmallIntegerField(default=0)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="gan_jobs",
-    )
-    source_image = models.ForeignKey(
-        get_image_model_string(), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="gan_jobs",
-    )
-    collection = models.ForeignKey(
-        "wagtailcore.Collection", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
     class Source(models.TextChoices):
         ADMIN = "admin", _("Admin")
         API = "api", _("API")
         POLICY = "policy", _("Proposed on upload")
 
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.VARIANT)
+    user = user_field("gan_jobs")
+    source_image = models.ForeignKey(
+        get_image_model_string(), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="gan_jobs",
+    )
     # Where the request came from (the API's per-user throttle counts its own jobs; "policy":
     # proposed by IMPROVE_ON_UPLOAD, waiting for the uploader's review).
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
@@ -140,7 +197,6 @@ class GenerationJob(JobStateMixin, models.Model):
     operation = models.CharField(max_length=255)
     instruction = models.TextField(blank=True)
     interpretation = models.JSONField(default=dict, blank=True)
-    params = models.JSONField(default=dict, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
     count = models.PositiveSmallIntegerField(default=1)
     # Outputs written by the worker but not yet kept: [{"name", "width", "height"}] in storage.
@@ -149,28 +205,8 @@ class GenerationJob(JobStateMixin, models.Model):
         get_image_model_string(), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
-    model_id = models.CharField(max_length=128, blank=True)
-    model_sha256 = models.CharField(max_length=64, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    idempotency_key = models.CharField(max_length=255, blank=True)
-    # sha256 of the normalised request (jobs.submit): the same Idempotency-Key with a
-    # different request is refused instead of silently replaying this job.
-    request_fingerprint = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Last sign of life: set when the worker claims the job and refreshed while the model runs
-    # (and when the sweeper re-queues a job whose queue message was lost). The sweeper
-    # (``jobs.sweep_generation_jobs``) fails running jobs whose heartbeat is older than
-    # JOB_HEARTBEAT_TIMEOUT: their worker died.
-    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    requeue_count = models.PositiveSmallIntegerField(default=0)
-    # The worker process (``WorkerProcess.id``) that claimed the job ("" when none recorded).
-    worker_id = models.CharField(max_length=64, blank=True, default="")
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(SubmittedJob.Meta):
         verbose_name = _("generation job")
         constraints = [
             models.UniqueConstraint(
@@ -182,7 +218,6 @@ class GenerationJob(JobStateMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} ({self.status})"
-
 
 
 class WorkerProcess(models.Model):
@@ -226,10 +261,7 @@ class Variant(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     instruction = models.TextField(blank=True)
     interpretation = models.JSONField(default=dict, blank=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    user = user_field()
     created_at = models.DateTimeField(default=timezone.now)
     duration = models.FloatField(null=True, blank=True)
 
@@ -251,71 +283,44 @@ class Variant(models.Model):
 # -- video (wagtail_gan.video) ----------------------------------------------------------------
 
 
-class VideoJob(JobStateMixin, models.Model):
+class VideoJob(SubmittedJob):
     """A video made by wagtail-gan, and its provenance: 2x/4x frame rate or slow motion of a
     library video (``interpolate``), or a clip from library images (``stills``). Media items
     are referred to by id, not by foreign key: wagtailmedia is optional (the ``video``
     extra). The source's id and title are kept when it is deleted, like ``Variant``."""
 
+    QUEUE = "video"
+    NOUN = "video job"
+    SWEEP_PREFIX = "video"
+
     class Kind(models.TextChoices):
         INTERPOLATE = "interpolate", _("Interpolate a video")
         STILLS = "stills", _("Clip from stills")
-
-    Status = JobStatus
 
     class Source(models.TextChoices):
         ADMIN = "admin", _("Admin")
         API = "api", _("API")
         COMMAND = "command", _("Command line")
 
-    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ADMIN)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="gan_video_jobs",
-    )
-    collection = models.ForeignKey(
-        "wagtailcore.Collection", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    user = user_field("gan_video_jobs")
     # interpolate: the library video (a wagtailmedia Media id) and its title
     source_media_id = models.IntegerField(null=True, blank=True, db_index=True)
     source_title = models.CharField(max_length=255, blank=True)
     # stills: [{"id": image id, "title": ...}] in clip order
     source_images = models.JSONField(default=list, blank=True)
     # factor, mode (interpolate); seconds, fps, hold (stills); engine; what the run added
-    params = models.JSONField(default=dict, blank=True)
     engine = models.CharField(max_length=16, default="model")
-    progress = models.PositiveSmallIntegerField(default=0)
     frames_done = models.PositiveIntegerField(default=0)
     frames_total = models.PositiveIntegerField(default=0)
     result_media_id = models.IntegerField(null=True, blank=True, db_index=True)
     # what the output is: frames, fps, duration, size, audio
     result = models.JSONField(default=dict, blank=True)
-    model_id = models.CharField(max_length=128, blank=True)
-    model_sha256 = models.CharField(max_length=64, blank=True)
     # "signed" (C2PA manifest in the MP4), "unsigned" (signing not configured) or the reason
     c2pa = models.CharField(max_length=255, blank=True)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Liveness and recovery as GenerationJob's (``video.sweeper``); idempotency as the API's.
-    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    requeue_count = models.PositiveSmallIntegerField(default=0)
-    worker_id = models.CharField(max_length=64, blank=True, default="")
-    idempotency_key = models.CharField(max_length=255, blank=True)
-    request_fingerprint = models.CharField(max_length=64, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(SubmittedJob.Meta):
         verbose_name = _("AI video job")
         constraints = [models.UniqueConstraint(
             fields=["user", "idempotency_key"], condition=~models.Q(idempotency_key=""),
@@ -323,7 +328,6 @@ class VideoJob(JobStateMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.status})"
-
 
     @property
     def label(self) -> str:
@@ -334,11 +338,19 @@ class VideoJob(JobStateMixin, models.Model):
         return f"clip of {len(self.source_images)} images, {p.get('seconds', '?')} s"
 
 
-class ModelTask(models.Model):
+class ModelTask(Job):
     """One install, verify or remove of a registry model, asked for on the admin's Models page
     and run on the worker (downloads happen where the GPU is). The page follows ``done_bytes``
     / ``total_bytes`` (the download's progress) and shows ``message``: the outcome, or the
-    exact error (hash mismatch, no network, unpinned Hugging Face revision)."""
+    exact error (hash mismatch, no network, unpinned Hugging Face revision). A task whose
+    worker died is re-queued once, then failed (``work.sweep``)."""
+
+    QUEUE = "install"
+    NOUN = "model task"
+    SWEEP_PREFIX = "models"
+    REQUEUE_LOST = True
+    LOST_HINT = "It was re-queued once already; start it again from the Models page."
+    ERROR_FIELD = "message"
 
     class Action(models.TextChoices):
         INSTALL = "install", _("Install")
@@ -350,12 +362,13 @@ class ModelTask(models.Model):
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Done")
         FAILED = "failed", _("Failed")
-
-    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+        CANCELLED = "cancelled", _("Cancelled")
 
     model_id = models.CharField(max_length=128, db_index=True)
     action = models.CharField(max_length=16, choices=Action.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    error = None  # ``message`` says what happened, also when it failed
     done_bytes = models.BigIntegerField(default=0)
     total_bytes = models.BigIntegerField(null=True, blank=True)
     message = models.TextField(blank=True)
@@ -363,23 +376,14 @@ class ModelTask(models.Model):
     error_kind = models.CharField(max_length=16, blank=True)
     # A Hugging Face commit entered on the page for an entry the registry does not pin.
     revision = models.CharField(max_length=64, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(Job.Meta):
         verbose_name = _("model task")
         permissions = [("manage_models", _("Can install, verify and remove AI models"))]
 
     def __str__(self) -> str:
         return f"{self.action} {self.model_id} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES
 
     @property
     def percent(self) -> int | None:

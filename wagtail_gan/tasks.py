@@ -19,17 +19,15 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, task
 from huey.exceptions import RetryTask
 
 from .conf import gan_settings
-from .jobs import sweeper as job_sweeper
 from .jobs import worker as job_worker
-from .models import GenerationJob, VideoJob
+from .models import GenerationJob, ModelTask, VideoJob
 from .models_admin import worker as model_worker
 from .queue import work_requested
 from .renditions import pregenerate as rendition_pregenerate
 from .renditions import sweeper as rendition_sweeper
 from .renditions import worker as rendition_worker
-from .video import sweeper as video_sweeper
 from .video import worker as video_worker
-from .work import liveness
+from .work import liveness, sweep
 from .work.outcome import Outcome
 
 logger = logging.getLogger(__name__)
@@ -59,15 +57,15 @@ def act_on(outcome: Outcome, requeue) -> str:
 
 
 @task(name="wagtail_gan.generate_variant")
-def generate_variant(job_id: int) -> None:
+def generate_variant(job_id: int) -> str:
     """Editor/API variant of a library image (a ``GenerationJob`` of kind "variant")."""
-    job_worker.run_generation_job(job_id)
+    return act_on(job_worker.run_generation_job(job_id), enqueue_generation)
 
 
 @task(name="wagtail_gan.generate_image")
-def generate_image(job_id: int) -> None:
+def generate_image(job_id: int) -> str:
     """Text-to-image candidates (a ``GenerationJob`` of kind "generate")."""
-    job_worker.run_generation_job(job_id)
+    return act_on(job_worker.run_generation_job(job_id), enqueue_generation)
 
 
 @db_task(name="wagtail_gan.generate_rendition")
@@ -94,28 +92,38 @@ def start_liveness() -> None:
     liveness.start(on_beat=recover_dead_workers)
 
 
+def _sweep_jobs(sweeper) -> dict:
+    """Run ``sweeper`` (a ``work.sweep`` function) over every ``Job`` kind and re-queue what
+    it asks for; its counts."""
+    counts = {}
+    # The job kinds that share one lifecycle (``work``), and how each is put on the queue.
+    for model, enqueue in ((GenerationJob, enqueue_generation), (VideoJob, enqueue_video),
+                           (ModelTask, enqueue_install)):
+        outcome = sweeper(model)
+        act_on(outcome, enqueue)
+        counts.update(outcome.counts)
+    return counts
+
+
 def recover_dead_workers() -> dict:
-    """Re-queue rendition jobs and fail generation and video jobs that a dead worker left
-    running."""
+    """Re-queue rendition jobs that a dead worker left running; fail (or re-queue once: model
+    tasks) the editor jobs, video jobs and model tasks it left running."""
     renditions = rendition_sweeper.recover_lost()
     act_on(renditions, enqueue_rendition)
-    return {**renditions.counts, "jobs_failed": job_sweeper.fail_lost_jobs(),
-            "video_failed": video_sweeper.fail_lost_jobs()}
+    return {**renditions.counts, **_sweep_jobs(sweep.recover_lost_jobs)}
 
 
 @db_periodic_task(crontab(minute="*"), name="wagtail_gan.sweep_renditions")
 def sweep_renditions() -> dict:
     """Every minute: re-enqueue lost rendition jobs, expire stuck ones, delete fallback files
-    whose grace period is over; fail generation and video jobs a dead worker left running,
-    re-queue (once) those whose queue message was lost."""
+    whose grace period is over; fail generation and video jobs a dead worker left running
+    (model tasks are re-queued once first), re-queue (once) those whose queue message was
+    lost."""
     renditions = rendition_sweeper.sweep()
-    generation = job_sweeper.sweep_generation_jobs()
-    video = video_sweeper.sweep_video_jobs()
     act_on(renditions, enqueue_rendition)
-    act_on(generation, enqueue_generation)
-    act_on(video, enqueue_video)
+    counts = {**renditions.counts, **_sweep_jobs(sweep.sweep_jobs)}
     liveness.prune()
-    return {**renditions.counts, **generation.counts, **video.counts}
+    return counts
 
 
 @db_task(name="wagtail_gan.pregenerate_renditions")
@@ -128,12 +136,14 @@ def pregenerate_renditions(image_id: int, specs: list[str]) -> int:
 def generate_video(job_id: int) -> str:
     """A video job (``VideoJob``): frame interpolation of a library video or a clip from
     stills (wagtail_gan.video)."""
-    return str(video_worker.run_video_job(job_id))
+    return act_on(video_worker.run_video_job(job_id), enqueue_video)
+
+
 @db_task(name="wagtail_gan.run_model_task")
 def run_model_task(task_id: int) -> str:
     """Install, verify or remove a registry model (a ``ModelTask`` from the Models page):
     downloads run on the worker, where the models are used."""
-    return model_worker.run_model_task(task_id)
+    return act_on(model_worker.run_model_task(task_id), enqueue_install)
 
 
 # -- enqueueing --------------------------------------------------------------------------
@@ -164,13 +174,20 @@ def enqueue_purge(job_id: int, *, delay: float | None = None, **kwargs):
                                           priority=priority_for("rendition"))
 
 
+def _row_task_id(model, job_id: int) -> str | None:
+    """The row's task id (also for a re-queue): cancelling revokes whichever message is left."""
+    return model.objects.filter(pk=job_id).values_list("task_id", flat=True).first() or None
+
+
 def enqueue_video(job_id: int, *, delay: float | None = None, task_id: str | None = None):
-    # The row's task id (also for a re-queue): cancelling revokes whichever message is left.
-    task_id = task_id or VideoJob.objects.filter(pk=job_id).values_list(
-        "task_id", flat=True).first()
-    return generate_video(job_id, priority=priority_for("interactive"), id=task_id or None)
-def enqueue_install(model_task_id: int, **kwargs):
-    return run_model_task(model_task_id, priority=priority_for("background"))
+    return generate_video(job_id, priority=priority_for("interactive"),
+                          id=task_id or _row_task_id(VideoJob, job_id))
+
+
+def enqueue_install(model_task_id: int, *, delay: float | None = None,
+                    task_id: str | None = None):
+    return run_model_task(model_task_id, priority=priority_for("background"),
+                          id=task_id or _row_task_id(ModelTask, model_task_id))
 
 
 ENQUEUE = {

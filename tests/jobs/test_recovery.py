@@ -13,10 +13,10 @@ from django.utils import timezone
 from tests.gan_admin_fixtures import write_pending_output
 from wagtail_gan import jobs, tasks
 from wagtail_gan.conf import gan_settings
-from wagtail_gan.jobs import sweeper as job_sweeper
 from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.jobs.outputs import pending_storage
 from wagtail_gan.models import GenerationJob
+from wagtail_gan.work import sweep as work_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ TIMEOUT = gan_settings.JOB_HEARTBEAT_TIMEOUT
 
 def sweep(now=None) -> dict:
     """What the sweeper did (the periodic task re-queues ``Outcome.requeue``)."""
-    return job_sweeper.sweep_generation_jobs(now=now).counts
+    return work_sweep.sweep_jobs(GenerationJob, now=now).counts
 
 
 def later(seconds: float):
@@ -153,7 +153,7 @@ def test_lost_queued_job_is_requeued_once_then_failed(gan_world, django_capture_
     queue_timeout = gan_settings.JOB_QUEUE_TIMEOUT
 
     assert sweep(now=later(queue_timeout - 60))["jobs_requeued"] == 0
-    outcome = job_sweeper.sweep_generation_jobs(now=later(queue_timeout + 1))
+    outcome = work_sweep.sweep_jobs(GenerationJob, now=later(queue_timeout + 1))
     assert outcome.counts == {"jobs_failed": 0, "jobs_requeued": 1}
     assert outcome.requeue == [job.pk]
     tasks.act_on(outcome, tasks.enqueue_generation)  # what the periodic task does with it
@@ -237,8 +237,8 @@ def test_sigkilled_worker_mid_job_is_recovered(gan_world, make_image, tmp_path, 
     HUEY.flush()  # no worker, and the message is gone
 
     assert sweep() == {"jobs_failed": 0, "jobs_requeued": 0}
-    outcome = job_sweeper.sweep_generation_jobs(
-        now=later(max(TIMEOUT, gan_settings.JOB_QUEUE_TIMEOUT) + 1)
+    outcome = work_sweep.sweep_jobs(
+        GenerationJob, now=later(max(TIMEOUT, gan_settings.JOB_QUEUE_TIMEOUT) + 1)
     )
     assert outcome.counts == {"jobs_failed": 1, "jobs_requeued": 1}
     tasks.act_on(outcome, tasks.enqueue_generation)

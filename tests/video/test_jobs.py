@@ -125,3 +125,29 @@ def test_video_kind_goes_through_the_task_seam(video_world):
         HUEY.immediate = immediate
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
+
+
+def test_one_idempotency_key_space_for_image_and_video_jobs(video_world):
+    """A key names one request of one kind, in both directions: an image job's key is refused
+    for a video job, and a video job's key for an image job (no row either way)."""
+    from wagtail_gan import jobs
+    from wagtail_gan.models import GenerationJob
+
+    w = video_world
+    video = submit_interpolate_job(user=w.editor, media=w.video, engine="blend",
+                                   idempotency_key="shared-1")
+    assert submit_interpolate_job(user=w.editor, media=w.video, engine="blend",
+                                  idempotency_key="shared-1").pk == video.pk
+    with pytest.raises(jobs.IdempotencyConflict):
+        jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-3",
+                                idempotency_key="shared-1")
+    image_job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-3",
+                                        idempotency_key="shared-2")
+    with pytest.raises(jobs.IdempotencyConflict):
+        submit_interpolate_job(user=w.editor, media=w.video, engine="blend",
+                               idempotency_key="shared-2")
+    assert list(GenerationJob.objects.values_list("pk", flat=True)) == [image_job.pk]
+    assert list(VideoJob.objects.values_list("pk", flat=True)) == [video.pk]
+    # another user's keys are theirs
+    assert submit_interpolate_job(user=w.admin, media=w.video, engine="blend",
+                                  idempotency_key="shared-2").replayed is False

@@ -1,4 +1,4 @@
-"""Video jobs and dead workers (``video.sweeper``), cancelling (admin page and worker side),
+"""Video jobs and dead workers (``work.sweep``), cancelling (admin page and worker side),
 and late results of cancelled/failed jobs (no media item left behind)."""
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from django.utils import timezone
 from wagtail_gan import tasks
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import VideoJob, WorkerProcess
-from wagtail_gan.video import sweeper
 from wagtail_gan.video import worker as video_worker
 from wagtail_gan.video.submit import cancel_job, submit_interpolate_job
-from wagtail_gan.work import liveness
+from wagtail_gan.work import liveness, sweep
 
 
 def worker(name: str, seen_ago: float) -> str:
@@ -80,9 +79,9 @@ def test_queued_job_nobody_took_is_requeued_once_then_failed(video_world, monkey
     assert requeued == [job.pk]
     job.refresh_from_db()
     assert job.status == "queued" and job.requeue_count == 1
-    assert sweeper.sweep_video_jobs().counts["video_failed"] == 0  # not again at once
+    assert sweep.sweep_jobs(VideoJob).counts["video_failed"] == 0  # not again at once
     later = timezone.now() + timedelta(seconds=gan_settings.JOB_QUEUE_TIMEOUT + 1)
-    outcome = sweeper.sweep_video_jobs(now=later)
+    outcome = sweep.sweep_jobs(VideoJob, now=later)
     assert outcome.requeue == [fresh.pk] and outcome.counts["video_failed"] == 1
     job.refresh_from_db()
     assert job.status == "failed" and "No worker picked this video job up" in job.error

@@ -13,10 +13,9 @@ from django.utils import timezone
 from wagtail_gan import jobs, tasks
 from wagtail_gan.conf import DEFAULTS, gan_settings
 from wagtail_gan.exceptions import JobError
-from wagtail_gan.jobs import sweeper as job_sweeper
 from wagtail_gan.models import GenerationJob, RenditionJob, WorkerProcess
 from wagtail_gan.renditions import sweeper as rendition_sweeper
-from wagtail_gan.work import liveness
+from wagtail_gan.work import liveness, sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +119,8 @@ def test_owner_can_cancel_or_discard_a_running_job_whose_worker_died(gan_world):
     assert other_orphan.status == "cancelled" and other_orphan.outputs == []
     slow.refresh_from_db()
     assert slow.status == "running"
-    assert job_sweeper.fail_lost_jobs() == 0  # nothing left to recover
+    # nothing left to recover
+    assert sweep.recover_lost_jobs(GenerationJob).counts["jobs_failed"] == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,14 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
-
-from wagtail_gan import queue
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import GenerationJob
 from wagtail_gan.operations import InvalidSpec, parse_steps
+from wagtail_gan.work import submit as work_submit
 
-from .submit import enqueue_job, step_params
+from .submit import step_params
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +125,12 @@ def propose_improvements(image) -> list[GenerationJob]:
             continue
         text = "|".join(spec.text for spec in steps)
         label = ", then ".join(spec.label for spec in steps)
-        job = GenerationJob.objects.create(
-            kind=GenerationJob.Kind.VARIANT, source=GenerationJob.Source.POLICY,
+        created.append(work_submit.create(
+            GenerationJob, kind=GenerationJob.Kind.VARIANT, source=GenerationJob.Source.POLICY,
             user=image.uploaded_by_user, source_image=image, collection=image.collection,
-            operation=text, params=step_params(steps, ""), task_id=queue.new_task_id(),
+            operation=text, params=step_params(steps, ""),
             interpretation={"spec": text, "label": label,
                             "explanation": "Proposed on upload because " + " and ".join(said)
                             + "."},
-        )
-        transaction.on_commit(lambda job=job: enqueue_job(job))
-        created.append(job)
+        ))
     return created

@@ -1,31 +1,27 @@
-"""Reviewing editor/API jobs: cancel a queued job (or a running one whose worker died), keep an output (a new library image with
-its provenance), discard the outputs. Nothing enters the library until it is kept."""
+"""Reviewing editor/API jobs: cancel a queued job (or a running one whose worker died:
+``work.submit.cancel``), keep an output (a new library image with its provenance), discard the
+outputs. Nothing enters the library until it is kept."""
 
 from __future__ import annotations
 
 import io
-import logging
 import os
 
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.db import transaction
-from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 from wagtail.utils.file import hash_filelike
 
-from wagtail_gan import queue
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob, Variant
 from wagtail_gan.operations import describe
 from wagtail_gan.permissions import check_can_add_to, check_manage
 from wagtail_gan.provenance import copy_rights
+from wagtail_gan.work import submit as work_submit
 
 from .outputs import delete_outputs, pending_storage
-from .sweeper import orphaned_jobs
-
-logger = logging.getLogger(__name__)
 
 AI_TAG = "ai-generated"
 
@@ -34,21 +30,7 @@ def cancel_job(job, user) -> bool:
     """Cancel a queued job (revokes its Huey task), or a running job whose worker died (no
     need to wait for the sweeper). Returns False when it runs on a live worker or finished."""
     check_manage(user, job)
-    updated = GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.QUEUED).update(
-        status=GenerationJob.Status.CANCELLED, finished_at=timezone.now(),
-        error="Cancelled by the editor.",
-    )
-    if not updated:
-        updated = cancel_orphan(job)
-        job.refresh_from_db()
-        return bool(updated)
-    job.refresh_from_db()
-    if job.task_id:
-        try:
-            queue.revoke(job.task_id)
-        except Exception:  # the worker also skips cancelled jobs
-            logger.warning("Could not revoke task %s", job.task_id, exc_info=True)
-    return True
+    return work_submit.cancel(job)
 
 
 def operation_title(job) -> str:
@@ -67,14 +49,6 @@ def operation_title(job) -> str:
     if job.instruction and "prompt" not in params:
         params["prompt"] = job.instruction
     return describe(job.operation, params)
-def cancel_orphan(job) -> int:
-    """Cancel ``job`` if it is running on a worker that is gone (``jobs.sweeper.orphaned_jobs``);
-    a late result of that worker is discarded (it only succeeds a job still running)."""
-    now = timezone.now()
-    return orphaned_jobs(now).filter(pk=job.pk).update(
-        status=GenerationJob.Status.CANCELLED, finished_at=now,
-        error="Cancelled by the editor (the worker running it had stopped).",
-    )
 
 
 def result_title(job) -> str:
@@ -164,7 +138,7 @@ def discard_job(job, user) -> None:
         if job.status == GenerationJob.Status.CANCELLED:
             return
     if job.status == GenerationJob.Status.RUNNING:
-        if not cancel_orphan(job):
+        if not work_submit.cancel_orphan(job):
             raise JobError("The job is running; discard it once it has finished.", None)
         job.refresh_from_db()
     names = [o["name"] for o in job.outputs or []]

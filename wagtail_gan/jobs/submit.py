@@ -1,24 +1,21 @@
-"""Submitting editor/API jobs: validate, check permissions (no job row on refusal), create the
-``GenerationJob`` and request the work once the transaction commits."""
+"""Submitting editor/API jobs: validate, check permissions (no job row on refusal), then
+``work.submit`` creates the ``GenerationJob`` (idempotency, the API throttle's ``admit``) and
+requests the work once the transaction commits (``enqueue_job``)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 from wagtail.models import Collection
 
-from wagtail_gan import queue
-from wagtail_gan.exceptions import IdempotencyConflict, JobError
+from wagtail_gan.exceptions import JobError
 from wagtail_gan.instructions import InstructionError, clean_instruction
 from wagtail_gan.models import GenerationJob
 from wagtail_gan.operations import InvalidSpec
 from wagtail_gan.permissions import check_can_add_to, check_can_generate_from, is_protected
+from wagtail_gan.work import submit as work_submit
+from wagtail_gan.work.submit import enqueue as enqueue_job  # noqa: F401 (jobs.enqueue_job)
 
 from .validation import (
     MAX_COUNT,
@@ -29,66 +26,6 @@ from .validation import (
     plan_variant,
     resolve_style_image,
 )
-
-logger = logging.getLogger(__name__)
-
-
-def fingerprint(**request) -> str:
-    """sha256 of a normalised request: what an idempotency key stands for."""
-    norm = {k: (v.strip() if isinstance(v, str) else v) for k, v in request.items()}
-    return hashlib.sha256(json.dumps(norm, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def replay(user, idempotency_key: str, request_fingerprint: str):
-    """The job already submitted with this key (``job.replayed`` is True), or None. A key
-    used for a different request raises ``IdempotencyConflict``."""
-    if not idempotency_key:
-        return None
-    if len(idempotency_key) > 255:
-        raise JobError("The idempotency key is longer than 255 characters.", "idempotency_key")
-    job = GenerationJob.objects.filter(user=user, idempotency_key=idempotency_key).first()
-    if job is None:
-        return None
-    if job.request_fingerprint and job.request_fingerprint != request_fingerprint:
-        raise IdempotencyConflict()
-    job.replayed = True
-    return job
-
-
-def _create_and_enqueue(user, idempotency_key: str, request_fingerprint: str,
-                        admit: Callable[[], None] | None, **fields) -> GenerationJob:
-    try:
-        with transaction.atomic():
-            if admit is not None:
-                # e.g. the API's throttle: counts and locks in this transaction, so only a
-                # job about to be created counts and concurrent requests cannot overrun it
-                admit()
-            job = GenerationJob.objects.create(
-                user=user, idempotency_key=idempotency_key, task_id=queue.new_task_id(),
-                request_fingerprint=request_fingerprint, **fields)
-    except IntegrityError:
-        # A concurrent request with the same key won the race.
-        existing = replay(user, idempotency_key, request_fingerprint)
-        if existing is None:
-            raise
-        return existing
-    job.replayed = False
-    transaction.on_commit(lambda: enqueue_job(job))
-    return job
-
-
-def enqueue_job(job: GenerationJob, task_id: str | None = None) -> None:
-    """Put the job on the queue now (the interactive priority is the task layer's); a queue
-    that cannot be reached fails the job instead of leaving it "queued" forever."""
-    try:
-        queue.request("generation", job.pk, task_id=task_id or job.task_id or None,
-                      on_commit=False)
-    except Exception as exc:
-        logger.exception("Could not enqueue generation job %s", job.pk)
-        GenerationJob.objects.filter(pk=job.pk, status=GenerationJob.Status.QUEUED).update(
-            status=GenerationJob.Status.FAILED, error=f"Could not reach the job queue: {exc}",
-            finished_at=timezone.now(),
-        )
 
 
 def submit_variant_job(
@@ -105,10 +42,10 @@ def submit_variant_job(
     if image is None:
         raise JobError("Choose a source image.", "image")
     check_can_generate_from(user, image)
-    request_fp = fingerprint(kind="variant", image=image.pk, operation=operation or "",
-                             instruction=instruction or "", seed=seed, strength=strength,
-                             collection=getattr(collection, "pk", None), mask=mask)
-    existing = replay(user, idempotency_key, request_fp)
+    request_fp = work_submit.fingerprint(
+        kind="variant", image=image.pk, operation=operation or "", instruction=instruction or "",
+        seed=seed, strength=strength, collection=getattr(collection, "pk", None), mask=mask)
+    existing = work_submit.replay(GenerationJob, user, idempotency_key, request_fp)
     if existing is not None:
         return existing
     if is_protected(image):
@@ -130,9 +67,10 @@ def submit_variant_job(
         steps = [spec.op.with_strength(spec, strength) if spec.op.strength else spec
                  for spec in steps]
     params = step_params(steps, instruction, clean_inputs(steps, {"mask": mask}))
-    return _create_and_enqueue(
-        user, idempotency_key, request_fp, admit,
-        kind=GenerationJob.Kind.VARIANT, source=source, source_image=image, collection=collection,
+    return work_submit.create(
+        GenerationJob, user=user, idempotency_key=idempotency_key,
+        request_fingerprint=request_fp, admit=admit, kind=GenerationJob.Kind.VARIANT,
+        source=source, source_image=image, collection=collection,
         operation="|".join(spec.text for spec in steps), instruction=instruction,
         interpretation=interpretation, params=params, seed=seed, count=1,
     )
@@ -184,9 +122,9 @@ def submit_generate_job(
     if collection is None:
         collection = Collection.get_first_root_node()
     check_can_add_to(user, collection)
-    request_fp = fingerprint(kind="generate", prompt=prompt or "", seed=seed, count=count,
-                             collection=collection.pk)
-    existing = replay(user, idempotency_key, request_fp)
+    request_fp = work_submit.fingerprint(kind="generate", prompt=prompt or "", seed=seed,
+                                         count=count, collection=collection.pk)
+    existing = work_submit.replay(GenerationJob, user, idempotency_key, request_fp)
     if existing is not None:
         return existing
     check_enabled("generate", "prompt")
@@ -203,9 +141,10 @@ def submit_generate_job(
         raise JobError("The number of candidates must be a whole number.", "count") from None
     if not 1 <= count <= MAX_COUNT:
         raise JobError(f"Ask for 1 to {MAX_COUNT} candidates.", "count")
-    return _create_and_enqueue(
-        user, idempotency_key, request_fp, admit,
-        kind=GenerationJob.Kind.GENERATE, source=source, source_image=None, collection=collection,
+    return work_submit.create(
+        GenerationJob, user=user, idempotency_key=idempotency_key,
+        request_fingerprint=request_fp, admit=admit, kind=GenerationJob.Kind.GENERATE,
+        source=source, source_image=None, collection=collection,
         operation="generate", instruction=prompt, params={"prompt": prompt}, seed=seed,
         count=count,
     )

@@ -1,8 +1,8 @@
 """The worker's side of an editor/API job (tasks ``generate_variant`` / ``generate_image``):
-claim the job, run the model through ``models_zoo.engine`` with progress and heartbeats,
-write the outputs (with provenance) under ``gan_pending/``. Never raises for model or input
-errors: they end in status "failed" with the message in ``error``. The source image is only
-ever read."""
+what ``work.runner`` runs for it (claim, liveness, check-and-swap and failures are the
+runner's): the model through ``models_zoo.engine`` with progress and heartbeats, the outputs
+(with provenance) under ``gan_pending/``. Never raises for model or input errors: they end in
+status "failed" with the message in ``error``. The source image is only ever read."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import hashlib
 import logging
 from typing import Any
 
-from django.utils import timezone
 from wagtail.images import get_image_model
 
 from wagtail_gan.conf import gan_settings
@@ -18,24 +17,18 @@ from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob
 from wagtail_gan.models_zoo import engine
 from wagtail_gan.operations import parse_steps
-from wagtail_gan.work import liveness
-from wagtail_gan.work.failures import classify
+from wagtail_gan.work import runner
 from wagtail_gan.work.outcome import Outcome
-from wagtail_gan.work.progress import ProgressReporter, heartbeat_interval
+from wagtail_gan.work.progress import ProgressReporter, job_reporter
 
 from .outputs import delete_outputs, load_pixels, write_output
 from .review import keep_job
 
 logger = logging.getLogger(__name__)
-Status = GenerationJob.Status
 
 
 def progress_reporter(job_id: int) -> ProgressReporter:
-    return ProgressReporter(
-        GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING),
-        heartbeat_field="heartbeat_at", progress_field="progress", low=1, high=99,
-        interval=heartbeat_interval(gan_settings.JOB_HEARTBEAT_TIMEOUT),
-    )
+    return job_reporter(GenerationJob, job_id)
 
 
 def _run_model(job, progress) -> list:
@@ -90,55 +83,51 @@ def _combined(results) -> engine.EngineResult:
     )
 
 
+class GenerationKind(runner.JobKind):
+    """What differs for an editor/API job: run the model, write the outputs (pending until
+    kept), record the model; a late result's outputs are deleted."""
+
+    model = GenerationJob
+
+    def claim_fields(self) -> dict:
+        return {"progress": 0}
+
+    def load(self, job_id: int) -> GenerationJob:
+        return GenerationJob.objects.select_related("source_image").get(pk=job_id)
+
+    def run(self, run: runner.Run):
+        job = run.job
+        results = _run_model(job, progress_reporter(job.pk))
+        for i, result in enumerate(results):
+            run.made.append(write_output(job, result.image, i, result.seed, result))
+        return results[0]
+
+    def finish(self, run: runner.Run, first) -> dict:
+        job = run.job
+        return {
+            "progress": 100, "outputs": run.made, "model_id": first.model_id or "",
+            "model_sha256": first.model_sha256 or "",
+            "params": {**job.params, **{k: v for k, v in (first.params or {}).items()
+                                        if k not in job.params}},
+            "seed": job.seed if job.seed is not None else first.seed,
+        }
+
+    def discard(self, run: runner.Run) -> None:
+        delete_outputs([o["name"] for o in run.made])
+
+    def succeeded(self, run: runner.Run) -> None:
+        job = run.job
+        if gan_settings.AUTO_KEEP and job.count == 1:
+            job.refresh_from_db()
+            try:
+                keep_job(job, None, 0)
+            except Exception:
+                logger.exception("Auto-keep of job %s failed; the output stays pending", job.pk)
+
+
+KIND = GenerationKind()
+
+
 def run_generation_job(job_id: int) -> Outcome:
-    now = timezone.now()
-    claimed = GenerationJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, progress=0, error="",
-        worker_id=liveness.worker_id(),
-    )
-    if not claimed:
-        logger.info("Generation job %s is not queued any more; skipped", job_id)
-        return Outcome("skipped")
-    job = GenerationJob.objects.select_related("source_image").get(pk=job_id)
-    written: list[dict] = []
-    try:
-        with liveness.running(GenerationJob, job_id, "heartbeat_at"):
-            results = _run_model(job, progress_reporter(job_id))
-            for i, result in enumerate(results):
-                written.append(write_output(job, result.image, i, result.seed, result))
-        first = results[0]
-        # Only a job still running succeeds: one the sweeper gave up on stays failed (the
-        # editor was told, and may have started it again).
-        succeeded = GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-            status=Status.SUCCEEDED, progress=100, outputs=written,
-            model_id=first.model_id or "", model_sha256=first.model_sha256 or "",
-            params={**job.params, **{k: v for k, v in (first.params or {}).items()
-                                     if k not in job.params}},
-            seed=job.seed if job.seed is not None else first.seed,
-            finished_at=timezone.now(), heartbeat_at=timezone.now(),
-        )
-        if not succeeded:
-            logger.warning("Generation job %s finished after it was marked failed; result "
-                           "discarded", job_id)
-            delete_outputs([o["name"] for o in written])
-            return Outcome(Status.FAILED)
-    except Exception as exc:
-        failure = classify(exc)
-        if failure.kind == "retry":  # an editor job is never retried behind their back
-            message = f"Unexpected error ({type(exc).__name__}): {exc}"
-            logger.exception("Generation job %s crashed", job_id)
-        else:
-            message = failure.message
-            logger.warning("Generation job %s failed: %s", job_id, message)
-        delete_outputs([o["name"] for o in written])
-        GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-            status=Status.FAILED, error=message[:2000], finished_at=timezone.now(),
-        )
-        return Outcome(Status.FAILED, detail=message)
-    if gan_settings.AUTO_KEEP and job.count == 1:
-        job.refresh_from_db()
-        try:
-            keep_job(job, None, 0)
-        except Exception:
-            logger.exception("Auto-keep of job %s failed; the output stays pending", job_id)
-    return Outcome(Status.SUCCEEDED)
+    """Run a queued editor/API job (``work.runner``: claim, run, finish or fail)."""
+    return runner.run_job(KIND, job_id)

@@ -1,21 +1,25 @@
 """Installing, verifying and removing registry models from the web tier: the one place that
-validates a request and queues the work on the worker (``queue.request("install", ...)``),
-used by the admin's Models page and the API (web tier: reads ``models_zoo.registry`` only)."""
+validates a request and queues the work on the worker (``work.submit.create``: the task is
+requested with ``queue.request("install", ...)`` once the transaction commits), used by the
+admin's Models page and the API (web tier: reads ``models_zoo.registry`` only)."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import queue
 from ..models import ModelTask
 from ..models_zoo import registry
+from ..work import submit as work_submit
 
 COMMIT_RE = re.compile(r"[0-9a-f]{40}")
-# A task whose row has not moved for this long lost its worker: a new one may start.
+# A waiting or running task without a sign of life for this long (no worker took it, its
+# worker died and no sweeper ran): a new one may start. The sweeper (``work.sweep``) normally
+# re-queues or fails such a task long before.
 STALE_AFTER = timedelta(minutes=15)
 
 
@@ -72,12 +76,11 @@ def queue_action(user, model_id: str, action: str, revision: str = "") -> ModelT
     if not entry.needs_weights:
         raise ActionRefused(_("“%(id)s” needs no weight files: there is nothing to "
                               "install, verify or remove.") % {"id": model_id})
-    busy = ModelTask.objects.filter(model_id=model_id, status__in=ModelTask.ACTIVE_STATUSES,
-                                    updated_at__gte=timezone.now() - STALE_AFTER)
+    moved = timezone.now() - STALE_AFTER
+    busy = ModelTask.objects.filter(model_id=model_id, status__in=ModelTask.ACTIVE_STATUSES).filter(
+        Q(heartbeat_at__gte=moved) | Q(heartbeat_at=None, created_at__gte=moved))
     if busy.exists():
         raise ActionRefused(_("“%(id)s” already has a task waiting or running.")
                             % {"id": model_id}, 409)
-    task = ModelTask.objects.create(model_id=model_id, action=action, revision=revision,
-                                    user=user)
-    queue.request("install", task.pk)
-    return task
+    return work_submit.create(ModelTask, model_id=model_id, action=action, revision=revision,
+                              user=user)

@@ -6,7 +6,8 @@ images, with generated in-between frames (RIFE 4.6, or the ``blend`` cross-fade 
 * :mod:`.engines`  where in-betweens come from: ``model`` (registry ``interpolate``) / ``blend``;
 * :mod:`.pipeline` the two pipelines (``gan_video``, the worker and the benchmark use them);
 * :mod:`.limits`   ``MAX_VIDEO_SECONDS`` / ``MAX_VIDEO_PIXELS`` with one-line refusals;
-* :mod:`.submit`, :mod:`.views`, :mod:`.api` (web tier) and :mod:`.worker` (worker): jobs.
+* :mod:`.submit`, :mod:`.views`, :mod:`.api` (web tier) and :mod:`.worker` (worker): jobs,
+  on the one job lifecycle of ``work`` (``work.submit``, ``work.runner``, ``work.sweep``).
 
 Web-tier modules (``validation``, ``submit``, ``views``, ``api``, ``library``) import neither
 PyAV nor torch; ``avio``/``pipeline``/``engines``/``worker`` are the worker's.

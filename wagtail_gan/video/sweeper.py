@@ -1,20 +1,10 @@
-"""Recovering video jobs a dead worker left behind (periodic task ``sweep_renditions`` and
-each live worker's liveness beat): the rules of ``work.sweep``, for ``VideoJob``. A job on a
-live worker keeps its heartbeat fresh (``liveness.running``) however slow the video is."""
+"""Video jobs a dead worker left running, which their owner may cancel at once (the job page
+offers it). Recovering them is ``work.sweep``'s, as for every job kind."""
 
 from __future__ import annotations
 
 from wagtail_gan.models import VideoJob
 from wagtail_gan.work import sweep
-from wagtail_gan.work.outcome import Outcome
-
-
-def sweep_video_jobs(now=None) -> Outcome:
-    return sweep.sweep_jobs(VideoJob, "video", now, what="video job")
-
-
-def fail_lost_jobs(now=None) -> int:
-    return sweep.fail_lost_jobs(VideoJob, now)
 
 
 def orphaned_jobs(now=None):

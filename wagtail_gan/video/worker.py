@@ -1,33 +1,28 @@
-"""The worker's side of a video job (task ``generate_video``): claim it, copy the sources to
-a temporary folder (they are only ever read), run the pipeline with progress in frames and
+"""The worker's side of a video job (task ``generate_video``): what ``work.runner`` runs for
+it (claim, liveness, check-and-swap and failures are the runner's): copy the sources to a
+temporary folder (they are only ever read), run the pipeline with progress in frames and
 heartbeats, sign/record provenance, add the result to the media library. Never raises for
 bad input: the job ends "failed" with one line in ``error``."""
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from django.utils import timezone
 from wagtail.images import get_image_model
 
-from wagtail_gan.conf import gan_settings
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.jobs.outputs import load_pixels
 from wagtail_gan.models import VideoJob
-from wagtail_gan.work import liveness
-from wagtail_gan.work.failures import classify, first_line
+from wagtail_gan.work import runner
 from wagtail_gan.work.outcome import Outcome
-from wagtail_gan.work.progress import ProgressReporter, heartbeat_interval
+from wagtail_gan.work.progress import job_reporter
 
 from . import avio, library, limits, pipeline, provenance
 from .engines import get_engine
 
-logger = logging.getLogger(__name__)
-Status = VideoJob.Status
 FRAMES_INTERVAL = 0.5
 
 
@@ -36,10 +31,8 @@ class FrameProgress:
     ``ProgressReporter``) plus ``frames_done``/``frames_total`` at most twice a second."""
 
     def __init__(self, job_id: int):
-        self.rows = VideoJob.objects.filter(pk=job_id, status=Status.RUNNING)
-        self.reporter = ProgressReporter(
-            self.rows, heartbeat_field="heartbeat_at", progress_field="progress", low=1,
-            high=99, interval=heartbeat_interval(gan_settings.JOB_HEARTBEAT_TIMEOUT))
+        self.reporter = job_reporter(VideoJob, job_id)
+        self.rows = self.reporter.rows
         self.last = 0.0
 
     def __call__(self, done: int, total: int) -> None:
@@ -104,56 +97,48 @@ def result_title(job: VideoJob) -> str:
     return job.source_title or "Clip"
 
 
-def run_video_job(job_id: int) -> Outcome:
-    now = timezone.now()
-    claimed = VideoJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, progress=0, error="",
-        frames_done=0, frames_total=0, worker_id=liveness.worker_id())
-    if not claimed:  # cancelled, failed by the sweeper, or a duplicate message
-        logger.info("Video job %s is not queued any more; skipped", job_id)
-        return Outcome("skipped")
-    job = VideoJob.objects.select_related("user", "collection").get(pk=job_id)
-    media = None
-    try:
-        with liveness.running(VideoJob, job_id, "heartbeat_at"), \
-                tempfile.TemporaryDirectory(prefix="gan-video-") as tmp:
-            result, facts, out = _run(job, Path(tmp), FrameProgress(job_id))
-            if not VideoJob.objects.filter(pk=job_id, status=Status.RUNNING).exists():
-                logger.warning("Video job %s was cancelled or given up while running; result "
-                               "discarded", job_id)
-                return Outcome(Status.FAILED, detail="given up while running")
-            media = library.save_video(
+class VideoKind(runner.JobKind):
+    """What differs for a video job: run the pipeline in a temporary folder, add the result to
+    the media library (only while the job still runs); a late result's media item is removed.
+    A video job's own errors (unreadable video, limits, signing) are shown as they are."""
+
+    model = VideoJob
+    expected = (avio.VideoError, limits.VideoLimit, provenance.c2pa.SigningError)
+
+    def claim_fields(self) -> dict:
+        return {"progress": 0, "frames_done": 0, "frames_total": 0}
+
+    def load(self, job_id: int) -> VideoJob:
+        return VideoJob.objects.select_related("user", "collection").get(pk=job_id)
+
+    def run(self, run: runner.Run):
+        job = run.job
+        with tempfile.TemporaryDirectory(prefix="gan-video-") as tmp:
+            result, facts, out = _run(job, Path(tmp), FrameProgress(job.pk))
+            runner.check_running(job)  # cancelled or given up: no media item at all
+            run.made.append(library.save_video(
                 out, title=result_title(job), collection=job.collection, user=job.user,
-                info=result, tags=(f"video-{job.kind}",), thumbnail=pipeline.thumbnail(out))
-    except Exception as exc:
-        if media is not None:
+                info=result, tags=(f"video-{job.kind}",), thumbnail=pipeline.thumbnail(out)))
+        return result, facts
+
+    def finish(self, run: runner.Run, done) -> dict:
+        result, facts = done
+        return {
+            "progress": 100, "result_media_id": run.made[0].pk, "result": result,
+            "model_id": facts.get("model_id", ""), "model_sha256": facts.get("model_sha256", ""),
+            "c2pa": facts.get("c2pa", "")[:255],
+            "params": {**run.job.params, "engine_params": facts.get("engine_params", {})},
+            "frames_done": result.get("frames", 0), "frames_total": result.get("frames", 0),
+        }
+
+    def discard(self, run: runner.Run) -> None:
+        for media in run.made:
             library.discard(media)
-        if isinstance(exc, (avio.VideoError, limits.VideoLimit, provenance.c2pa.SigningError)):
-            message = first_line(exc)
-        else:
-            failure = classify(exc)
-            message = failure.message
-            if failure.kind == "retry":  # a video job is never retried behind the editor's back
-                message = f"Unexpected error ({type(exc).__name__}): {first_line(exc)}"
-                logger.exception("Video job %s crashed", job_id)
-        logger.warning("Video job %s failed: %s", job_id, message)
-        VideoJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-            status=Status.FAILED, error=message[:2000], finished_at=timezone.now())
-        return Outcome(Status.FAILED, detail=message)
-    # Only a job still running succeeds: one cancelled or failed meanwhile (the editor was
-    # told) keeps its status, and its late result leaves no media item behind.
-    succeeded = VideoJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-        status=Status.SUCCEEDED, progress=100, result_media_id=media.pk,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(), model_id=facts.get("model_id", ""),
-        model_sha256=facts.get("model_sha256", ""), c2pa=facts.get("c2pa", "")[:255],
-        result=result,
-        params={**job.params, "engine_params": facts.get("engine_params", {})},
-        frames_done=result.get("frames", 0), frames_total=result.get("frames", 0),
-    )
-    if not succeeded:
-        logger.warning("Video job %s finished after it was cancelled or failed; result "
-                       "discarded", job_id)
-        library.discard(media)
-        return Outcome(Status.FAILED, detail="finished after it was cancelled or failed")
-    return Outcome(Status.SUCCEEDED)
+
+
+KIND = VideoKind()
+
+
+def run_video_job(job_id: int) -> Outcome:
+    """Run a queued video job (``work.runner``: claim, run, finish or fail)."""
+    return runner.run_job(KIND, job_id)

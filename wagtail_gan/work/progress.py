@@ -1,4 +1,4 @@
-"""Progress and heartbeats of a running job, for both job kinds.
+"""Progress and heartbeats of a running job, for every job kind.
 
 The engine calls the reporter with a fraction (tiles, denoising steps). It writes the job's
 progress (when the model has a progress field) at most ~5 times a second, and refreshes the
@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 
 from django.utils import timezone
+
+from wagtail_gan.conf import gan_settings
 
 HEARTBEAT_SECONDS = 30
 PROGRESS_MIN_INTERVAL = 0.2
@@ -52,3 +54,12 @@ class ProgressReporter:
         self.last_value, self.last_time = value, now
         self.rows.filter(**{f"{self.progress_field}__lt": value}).update(
             **{self.progress_field: value})
+
+
+def job_reporter(model, job_id: int) -> ProgressReporter:
+    """The reporter of a running ``Job`` row: its ``progress`` from 1 to 99 (the lifecycle
+    sets 100 when it succeeds) and its heartbeat, as long as it is still running."""
+    return ProgressReporter(
+        model.objects.filter(pk=job_id, status="running"), heartbeat_field="heartbeat_at",
+        progress_field="progress", low=1, high=99,
+        interval=heartbeat_interval(gan_settings.JOB_HEARTBEAT_TIMEOUT))
