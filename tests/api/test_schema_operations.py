@@ -66,4 +66,4 @@ def test_status_and_kind_enums_keep_their_names(db):
     assert enum_of("Job", "kind") == ("KindEnum", ["variant", "generate"])
     assert enum_of("VideoJob", "kind") == ("VideoJobKindEnum", ["interpolate", "stills"])
     assert enum_of("ModelTask", "status") == (
-        "ModelTaskStatusEnum", ["queued", "running", "succeeded", "failed"])
+        "ModelTaskStatusEnum", statuses)  # model tasks share the job lifecycle (cancel too)
