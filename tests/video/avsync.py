@@ -87,16 +87,21 @@ def measure(path, expected: list[float], window: float = 0.2) -> list[Sync]:
             if start is None:
                 start = float(frame.time or 0.0)
             chunks.append(frame.to_ndarray().mean(axis=0))
-    audio = np.abs(np.diff(np.concatenate(chunks), prepend=0.0))  # clicks, not the tone
+    audio = np.concatenate(chunks)
     found = []
     for t in expected:
         near = [(lum, ft) for ft, lum in frames if abs(ft - t) <= window]
-        flash = max(near)[1]
-        lo = max(0, round((t - window - start) * rate))
-        seg = audio[lo:round((t + window - start) * rate)]
-        onset = int(np.nonzero(seg >= 0.5 * seg.max())[0][0])
-        found.append(Sync(flash, start + (lo + onset) / rate))
+        found.append(Sync(max(near)[1], start + click_onset(audio, rate, t - start, window)))
     return found
+
+
+def click_onset(audio: np.ndarray, rate: int, t: float, window: float = 0.2) -> float:
+    """When the click near ``t`` s of a mono signal starts: the first sample whose change
+    reaches half the largest change within ``window`` s (the quiet tone changes slowly)."""
+    change = np.abs(np.diff(audio, prepend=0.0))
+    lo = max(0, round((t - window) * rate))
+    seg = change[lo:round((t + window) * rate)]
+    return (lo + int(np.nonzero(seg >= 0.5 * seg.max())[0][0])) / rate
 
 
 def dominant_hz(path, seconds=(0.1, 0.6)) -> float:
