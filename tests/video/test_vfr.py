@@ -72,10 +72,15 @@ def test_timeline_of_irregular_timestamps():
 def test_constant_rate_with_a_coarse_clock_is_not_variable():
     # 29.97 fps in a 1/600 s clock (phones): intervals of 20 and 21 ticks.
     pts = [round(i * 1001 / 30000 * 600) for i in range(30)]
-    line = timing.timeline(pts, Fraction(1, 600), nominal_rate=Fraction(30000, 1001))
+    line = timing.timeline(pts, Fraction(1, 600), nominal_rates=[Fraction(30000, 1001)])
     assert not line.variable and line.rate == Fraction(30000, 1001)
     plan = timing.retime(line, 2)
     assert plan.generated == 29 and plan.frames[:3] == [(0, 0.0), (0, 0.5), (1, 0.0)]
+    # 24 fps stamped in whole milliseconds (Matroska), then remuxed into a 1/16000 s clock.
+    for pts, tb in (([round(i * 1000 / 24) for i in range(48)], Fraction(1, 1000)),
+                    ([round(i * 1000 / 24) * 16 for i in range(48)], Fraction(1, 16000))):
+        line = timing.timeline(pts, tb)
+        assert not line.variable and line.rate == 24 and line.times[5] == Fraction(5, 24)
 
 
 def test_shared_timestamps_are_refused():

@@ -157,7 +157,7 @@ def frame_times(path: str | Path) -> timing.Timeline:
             end = round(Fraction(container.duration or 0, 1_000_000) / tb)
         try:
             return timing.timeline(pts, tb, last_duration=end - max(pts, default=0),
-                                   nominal_rate=stream.average_rate or stream.guessed_rate)
+                                   nominal_rates=(stream.guessed_rate, stream.average_rate))
         except timing.TimingError as exc:
             raise VideoError(f"{name} cannot be timed: {exc}.") from None
 

@@ -22,6 +22,9 @@ from statistics import median
 
 FACTORS = (2, 4)
 MODES = ("fps", "slowmo")
+# Timestamps within this of a frame grid or an output frame are that (clocks round: 1 ms in
+# Matroska, 1/600 s on phones; a remux keeps the rounding in a finer clock).
+ROUNDING = Fraction(1, 1000)
 
 
 class TimingError(ValueError):
@@ -66,14 +69,15 @@ class Timeline:
 
 
 def timeline(pts: Sequence[int], time_base: Fraction, *, last_duration: int = 0,
-             nominal_rate: Fraction | None = None) -> Timeline:
+             nominal_rates: Sequence[Fraction | None] = ()) -> Timeline:
     """The timeline of frames with presentation timestamps ``pts`` (``time_base`` units, any
     order); ``last_duration``: how long the last one shows (else the median interval).
 
-    Constant rate - every frame within one clock tick of a grid (the stream's nominal rate
-    or its mean): the exact grid, so each source frame lands on an output frame. Otherwise
-    the timestamps themselves; variable-rate when intervals differ by more than one tick.
-    Raises :class:`TimingError` when frames share a timestamp."""
+    Constant rate - every frame within :data:`ROUNDING` (or one clock tick) of a grid (one
+    of the stream's ``nominal_rates``, else the mean rate as a whole or NTSC rate, else the
+    mean itself): the exact grid, so each source frame lands on an output frame. Otherwise
+    variable-rate: the timestamps themselves. Raises :class:`TimingError` when frames share
+    a timestamp."""
     if not pts:
         raise TimingError("the video has no frames")
     tb = Fraction(time_base)
@@ -84,27 +88,29 @@ def timeline(pts: Sequence[int], time_base: Fraction, *, last_duration: int = 0,
         at = ordered[intervals.index(0)] * tb
         raise TimingError(f"two frames share the timestamp {float(at):.3f} s")
     times = tuple((p - ordered[0]) * tb for p in ordered)
-    variable = bool(intervals) and max(intervals) - min(intervals) > 1
+    grid = _grid(times, max(tb, ROUNDING), nominal_rates) if intervals else None
     if not intervals:
-        rate = Fraction(nominal_rate or 25).limit_denominator(1001)
+        rate = Fraction(next((r for r in nominal_rates if r), 25)).limit_denominator(1001)
         end = last_duration * tb if last_duration > 0 else 1 / rate
-    elif (grid := None if variable else _grid(times, tb, nominal_rate)) is not None:
+    elif grid is not None:
         rate, times, end = grid, tuple(i / grid for i in range(n)), n / grid
     else:
         typical = median(intervals)
         last = last_duration if 0 < last_duration <= 4 * typical else typical
         end = (ordered[-1] - ordered[0] + last) * tb
-        rate = Fraction(max(1, round(n / end))) if variable else \
-            (1 / (times[-1] / (n - 1))).limit_denominator(1001)
-    return Timeline(times, end, rate, variable, ordered[0] * tb, tb, tuple(ordered))
+        rate = Fraction(max(1, round(n / end)))
+    return Timeline(times, end, rate, bool(intervals) and grid is None, ordered[0] * tb, tb,
+                    tuple(ordered))
 
 
-def _grid(times: tuple[Fraction, ...], tick: Fraction, nominal: Fraction | None):
-    """The constant rate the frames sit on within one tick (nominal first), or None."""
-    for rate in (nominal, (len(times) - 1) / times[-1]):
+def _grid(times: tuple[Fraction, ...], tolerance: Fraction, nominal: Sequence):
+    """The first rate whose grid every frame sits on within ``tolerance``, or None."""
+    mean = (len(times) - 1) / times[-1]
+    ntsc = Fraction(round(mean * Fraction(1001, 1000)) * 1000, 1001)
+    for rate in (*nominal, round(mean), ntsc, mean):
         if rate:
             rate = Fraction(rate).limit_denominator(1001)
-            if all(abs(t - i / rate) <= tick for i, t in enumerate(times)):
+            if all(abs(t - i / rate) <= tolerance for i, t in enumerate(times)):
                 return rate
     return None
 
@@ -112,13 +118,13 @@ def _grid(times: tuple[Fraction, ...], tick: Fraction, nominal: Fraction | None)
 def retime(line: Timeline, factor: int, mode: str = "fps") -> Plan:
     """``factor`` x the frame rate over the same duration (``fps`` mode) or ``factor`` x
     slower at the same rate (``slowmo``: audio slowed to match): output frame ``k`` shows
-    source time ``k / (rate * factor)``, the source frame there (within one clock tick) or
+    source time ``k / (rate * factor)``, the source frame there (within :data:`ROUNDING`) or
     the in-between of the two frames around it; past the last frame, the last frame."""
     if factor not in FACTORS:
         raise ValueError(f"factor must be one of {FACTORS}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    times, tol = line.times, line.tick
+    times, tol = line.times, max(line.tick, ROUNDING)
     step = 1 / (line.rate * factor)
     frames: list[tuple[int, float]] = []
     for k in range(max(1, math.ceil(line.end / step))):
