@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,10 +147,12 @@ def build_manifest(
 def sign(
     data: bytes, fmt: str, manifest: dict[str, Any], *,
     parent: tuple[bytes, str, str] | None = None,
+    components: Sequence[tuple[bytes, str, str]] = (),
 ) -> bytes:
     """Sign ``data`` (file bytes, ``fmt`` an extension or MIME type) with the configured
-    certificate; ``parent`` is (bytes, format, title) of the source image. Returns the signed
-    file. Raises SigningError with a one-line reason."""
+    certificate; ``parent`` is (bytes, format, title) of the source image, ``components``
+    more sources the same way (``componentOf`` ingredients labelled ``component1``...).
+    Returns the signed file. Raises SigningError with a one-line reason."""
     try:
         import c2pa
     except ImportError:
@@ -163,10 +166,12 @@ def sign(
     try:
         signer = _signer()
         with c2pa.Context(settings=settings) as ctx, c2pa.Builder(manifest, context=ctx) as builder:
-            if parent is not None:
-                pdata, pfmt, ptitle = parent
+            ingredients = [(parent, "parentOf", "source")] if parent is not None else []
+            ingredients += [(c, "componentOf", f"component{n}")
+                            for n, c in enumerate(components, start=1)]
+            for (pdata, pfmt, ptitle), relationship, label in ingredients:
                 builder.add_ingredient(
-                    {"title": ptitle, "relationship": "parentOf", "label": "source"},
+                    {"title": ptitle, "relationship": relationship, "label": label},
                     MIME_BY_EXT.get(pfmt.lower().lstrip("."), pfmt), io.BytesIO(pdata),
                 )
             dst = io.BytesIO()

@@ -33,48 +33,63 @@ def interpolate_video(src: str | Path, dst: str | Path, *, factor: int, mode: st
                       engine: Engine, progress: Progress = None,
                       provenance: dict[str, Any] | None = None) -> dict[str, Any]:
     """``factor`` x the frame rate (``mode="fps"``, same duration) or ``factor`` x slower
-    (``"slowmo"``, same frame rate, audio stretched). Returns what was written."""
+    (``"slowmo"``, same frame rate, audio slowed down with it). Output frames are placed by
+    the source frames' timestamps (variable frame rates included) and come out upright
+    (rotation metadata applied). Returns what was written."""
     info = avio.probe(src)
     limits.check_video(info)
-    plan = timing.interpolation_plan(max(1, info.frames), info.fps, factor, mode)
-    max_frames = limits.max_source_frames(info.fps)
-    times = [j / factor for j in range(1, factor)]
+    line = avio.frame_times(src)  # refuses what cannot be timed, before any work
+    if len(line.times) > limits.max_source_frames(info.fps):
+        raise avio.VideoError(limits.too_long_message(float(line.end)))
+    plan = timing.retime(line, factor, mode)
     writer = avio.VideoWriter(dst, info.width, info.height, plan.fps,
                               audio_from=src if info.has_audio else None, tempo=plan.tempo,
-                              metadata=_tags(provenance, Path(dst).stem))
-    total = plan.total
-    done = 0
-    prev = None
-    count = 0
+                              video_start=line.start, metadata=_tags(provenance, Path(dst).stem))
     try:
-        for frame in avio.iter_frames(src):
-            count += 1
-            if count > max_frames:
-                raise avio.VideoError(limits.too_long_message(count / float(info.fps)))
-            if prev is not None:
-                writer.write(prev)
-                for mid in engine.interpolator.between(prev, frame, times):
-                    writer.write(mid)
-                done += factor
-                total = max(total, done + factor)
-                if progress:
-                    progress(done, total)
-            prev = frame
-        if prev is None:
-            raise avio.VideoError(f"{Path(src).name} has no decodable frames.")
-        for _ in range(factor):
-            writer.write(prev)
-        done += factor
-        if progress:
-            progress(done, done)
+        _write_plan(src, line, plan, engine, writer, progress)
         result = writer.close()
     except BaseException:
         writer.abort()
         Path(dst).unlink(missing_ok=True)
         raise
-    return {**result, "source": info.as_dict(), "source_frames": count, "factor": factor,
-            "mode": mode, "generated": (count - 1) * (factor - 1),
-            "audio": bool(info.has_audio), "tempo": plan.tempo}
+    return {**result, "source": info.as_dict(), "source_frames": len(line.times),
+            "variable_frame_rate": line.variable, "factor": factor, "mode": mode,
+            "generated": plan.generated, "audio": bool(info.has_audio), "tempo": plan.tempo}
+
+
+def _write_plan(src, line: timing.Timeline, plan: timing.Plan, engine: Engine,
+                writer: avio.VideoWriter, progress: Progress) -> None:
+    """Decode ``src`` once, keeping two frames, and write the plan's frames in order."""
+    by_frame: dict[int, list[float]] = {}
+    for i, t in plan.frames:
+        by_frame.setdefault(i, []).append(t)
+    done = 0
+
+    def emit(i: int, a: np.ndarray, b: np.ndarray | None) -> None:
+        nonlocal done
+        ts = by_frame.get(i, [])
+        wanted = [t for t in ts if t]  # never for the last frame (b is None)
+        mids = iter(engine.interpolator.between(a, b, wanted) if wanted else ())
+        for t in ts:
+            writer.write(next(mids) if t else a)
+        done += len(ts)
+        if ts and progress:
+            progress(done, plan.total)
+
+    damaged = avio.VideoError(f"{Path(src).name} is damaged: its frames do not match their "
+                              "timestamps.")
+    prev, count = None, 0
+    for pts, frame in avio.decode(src):
+        if count >= len(line.stamps) or (pts is not None and pts != line.stamps[count]):
+            raise damaged
+        if prev is not None:
+            emit(count - 1, prev, frame)
+        prev, count = frame, count + 1
+    if prev is None:
+        raise avio.VideoError(f"{Path(src).name} has no decodable frames.")
+    if count != len(line.times):
+        raise damaged
+    emit(count - 1, prev, None)
 
 
 def fit_stills(images: Sequence[Image.Image]) -> list[np.ndarray]:
