@@ -3,9 +3,10 @@ InstructPix2Pix edit) through the engine (``engine.generate_images`` / ``engine.
 the pipelines load through ``backends.diffusion`` exactly as in production (local folder,
 production dtype, CPU generator, progress callback).
 
-Step latency = (time at n2 steps - time at n1 steps) / (denoising steps between them): the
-fixed costs (text encoder, VAE encode/decode, image conversions) cancel out. img2img runs
-``int(steps * strength)`` denoising steps (strength: the entry's default, 0.5)."""
+Step latency: the median time between two denoising steps, timed by the progress callback
+the backend calls after each step (CUDA synchronised there), so the fixed costs (text
+encoder, VAE encode/decode, image conversions) are not in it; they are reported apart.
+img2img runs ``int(steps * strength)`` denoising steps (strength: the entry's default, 0.5)."""
 
 from __future__ import annotations
 
@@ -22,46 +23,40 @@ def diffusion(ctx: Ctx) -> None:
     from wagtail_gan.models_zoo import engine, registry
 
     ctx.weights("sd_turbo", "instruct_pix2pix")
-    px = ctx.plan.diffusion_px
+    px, n = ctx.plan.diffusion_px, ctx.plan.steps
     img = photo(px, px)
     strength = float(registry.resolve("img2img").defaults.get("img2img_strength", 0.5))
-
-    def img2img_steps(n):  # diffusers' img2img: min(int(n * strength), n) denoising steps
-        return min(int(n * strength), n)
-
-    n1, n2 = ctx.plan.steps
-    i1, i2 = round(n1 / strength), round(n2 / strength)  # img2img step counts giving ~n1, n2
-    runs = {
-        "text-to-image": (lambda n: engine.generate_images(PROMPT, seed=1, width=px, height=px,
-                                                           steps=n), (n1, n2), (n1, n2)),
-        "img2img": (lambda n: engine.run("img2img", img, prompt=PROMPT, seed=1, steps=n),
-                    (i1, i2), (img2img_steps(i1), img2img_steps(i2))),
-        "edit (InstructPix2Pix)": (lambda n: engine.run("edit", img, prompt=EDIT, seed=1,
-                                                        steps=n), (n1, n2), (n1, n2)),
+    asked = round(n / strength)  # img2img makes min(int(steps * strength), steps) steps
+    runs = {  # name: (run with a progress callback, denoising steps it makes)
+        "text-to-image": (lambda cb: engine.generate_images(
+            PROMPT, seed=1, width=px, height=px, steps=n, progress=cb), n),
+        "img2img": (lambda cb: engine.run("img2img", img, prompt=PROMPT, seed=1, steps=asked,
+                                          progress=cb), min(int(asked * strength), asked)),
+        "edit (InstructPix2Pix)": (lambda cb: engine.run("edit", img, prompt=EDIT, seed=1,
+                                                         steps=n, progress=cb), n),
     }
-    dtype = "fp16" if ctx.cuda else "fp32"
-    ctx.say(f"{px}x{px}, {dtype}; guidance as the registry entries: "
+    dtype = "fp16" if ctx.on_gpu else "fp32"
+    ctx.say(f"{px}x{px}, {dtype}, {n} denoising steps; guidance as the registry entries: "
             f"{_guidance('generate')} (text-to-image, img2img), {_guidance('edit')} (edit)")
-    steps = {name: _step_latency(ctx, name, fn, counts, denoise, dtype)
-             for name, (fn, counts, denoise) in runs.items()}
+    steps = {name: _step_latency(ctx, name, fn, count, dtype)
+             for name, (fn, count) in runs.items()}
     ctx.ratio("edit step vs text-to-image step", steps["edit (InstructPix2Pix)"],
               steps["text-to-image"], "time: 8-channel UNet, 3-way guidance vs the other")
-    first = engine.generate_images(PROMPT, seed=7, width=px, height=px, steps=n1)[0].image
-    again = engine.generate_images(PROMPT, seed=7, width=px, height=px, steps=n1)[0].image
+    first = engine.generate_images(PROMPT, seed=7, width=px, height=px, steps=2)[0].image
+    again = engine.generate_images(PROMPT, seed=7, width=px, height=px, steps=2)[0].image
     ctx.check("text-to-image: same seed, same image (8-bit)", np.asarray(first) / 255,
               np.asarray(again) / 255, TOL["uint8_same"])
     if not ctx.cuda:
         ctx.say("CUDA vs CPU checks: no CUDA here")
         return
-    outs = {f"{kind} fp16": _components(ctx, kind, "cuda") for kind in ("txt2img", "pix2pix")}
+    outs = {f"{kind} fp16": _components(ctx, kind, ctx.device) for kind in ("txt2img", "pix2pix")}
     with ctx.settings(PRECISION="fp32"):
-        fn, counts, denoise = runs["text-to-image"]
-        step32 = _step_latency(ctx, "text-to-image", fn, counts, denoise, "fp32")
+        step32 = _step_latency(ctx, "text-to-image", *runs["text-to-image"], "fp32")
         ctx.ratio("diffusion fp16 vs fp32", step32, steps["text-to-image"],
                   "speed-up per text-to-image step")
         with ctx.exact_fp32():
-            outs["txt2img fp32"] = _components(ctx, "txt2img", "cuda")
-            outs["pix2pix fp32"] = _components(ctx, "pix2pix", "cuda")
+            outs["txt2img fp32"] = _components(ctx, "txt2img", ctx.device)
+            outs["pix2pix fp32"] = _components(ctx, "pix2pix", ctx.device)
     with ctx.settings():
         refs = {kind: _components(ctx, kind, "cpu") for kind in ("txt2img", "pix2pix")}
     for label, got in outs.items():
@@ -80,16 +75,41 @@ def _guidance(key: str) -> str:
     return f"{d.get('guidance', 7.5)}{extra}"
 
 
-def _step_latency(ctx: Ctx, name: str, fn, counts, denoise, dtype: str) -> float:
-    (c1, c2), (d1, d2) = counts, denoise
-    t1 = ctx.timeit(lambda: fn(c1))
-    t2 = ctx.timeit(lambda: fn(c2), warmup=0)
-    step = (t2 - t1) / max(1, d2 - d1)
-    fixed = t1 - d1 * step
-    ctx.say(f"  {name + ' ' + dtype:30s} {step * 1000:8.1f} ms/step  (fixed cost per image "
-            f"{fixed * 1000:.0f} ms; {d1} steps {t1:.3f} s, {d2} steps {t2:.3f} s)")
+def _step_latency(ctx: Ctx, name: str, fn, count: int, dtype: str) -> float:
+    """Median time between consecutive denoising steps (the backend's progress callback after
+    each step; CUDA synchronised in it), over ``repeat`` runs after a warm-up run (which
+    loads the pipeline); the fixed cost is the rest of a run."""
+    import statistics
+    import time
+
+    marks: list[float] = []
+
+    def progress(fraction):
+        ctx.sync()
+        marks.append(time.perf_counter())
+
+    gaps, totals, runs = [], [], []
+    for i in range(1 + ctx.plan.repeat):
+        marks.clear()
+        start = time.perf_counter()
+        fn(progress)
+        # marks: the engine's 0.0, one per denoising step, the engine's 1.0
+        if len(marks) != count + 2:
+            raise RuntimeError(f"{name}: {len(marks) - 2} step callbacks, expected {count}")
+        if i:
+            steps = marks[1:-1]
+            gaps += [b - a for a, b in zip(steps, steps[1:], strict=False)]
+            totals.append(marks[-1] - start)
+            runs.append((steps[0] - start, marks[-1] - steps[-1]))
+        if i and ctx.section_left() < 3 * totals[-1]:
+            break
+    step, total = statistics.median(gaps), statistics.median(totals)
+    # Fixed cost: up to the first step's end, less one step, plus what follows the last step.
+    fixed = statistics.median(before - step + after for before, after in runs)
+    ctx.say(f"  {name + ' ' + dtype:30s} {step * 1000:8.1f} ms/step, {total:.3f} s per image "
+            f"({count} steps; fixed cost {fixed * 1000:.0f} ms)")
     ctx.record(f"{name} {dtype} ms/step", round(step * 1000, 2))
-    ctx.record(f"{name} {dtype} fixed ms", round(fixed * 1000, 1))
+    ctx.record(f"{name} {dtype} s/image ({count} steps)", round(total, 3))
     return step
 
 

@@ -20,7 +20,7 @@ def photo(width: int, height: int, shift: int = 0):
         from skimage import data
 
         arr = data.astronaut()
-    except ImportError:  # a gradient with edges where scikit-image is missing
+    except Exception:  # a gradient with edges where scikit-image (or its data) is missing
         y, x = np.mgrid[0:512, 0:512]
         arr = np.stack([x // 2, y // 2, ((x // 32 + y // 32) % 2) * 200 + 20], -1)
     img = Image.fromarray(np.asarray(arr, dtype=np.uint8)).resize((width, height),
@@ -120,7 +120,7 @@ def _compiled(ctx: Ctx, model_id, runner, tiled, batch, eager_rate, mp) -> None:
 
     import torch
 
-    if not (ctx.cuda or ctx.compile):
+    if not (ctx.on_gpu or ctx.compile):
         ctx.say("  torch.compile: not measured on a CPU (production compiles on CUDA only; "
                 "--compile forces it)")
         return

