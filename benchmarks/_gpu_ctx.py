@@ -109,9 +109,15 @@ class Ctx:
 
             torch.cuda.synchronize()
 
+    def quiet(self) -> None:
+        """Before measuring: let the worker started at the beginning finish its imports."""
+        if self.worker is not None:
+            self.worker.settle()
+
     def timeit(self, fn, repeat: int | None = None, warmup: int = 1) -> float:
         """Median seconds of ``fn`` after ``warmup`` calls (CUDA synchronised); stops
         repeating early when the section's time is up (one timed run at least)."""
+        self.quiet()
         for _ in range(warmup):
             fn()
         self.sync()

@@ -88,6 +88,7 @@ def _step_latency(ctx: Ctx, name: str, fn, count: int, dtype: str) -> float:
         ctx.sync()
         marks.append(time.perf_counter())
 
+    ctx.quiet()
     gaps, totals, runs = [], [], []
     for i in range(1 + ctx.plan.repeat):
         marks.clear()

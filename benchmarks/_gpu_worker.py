@@ -5,6 +5,7 @@ swap it in)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
@@ -85,6 +86,11 @@ class Worker:
                 raise RuntimeError(f"worker did not start:\n{text[-2000:]}")
             else:
                 time.sleep(0.1)
+
+    def settle(self, timeout: float = 120) -> None:
+        """Wait until it started (or failed: :meth:`wait_ready` in the worker section says)."""
+        with contextlib.suppress(RuntimeError):
+            self.wait_ready(timeout)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

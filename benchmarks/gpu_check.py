@@ -67,7 +67,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--small", action="store_true", help="small sizes (default without CUDA)")
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file")
     ap.add_argument("--sections", default=",".join(SECTIONS),
-                    help=f"comma-separated, in this order: {','.join(SECTIONS)}")
+                    help=f"comma-separated, any of {','.join(SECTIONS)}")
     ap.add_argument("--budget", type=float, default=480.0, help="seconds for the whole run")
     ap.add_argument("--threads", type=int, help="torch threads (default: all cores on CUDA, "
                     "2 on a CPU)")
@@ -126,8 +126,9 @@ def run_section(ctx, name: str, fn, remaining: float) -> None:
         runtime.cache.clear()
         ctx.reset_peak()
         fn(ctx)
-        entry.update(status="ok", **{k: round(v, 1) for k, v in ctx.peak().items()})
-        print("  peak memory: " + ", ".join(f"{k} {v:.0f}" for k, v in ctx.peak().items()))
+        peak = ctx.peak()
+        entry.update(status="ok", **{k: round(v, 1) for k, v in peak.items()})
+        print("  peak memory: " + ", ".join(f"{k} {v:.0f}" for k, v in peak.items()))
     except SectionSkipped as exc:
         entry.update(status="skipped", reason=str(exc))
         print(f"  SKIPPED: {exc}", flush=True)
