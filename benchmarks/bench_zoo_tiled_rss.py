@@ -68,7 +68,7 @@ def main():
         import tempfile
 
         sys.path.insert(0, str(HERE.parent))
-        from tests.fixtures_zoo import build_sr_model
+        from tests.models_zoo.fixtures import build_sr_model
 
         weights = build_sr_model(Path(tempfile.mkdtemp()) / "bench_x4.safetensors",
                                  scale=4, num_feat=16, num_block=1)
