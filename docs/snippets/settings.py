@@ -9,7 +9,7 @@ INSTALLED_APPS += [
     "huey.contrib.djhuey",         # the job queue
 ]
 
-from wagtail_gan.queue import huey_settings  # noqa: E402
+from wagtail_gan.queue import huey_settings
 
 # The queue: SqliteHuey in BASE_DIR / "data" (no server), or PriorityRedisHuey when the
 # WAGTAIL_GAN_REDIS_URL environment variable is set (many workers share one Redis queue).

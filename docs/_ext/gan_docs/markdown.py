@@ -7,7 +7,6 @@ import pprint
 import re
 from typing import Any
 
-
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
 
