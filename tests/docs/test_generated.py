@@ -106,7 +106,7 @@ def test_models_page_is_the_registry_and_follows_a_new_entry(docs_dir, monkeypat
     new = models_ref.render()
     assert "## `docs_x8`\n\nAn eightfold test model." in new
     assert f"`https://example.org/x8.pth`, sha256 `{'ab' * 32}`" in new
-    assert "| CC0 (a test entry) | 2.5 MB | no: downloads |" in new
+    assert "| 2.5 MB | no: downloads | — | CC0 (a test entry) |" in new
 
 
 def test_commands_page_is_each_commands_own_help(docs_dir):

@@ -47,11 +47,11 @@ def render() -> str:
     with package_defaults():
         entries = [e for e in registry.entries().values() if e.origin == "builtin"]
     rows = [[f"{{ref}}`{e.id} <{label('model', e.id)}>`", e.task,
-             ", ".join(map(code, e.default_for)) or "—", e.licence,
-             size_text(e.size), offline_text(e), speed(e) or "—"]
+             ", ".join(map(code, e.default_for)) or "—", size_text(e.size), offline_text(e),
+             speed(e) or "—", e.licence]
             for e in entries]
-    parts = [table(["model", "task", "default for", "licence", "size", "offline install",
-                    "speed"], rows)]
+    parts = [table(["model", "task", "default for", "size", "offline install", "speed",
+                    "licence"], rows)]
     for e in entries:
         facts = [f"- **Task**: {code(e.task)}; **family** (backend): {code(e.family)}"
                  + (f"; **scale**: {e.scale}x" if e.scale else "")]
