@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= worker,offline,provenance,dev
 
-.PHONY: install demo test test-sqlite test-services smoke lint clean
+.PHONY: install demo test test-sqlite test-services smoke lint docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,5 +37,12 @@ lint: $(PY)
 	$(VENV)/bin/lint-imports
 	$(PY) sandbox/manage.py makemigrations --check --dry-run
 
+## The documentation site (docs/_build/html, from a clean build): Sphinx + MyST, warnings are
+## errors, references generated from the code, then an offline check of internal links/anchors.
+docs:
+	rm -rf docs/_build
+	$(PY) -m sphinx -W --keep-going -n -q -b html docs docs/_build/html
+	$(PY) docs/_ext/check_links.py docs/_build/html
+
 clean:
-	rm -rf sandbox/data .pytest_cache
+	rm -rf sandbox/data .pytest_cache docs/_build
