@@ -106,6 +106,7 @@ DUMMY_MODELS = {
     "dummy_inpaint": {"task": "translate", "family": "dummy",
                       "default_for": ["erase", "expand"]},
     "dummy_restore": {"task": "translate", "family": "dummy", "default_for": ["restore"]},
+    "dummy_vintage": {"task": "translate", "family": "dummy", "default_for": ["vintage"]},
 }
 
 

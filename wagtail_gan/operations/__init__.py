@@ -32,6 +32,7 @@ from .removebg import RemoveBackground
 from .restore import Restore
 from .stylize import Stylize
 from .upscale import Upscale
+from .vintage import Vintage
 from .winterize import Winterize
 
 __all__ = [
@@ -42,3 +43,4 @@ __all__ = [
 for _op in (Upscale(), Winterize(), Stylize(), RemoveBackground(), Erase(), Expand(), Restore(),
             Edit(), Generate()):
     register(_op)
+register(Vintage())

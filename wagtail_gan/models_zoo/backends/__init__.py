@@ -34,6 +34,8 @@ BACKENDS: dict[str, str] = {
     "rembg": f"{_HERE}.matting.RembgBackend",
     "lama": f"{_HERE}.inpaint.LamaBackend",
     "spandrel_restore": f"{_HERE}.restore.RestoreBackend",
+    "waifu2x": f"{_HERE}.waifu2x.Waifu2xBackend",
+    "opencv_inpaint": f"{_HERE}.inpaint.OpenCVInpaintBackend",
 }
 
 _instances: dict[Any, Backend] = {}

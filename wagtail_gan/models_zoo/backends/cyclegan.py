@@ -1,5 +1,7 @@
-"""CycleGAN ResnetGenerator (junyanz/pytorch-CycleGAN-and-pix2pix layout) for winterize and
-the painter styles. Released files may hold legacy InstanceNorm keys: they are dropped.
+"""CycleGAN ResnetGenerator (junyanz/pytorch-CycleGAN-and-pix2pix layout) for winterize, vintage
+and the painter styles. Released files may hold legacy InstanceNorm keys: they are dropped.
+Generators trained with affine InstanceNorm (vintagify's: ``model.2.weight`` present, residual
+blocks named ``block`` instead of ``conv_block``) load into the same layout.
 
 Strength (blend with the input): the run's ``strength`` (0..1) when given, else the spec's
 ``params["strength"]`` (1..100, e.g. ``winterize-70``), else full strength."""
@@ -15,18 +17,18 @@ from wagtail_gan.conf import gan_settings
 
 from .. import registry, runtime, tiling
 from ..errors import EngineError, ModelNotInstalled
-from .base import Backend, RunContext
+from .base import Backend, RunContext, install_hint
 
 LEGACY_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def build_generator(ngf: int = 64, n_blocks: int = 9):
-    """ResnetGenerator(3, 3, ngf, InstanceNorm2d(affine=False), no dropout, n_blocks, reflect):
-    the same ``nn.Sequential`` indices as upstream, so its state dicts load unchanged."""
+def build_generator(ngf: int = 64, n_blocks: int = 9, affine: bool = False):
+    """ResnetGenerator(3, 3, ngf, InstanceNorm2d(affine), no dropout, n_blocks, reflect): the
+    same ``nn.Sequential`` indices as upstream, so its state dicts load unchanged."""
     from torch import nn
 
     def norm(c):
-        return nn.InstanceNorm2d(c, affine=False, track_running_stats=False)
+        return nn.InstanceNorm2d(c, affine=affine, track_running_stats=False)
 
     class ResnetBlock(nn.Module):
         def __init__(self, dim):
@@ -65,25 +67,31 @@ def build_generator(ngf: int = 64, n_blocks: int = 9):
 
 
 def clean_state_dict(sd: dict) -> dict:
-    """Drop legacy InstanceNorm keys and a ``module.`` prefix (DataParallel saves)."""
+    """Drop legacy InstanceNorm keys and a ``module.`` prefix (DataParallel saves); residual
+    blocks named ``block`` (vintagify) become upstream's ``conv_block``."""
     out = {}
     for key, value in sd.items():
         if key.startswith("module."):
             key = key[len("module."):]
         if key.rsplit(".", 1)[-1] in LEGACY_SUFFIXES:
             continue
-        out[key] = value
+        out[re.sub(r"^(model\.\d+)\.block\.", r"\1.conv_block.", key)] = value
     return out
 
 
 def infer_config(sd: dict) -> tuple[int, int]:
-    """(ngf, n_blocks) from a cleaned state dict."""
+    """(ngf, n_blocks) from a cleaned state dict (:func:`has_affine_norm` says the norm)."""
     try:
         ngf = int(sd["model.1.weight"].shape[0])
     except KeyError:
         raise EngineError("Not a CycleGAN ResnetGenerator state dict (no model.1.weight)") from None
     blocks = {int(m.group(1)) for k in sd if (m := re.match(r"model\.(\d+)\.conv_block\.", k))}
     return ngf, len(blocks)
+
+
+def has_affine_norm(sd: dict) -> bool:
+    """Whether the generator was trained with affine InstanceNorm (vintagify's was)."""
+    return "model.2.weight" in sd
 
 
 def load_state_dict_file(path) -> dict:
@@ -108,7 +116,7 @@ def load_state_dict_file(path) -> dict:
 def model_from_state_dict(sd: dict):
     sd = clean_state_dict(sd)
     ngf, n_blocks = infer_config(sd)
-    net = build_generator(ngf, n_blocks)
+    net = build_generator(ngf, n_blocks, has_affine_norm(sd))
     try:
         net.load_state_dict(sd, strict=True)
     except RuntimeError as exc:
@@ -118,6 +126,8 @@ def model_from_state_dict(sd: dict):
 
 
 def not_installed_message(entry: registry.ModelEntry) -> str:
+    if entry.installable_offline:
+        return install_hint(entry)
     return (
         f"Model {entry.id!r} is not installed: run `manage.py gan_models install {entry.id}` "
         "(downloads from the CycleGAN authors' server; not available offline)"
