@@ -134,6 +134,8 @@ def network_install_hint(entry: registry.ModelEntry) -> str:
 def verify(entry: registry.ModelEntry) -> tuple[bool, str]:
     """(ok, message): the installed file's sha256 against the published hash (or the one
     recorded at install time for TOFU / converted weights)."""
+    if not entry.needs_weights:
+        return True, "no weight files (nothing to verify)"
     path = registry.weights_path(entry)
     if path is None:
         return False, "not installed"
