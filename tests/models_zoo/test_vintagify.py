@@ -91,6 +91,7 @@ def test_installed_from_the_package_and_checked(vintage):
     assert manifest["licence"].startswith("MIT") and manifest["package_licence"].startswith("MIT")
     assert manifest["package_file_sha256"] != manifest["sha256"]  # converted, not copied
     assert install.verify(entry) == (True, "matches the install record")
+    assert (vintage / entry.id / "G_A2B_epoch33.safetensors.onnx").is_file()
 
 
 def test_vintage_runs_the_real_generator_and_blends(vintage):
@@ -102,6 +103,9 @@ def test_vintage_runs_the_real_generator_and_blends(vintage):
     spec = parse_spec("vintage")
     full = engine.run(spec.model_key, img, params=spec.params)
     assert full.model_id == "cyclegan_vintagify" and full.image.size == img.size
+    # on a CPU: the ONNX export made and checked at install (sr_runtime's cache) runs it
+    assert full.params["runtime"] == "onnxruntime" and full.params["onnx"] == "cached"
+    assert full.params["onnx_max_abs_diff_vs_torch"] <= 1e-3
     a, c = (np.asarray(x, np.int16) for x in (img, full.image))
     assert np.abs(a - c).mean() > 2  # a visible change
     half = engine.run("vintage", img, params=parse_spec("vintage-50").params).image

