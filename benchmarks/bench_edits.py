@@ -206,7 +206,7 @@ def bench_restore():
             b = psnr(j, img)
             base.append(b)
             for n, net in nets.items():
-                out = denoise(net, j.convert("RGB"), tile=256, overlap=16)
+                out = denoise(net, j.convert("RGB"), tile=512, overlap=16)
                 gains[n].append(psnr(out, img) - b)
             chosen = noise_level_for(jpeg_quality(j))
             auto.append(gains[chosen][-1])
@@ -269,9 +269,9 @@ def bench_speed():
 
     net = load(registry.get("waifu2x_cunet"), 2)
     rgb = j.convert("RGB")
-    tiled = timed(lambda: denoise(net, rgb, tile=256, overlap=16), repeat=2)
+    tiled = timed(lambda: denoise(net, rgb, tile=512, overlap=16), repeat=2)
     whole = timed(lambda: denoise(net, rgb, tile=0, overlap=0), repeat=2)
-    say(f"  restore tiled 256 / whole image time: {tiled / whole:.2f} ({tiled:.2f} s vs "
+    say(f"  restore tiled 512 / whole image time: {tiled / whole:.2f} ({tiled:.2f} s vs "
         f"{whole:.2f} s)")
     bench_vintage_onnx()
 

