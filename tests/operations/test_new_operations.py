@@ -159,11 +159,11 @@ def test_gan_run_runs_them(settings, dummy_models, tmp_path, spec):
 
 
 @pytest.mark.ml
-@pytest.mark.parametrize("spec, model", [("removebg", "isnet_general_use"),
-                                         ("erase-1.1.4.4", "big_lama"),
-                                         ("expand-16x9", "big_lama"),
-                                         ("restore", "scunet_color_real_psnr")])
-def test_missing_model_is_one_line_naming_the_install_command(settings, tmp_path, spec, model):
+@pytest.mark.parametrize("spec, model, offline", [("removebg", "isnet_general_use", True),
+                                                  ("restore", "waifu2x_cunet", True),
+                                                  ("big_lama", "big_lama", False)])
+def test_missing_model_is_one_line_naming_the_install_command(settings, tmp_path, spec, model,
+                                                              offline):
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
@@ -171,8 +171,30 @@ def test_missing_model_is_one_line_naming_the_install_command(settings, tmp_path
 
     settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, "MODELS_DIR": str(tmp_path / "none")}
     photo(40, 32).save(tmp_path / "in.png")
-    with pytest.raises(CommandError) as info:
-        call_command("gan_run", "--spec", spec, str(tmp_path / "in.png"),
-                     str(tmp_path / "out.png"))
+    if spec == "big_lama":  # erase/expand fall back to the classical engine: ask for LaMa
+        from wagtail_gan.models_zoo import engine
+
+        with pytest.raises(engine.ModelNotInstalled) as info:
+            engine.run("big_lama", photo(40, 32), params={"rects": [[1, 1, 4, 4]]})
+    else:
+        with pytest.raises(CommandError) as info:
+            call_command("gan_run", "--spec", spec, str(tmp_path / "in.png"),
+                         str(tmp_path / "out.png"))
     assert str(info.value) == (f"Model {model!r} is not installed: run "
-                               f"`manage.py gan_models install {model}`")
+                               f"`manage.py gan_models install {model}`"
+                               + (" (works offline)" if offline else ""))
+
+
+@pytest.mark.ml
+@pytest.mark.parametrize("spec, size", [("erase-1.1.4.4", (40, 32)), ("expand-16x9", (57, 32))])
+def test_erase_and_expand_run_the_classical_engine_without_lama(settings, tmp_path, spec, size):
+    from tests.models_zoo.fixtures import photo
+    from wagtail_gan.models_zoo import engine
+    from wagtail_gan.operations import parse_spec
+
+    settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, "MODELS_DIR": str(tmp_path / "none")}
+    parsed = parse_spec(spec)
+    assert parsed.available  # the classical engine stands in for LaMa
+    result = engine.run(parsed.model_key, photo(40, 32), params=parsed.params)
+    assert result.model_id == "opencv_telea" and result.image.size == size
+    assert result.params["engine"].startswith("classical, not AI: OpenCV")

@@ -15,6 +15,7 @@ from typing import Any
 
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import GenerationJob
+from wagtail_gan.models_zoo.jpeg import jpeg_quality  # re-exported: policy.jpeg_quality
 from wagtail_gan.operations import InvalidSpec, parse_steps
 from wagtail_gan.work import submit as work_submit
 
@@ -23,27 +24,6 @@ from .submit import step_params
 logger = logging.getLogger(__name__)
 
 CONDITIONS = ("smaller_than", "jpeg_quality_below", "collection", "formats")
-
-# The IJG standard luminance quantisation table (quality 50).
-_IJG_LUMA = (
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-)
-
-
-def jpeg_quality(pil) -> int | None:
-    """Estimated IJG quality (1..100) of a JPEG from its luminance quantisation table, or
-    None for other formats. The table is the standard one scaled by 5000/q (q < 50) or
-    200 - 2q (q >= 50), so the mean ratio to the standard table gives q back."""
-    tables = getattr(pil, "quantization", None) or {}
-    luma = tables.get(0)
-    if not luma or len(luma) != 64:
-        return None
-    ratio = sum(luma) / sum(_IJG_LUMA) * 100  # the IJG "scale" in percent (order-free)
-    quality = (200 - ratio) / 2 if ratio <= 100 else 5000 / ratio
-    return max(1, min(100, round(quality)))
 
 
 def _facts(image) -> dict[str, Any]:

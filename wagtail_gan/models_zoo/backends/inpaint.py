@@ -1,5 +1,8 @@
-"""Inpainting with LaMa through spandrel (family ``lama``): ``erase`` (fill a mask) and
-``expand`` (outpaint a new border, the border is the mask).
+"""Inpainting: ``erase`` (fill a mask) and ``expand`` (outpaint a new border, the border is the
+mask), with LaMa through spandrel (family ``lama``, the default) or OpenCV's classical
+inpainting (family ``opencv_inpaint``: Telea or Navier-Stokes, no weights, not AI; it runs
+where LaMa is not installed and says so in the result's params). Both share the geometry
+below (:class:`InpaintBackend`); they differ only in how a masked crop is filled.
 
 * **erase** (params ``rects`` from the spec and/or ``mask``, see ``backends/masks.py``): the
   model runs on a crop around the mask (with context margins), downscaled to ``max_side`` when
@@ -63,11 +66,10 @@ def load(entry: registry.ModelEntry, device: str):
                                  lambda desc: True, "is not an inpainting model")
 
 
-def fill(desc, image: Image.Image, mask: Image.Image, *, device: str, max_side: int) -> Image.Image:
-    """``image`` with the masked area (255) filled by the model and every other pixel
-    unchanged. Runs at ``max_side`` at most, the fill upscaled to ``image``'s size."""
-    import torch
-
+def scaled_fill(image: Image.Image, mask: Image.Image, max_side: int, fill_fn) -> Image.Image:
+    """``image`` with the masked area (255) filled by ``fill_fn(image, mask) -> RGB image``
+    and every other pixel unchanged. ``fill_fn`` runs at ``max_side`` at most; its fill is
+    upscaled to ``image``'s size."""
     work_img, work_mask = image, mask
     longest = max(image.size)
     if longest > max_side:
@@ -77,17 +79,28 @@ def fill(desc, image: Image.Image, mask: Image.Image, *, device: str, max_side: 
         # any coverage counts: thin strokes must survive the downscale
         work_mask = mask.resize(small, Image.Resampling.BILINEAR).point(
             lambda v: 255 if v > 0 else 0)
-    dtype = next(desc.model.parameters()).dtype
-    x = runtime.pil_to_tensor(work_img).to(device=device, dtype=dtype)
-    m = torch.from_numpy((np.asarray(work_mask) > 127).astype(np.float32))[None, None]
-    with torch.inference_mode():
-        out = desc(x, m.to(device=device, dtype=dtype))
-    arr = out[0].float().clamp(0, 1).cpu().numpy().transpose(1, 2, 0)
-    filled = Image.fromarray((arr * 255.0 + 0.5).astype(np.uint8), "RGB")
+    filled = fill_fn(work_img, work_mask)
     if filled.size != image.size:
         filled = filled.resize(image.size, Image.Resampling.LANCZOS)
     hard = mask.point(lambda v: 255 if v > 127 else 0)
     return Image.composite(filled, image, hard)
+
+
+def fill(desc, image: Image.Image, mask: Image.Image, *, device: str, max_side: int) -> Image.Image:
+    """``image`` with the masked area (255) filled by LaMa (spandrel descriptor ``desc``) and
+    every other pixel unchanged. Runs at ``max_side`` at most (:func:`scaled_fill`)."""
+    import torch
+
+    def lama(work_img, work_mask):
+        dtype = next(desc.model.parameters()).dtype
+        x = runtime.pil_to_tensor(work_img).to(device=device, dtype=dtype)
+        m = torch.from_numpy((np.asarray(work_mask) > 127).astype(np.float32))[None, None]
+        with torch.inference_mode():
+            out = desc(x, m.to(device=device, dtype=dtype))
+        arr = out[0].float().clamp(0, 1).cpu().numpy().transpose(1, 2, 0)
+        return Image.fromarray((arr * 255.0 + 0.5).astype(np.uint8), "RGB")
+
+    return scaled_fill(image, mask, max_side, lama)
 
 
 def _max_side(entry: registry.ModelEntry, params: dict[str, Any]) -> int:
@@ -109,14 +122,24 @@ def _recorded_mask(mask: Any) -> Any:
     return mask
 
 
-class LamaBackend(Backend):
-    family = "lama"
+class InpaintBackend(Backend):
+    """erase and expand; a subclass fills a masked crop (:meth:`fill`) and may add what its
+    results record (:meth:`describe`)."""
+
+    def fill(self, entry: registry.ModelEntry, image: Image.Image, mask: Image.Image, *,
+             ctx: RunContext, max_side: int, params: dict[str, Any]) -> Image.Image:
+        raise NotImplementedError
+
+    def describe(self, entry: registry.ModelEntry, params: dict[str, Any]) -> dict[str, Any]:
+        return {}
 
     def run(self, entry: registry.ModelEntry, rgb: Image.Image, *, params: dict[str, Any],
             ctx: RunContext) -> tuple[Image.Image, dict[str, Any]]:
         if any(k in params for k in EXPAND_KEYS):
-            return self.expand(entry, rgb, params=params, ctx=ctx)
-        return self.erase(entry, rgb, params=params, ctx=ctx)
+            out, extra = self.expand(entry, rgb, params=params, ctx=ctx)
+        else:
+            out, extra = self.erase(entry, rgb, params=params, ctx=ctx)
+        return out, {**extra, **self.describe(entry, params)}
 
     def erase(self, entry, rgb, *, params, ctx):
         mask, used = masks.rasterise(params, rgb.size)
@@ -124,14 +147,12 @@ class LamaBackend(Backend):
         if box is None:
             raise EngineError("The mask covers no pixels of the image")
         max_side = _max_side(entry, params)
-        desc = load(entry, ctx.device)
-        ctx.report(0.1)
         x0, y0, x1, y1 = box
         margin = max(MIN_MARGIN, max(x1 - x0, y1 - y0) // 2)
         region = (max(0, x0 - margin), max(0, y0 - margin),
                   min(rgb.width, x1 + margin), min(rgb.height, y1 + margin))
-        patch = fill(desc, rgb.crop(region), mask.crop(region), device=ctx.device,
-                     max_side=max_side)
+        patch = self.fill(entry, rgb.crop(region), mask.crop(region), ctx=ctx,
+                          max_side=max_side, params=params)
         out = rgb.copy()
         out.paste(patch, region[:2])
         ctx.report(0.95)
@@ -148,13 +169,75 @@ class LamaBackend(Backend):
         max_side = _max_side(entry, params)
         if (w, h) == rgb.size:
             return rgb.copy(), {"padding": [0, 0, 0, 0], "max_side": max_side}
-        desc = load(entry, ctx.device)
-        ctx.report(0.1)
         arr = np.pad(np.asarray(rgb), ((top, bottom), (left, right), (0, 0)), mode="edge")
         canvas = Image.fromarray(arr, "RGB")
         mask = Image.new("L", (w, h), 255)
         mask.paste(0, (left, top, left + rgb.width, top + rgb.height))
-        out = fill(desc, canvas, mask, device=ctx.device, max_side=max_side)
+        out = self.fill(entry, canvas, mask, ctx=ctx, max_side=max_side, params=params)
         out.paste(rgb, (left, top))  # exact original pixels
         ctx.report(0.95)
         return out, {"padding": [left, top, right, bottom], "max_side": max_side}
+
+
+class LamaBackend(InpaintBackend):
+    family = "lama"
+
+    def fill(self, entry, image, mask, *, ctx, max_side, params):
+        desc = load(entry, ctx.device)
+        ctx.report(0.1)
+        return fill(desc, image, mask, device=ctx.device, max_side=max_side)
+
+
+CV_METHODS = ("telea", "ns")
+CLASSICAL = "classical, not AI"
+
+
+class OpenCVInpaintBackend(InpaintBackend):
+    """OpenCV's ``cv2.inpaint`` (``defaults["method"]``: ``telea`` = Telea's fast marching,
+    ``ns`` = Navier-Stokes; ``radius`` in pixels of the working size). No weights: it is
+    installed wherever OpenCV is (the worker extra)."""
+
+    family = "opencv_inpaint"
+    uses_torch = False
+
+    def is_installed(self, entry: registry.ModelEntry) -> bool:
+        from importlib.util import find_spec
+
+        return find_spec("cv2") is not None
+
+    def not_installed_message(self, entry: registry.ModelEntry) -> str:
+        return (f"{entry.id!r} (the classical inpainting engine) needs OpenCV: "
+                "pip install 'wagtail-gan[worker]'")
+
+    def _options(self, entry, params) -> tuple[str, int]:
+        method = str(params.get("method", entry.defaults.get("method", "telea"))).lower()
+        if method not in CV_METHODS:
+            raise EngineError(f"method must be one of {', '.join(CV_METHODS)}")
+        try:
+            radius = int(params.get("radius", entry.defaults.get("radius", 5)))
+        except (TypeError, ValueError):
+            radius = 0
+        if not 1 <= radius <= 64:
+            raise EngineError("radius must be 1..64 pixels")
+        return method, radius
+
+    def fill(self, entry, image, mask, *, ctx, max_side, params):
+        import cv2
+
+        method, radius = self._options(entry, params)
+        flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
+
+        def classical(work_img, work_mask):
+            bgr = cv2.cvtColor(np.asarray(work_img), cv2.COLOR_RGB2BGR)
+            hole = (np.asarray(work_mask) > 127).astype(np.uint8) * 255
+            out = cv2.inpaint(bgr, hole, radius, flag)
+            return Image.fromarray(cv2.cvtColor(out, cv2.COLOR_BGR2RGB), "RGB")
+
+        ctx.report(0.1)
+        return scaled_fill(image, mask, max_side, classical)
+
+    def describe(self, entry, params):
+        method, radius = self._options(entry, params)
+        name = "Telea (fast marching)" if method == "telea" else "Navier-Stokes"
+        return {"engine": f"{CLASSICAL}: OpenCV {name} inpainting", "method": method,
+                "radius": radius}

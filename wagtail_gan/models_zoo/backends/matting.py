@@ -8,6 +8,10 @@ anything at run time.
 
 The entry's ``defaults["session"]`` names the rembg session class (its ``name()``:
 ``isnet-general-use``, ``u2net``, ``birefnet-general``, ``birefnet-general-lite`` ...).
+``defaults["input_range"]`` (255 for ISNet) feeds the model ``RGB / 255`` as it was trained,
+instead of rembg's ``RGB / max(RGB)`` (which brightens dark photos before the model sees
+them); for the ISNet sessions the mask is then min-max normalised and resized back to the
+image bilinearly in floating point (no Lanczos ringing: no halo around the cut-out).
 
 Output: RGBA, the input's colours with the predicted alpha (rembg's ``putalpha`` cutout), or,
 with ``params["background"]`` (hex, from ``removebg-<hex>``), RGB on that colour.
@@ -28,8 +32,9 @@ from .base import Backend, RunContext, install_hint
 DEFAULT_SESSION = "isnet-general-use"
 
 
-def session_class(name: str):
-    """rembg's session class whose ``name()`` is ``name``, subclassed to load our file."""
+def session_class(name: str, input_range: float | None = None):
+    """rembg's session class whose ``name()`` is ``name``, subclassed to load our file (and,
+    with ``input_range``, to scale the input by it instead of by the image's maximum)."""
     try:
         from rembg.sessions import sessions_class
     except ImportError:  # pragma: no cover - part of the worker extra
@@ -49,8 +54,43 @@ def session_class(name: str):
         def download_models(cls, *args, **kwargs):
             return kwargs["wagtail_gan_path"]
 
+        def normalize(self, img, mean, std, size, *args, **kwargs):
+            if not input_range:
+                return super().normalize(img, mean, std, size, *args, **kwargs)
+            return {self.inner_session.get_inputs()[0].name:
+                    model_input(img, mean, std, size, float(input_range))}
+
+        if name.startswith("isnet"):
+            def predict(self, img, *args, **kwargs):
+                ort_outs = self.inner_session.run(
+                    None, self.normalize(img, (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), (1024, 1024)))
+                return [mask_image(ort_outs[0][0, 0], img.size)]
+
     PinnedSession.__name__ = f"Pinned{cls.__name__}"
     return PinnedSession
+
+
+def model_input(img: Image.Image, mean, std, size, input_range: float):
+    """(1,3,H,W) float32: ``(RGB / input_range - mean) / std`` at ``size`` (Lanczos)."""
+    import numpy as np
+
+    arr = np.asarray(img.convert("RGB").resize(size, Image.Resampling.LANCZOS),
+                     dtype=np.float32) / np.float32(input_range)
+    arr = (arr - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return np.ascontiguousarray(arr.transpose(2, 0, 1))[None]
+
+
+def mask_image(pred, size: tuple[int, int]) -> Image.Image:
+    """The model's mask, min-max normalised, resized to ``size`` bilinearly in float (no
+    ringing), rounded to 8 bits."""
+    import numpy as np
+
+    pred = np.asarray(pred, dtype=np.float32)
+    lo, hi = float(pred.min()), float(pred.max())
+    pred = (pred - lo) / (hi - lo) if hi > lo else np.zeros_like(pred)
+    mask = Image.fromarray(pred, "F").resize(size, Image.Resampling.BILINEAR)
+    arr = np.clip(np.asarray(mask) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return Image.fromarray(arr, "L")
 
 
 def load(entry: registry.ModelEntry, device: str):
@@ -60,11 +100,12 @@ def load(entry: registry.ModelEntry, device: str):
     if path.is_dir():
         path = path / entry.filename if entry.filename else path
     name = str(entry.defaults.get("session") or DEFAULT_SESSION)
+    input_range = entry.defaults.get("input_range")
 
     def loader():
         import onnxruntime as ort
 
-        cls = session_class(name)
+        cls = session_class(name, input_range)
         opts = ort.SessionOptions()
         threads = int(gan_settings.TORCH_THREADS or 0)
         if threads:
@@ -79,7 +120,7 @@ def load(entry: registry.ModelEntry, device: str):
             raise EngineError(f"Cannot load {path.name}: {type(exc).__name__}: {exc}") from None
 
     st = path.stat()
-    key = ("rembg", entry.id, name, str(path), st.st_mtime, device)
+    key = ("rembg", entry.id, name, input_range, str(path), st.st_mtime, device)
     return runtime.cache.get(key, loader, lambda s: st.st_size)
 
 
@@ -113,6 +154,8 @@ class RembgBackend(Backend):
         cutout = cutout.convert("RGBA")
         ctx.report(0.9)
         extra: dict[str, Any] = {"session": session.model_name, "post_process": post}
+        if entry.defaults.get("input_range"):
+            extra["input_range"] = entry.defaults["input_range"]
         if background is not None:
             flat = Image.new("RGB", cutout.size, background)
             flat.paste(cutout, mask=cutout.getchannel("A"))

