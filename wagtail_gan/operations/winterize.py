@@ -5,6 +5,23 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from .base import InvalidSpec, Operation, OperationSpec, parse_int
+from .vocabulary import STRENGTH_ARGS, Vocabulary
+
+# How editors ask for it (read by wagtail_gan.instructions).
+VOCABULARY = Vocabulary(
+    words=("winterize", "snowify", "winterify", "snowfall", "snowflake", "snowstorm",
+           "blizzard", "snowed in", "snow covered", "snowcapped", "snow capped", "hoarfrost",
+           "rime", "icicle", "iced over", "sub zero", "arctic", "december", "january",
+           "february", "christmassy", "yuletide", "white christmas", "ski season",
+           "cold snap", "winter wonderland", "midwinter", "wintertide", "north pole",
+           "freezing", "freeze"),
+    hints=("cold", "chilly", "christmas", "festive", "season", "holiday", "ski",
+           "alpine", "siberia", "scandinavian"),
+    adds=("snow", "winter", "frost", "ice", "frozen", "blizzard", "icicle"),
+    args=STRENGTH_ARGS,
+    examples=("add some snow", "make it look like winter", "a light dusting of snow",
+              "cover the hills in snow", "make it feel like December", "frosty morning"),
+)
 
 
 class Winterize(Operation):
@@ -14,6 +31,7 @@ class Winterize(Operation):
     synopsis = "winterize[-<strength 1..100>]"
     filter = True
     strength = "spec"
+    vocabulary = VOCABULARY
 
     def grammar(self):
         return ["winterize", "winterize-<1..100>"]

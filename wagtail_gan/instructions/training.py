@@ -1,0 +1,175 @@
+"""Training the learned intent layer, and reading the corpus (``corpus/instructions/``).
+
+Used by ``scripts/train_instructions.py`` (writes ``intent_model.json``), the benchmark and the
+tests; never by a request. Pure Python: multinomial logistic regression trained with AdaGrad
+on the single-operation phrasings of ``corpus/instructions/train/`` (and negations whose
+result is one operation) plus the example phrasings the operations declare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import operations
+from .clauses import _join, fragments
+from .intent import FEATURES_VERSION, IntentModel, features
+from .lexicon import Lexicon, vocabularies
+from .looks import FRAME, LookIndex
+from .text import WORD, canonical, normalize, spell_out
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "instructions"
+SINGLE = ("upscale", "winterize", "stylize", "removebg", "erase", "expand", "restore",
+          "vintage", "edit")
+EPOCHS, RATE, L2, MIN_COUNT, PRUNE, SEED = 16, 0.3, 1e-3, 2, 0.02, 13
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    expected: tuple[str, ...]  # acceptable specs ("vintage", "stylize-18")
+    source: str  # file name
+
+    @property
+    def label(self) -> str:
+        return self.expected[0].split("|")[0].split("-")[0]
+
+
+def read_corpus(split: str, names: tuple[str, ...] | None = None,
+                root: Path = CORPUS) -> list[Example]:
+    out = []
+    for path in sorted((root / split).glob("*.txt")):
+        if names is not None and path.stem not in names:
+            continue
+        for line in path.read_text().splitlines():
+            if not line.strip() or line.startswith("#") or " => " not in line:
+                continue
+            text, expected = line.rsplit(" => ", 1)
+            out.append(Example(text.strip(), tuple(e.strip() for e in expected.split(" or ")),
+                               path.stem))
+    return out
+
+
+def ensure_operations() -> None:
+    """Registers a stand-in ``vintage`` operation when none is (its vocabulary is the
+    router's fallback), so that the corpus's vintage phrasings train and score."""
+    if "vintage" in {op.name for op in operations.all_operations()}:
+        return
+
+    class Vintage(operations.Operation):
+        name = "vintage"
+        label = "Vintage"
+        strength = "spec"
+
+        def parse(self, args):
+            value = operations.parse_int(args[0], 1, 100) if len(args) == 1 else None
+            if args and value is None:
+                raise operations.InvalidSpec("vintage takes an optional strength 1..100")
+            return self.spec({"strength": value or 100})
+
+        def format(self, params):
+            strength = int(params.get("strength", 100))
+            return "vintage" if strength == 100 else f"vintage-{strength}"
+
+        def label_for(self, params):
+            strength = int(params.get("strength", 100))
+            return "vintage look" if strength == 100 else f"vintage look ({strength} %)"
+
+    operations.register(Vintage())
+
+
+def training_examples() -> list[Example]:
+    examples = read_corpus("train", SINGLE)
+    examples += [e for e in read_corpus("train", ("negation",)) if "|" not in e.expected[0]]
+    for op in operations.all_operations():
+        vocab = vocabularies([op]).get(op.name)
+        for text in (vocab.examples if vocab else ()):
+            examples.append(Example(text, (op.name,), "vocabulary"))
+    return examples
+
+
+def digest() -> str:
+    """What the shipped model was trained from: the training corpus, every vocabulary, the
+    feature set and the hyper-parameters."""
+    h = hashlib.sha256(f"{FEATURES_VERSION} {EPOCHS} {RATE} {L2} {MIN_COUNT} {PRUNE} {SEED}".encode())
+    for path in sorted((CORPUS / "train").glob("*.txt")):
+        h.update(path.name.encode() + path.read_bytes())
+    vocabs = vocabularies(operations.all_operations())
+    h.update(repr(sorted(vocabs.items())).encode())
+    return h.hexdigest()
+
+
+def known_words(examples: list[Example]) -> list[str]:
+    counts = Counter(w for e in examples for w in WORD.findall(spell_out(normalize(e.text)))
+                     if w.isalpha())
+    return sorted(w for w, n in counts.items() if n >= MIN_COUNT)
+
+
+def featurize(text: str, lexicon: Lexicon, looks: dict[str, LookIndex]) -> list[str]:
+    """The features of a whole instruction (one clause), as the router computes them."""
+    clause = _join(fragments(canonical(text, lexicon.speller), lexicon.known) or
+                   fragments("nothing", lexicon.known))
+    ev = lexicon.evidence(clause)
+    extra = []
+    for op, index in looks.items():
+        choice = index.choose(clause)
+        if choice is not None:
+            extra.append("LOOKD" if choice.described else "LOOKX")
+            (ev[op].weak if choice.described else ev[op].strong).append((0, choice.words))
+            ev[op].objects.append(choice.position)
+    if FRAME.search(clause.text):
+        extra.append("FRAME")
+    if lexicon.removal_at(clause):
+        extra.append("RV")
+    return features(clause, ev, tuple(extra), lexicon.known)
+
+
+def train(examples: list[Example], *, epochs: int = EPOCHS, seed: int = SEED,
+          log=None) -> IntentModel:
+    ensure_operations()
+    ops = operations.all_operations()
+    vocabs = vocabularies(ops)
+    known = known_words(examples)
+    lexicon = Lexicon(vocabs, known)
+    looks = {name: LookIndex(v, lexicon.known) for name, v in vocabs.items() if v.looks}
+    classes = sorted({e.label for e in examples})
+    data = [(featurize(e.text, lexicon, looks), classes.index(e.label)) for e in examples]
+    counts = Counter(f for feats, _ in data for f in set(feats))
+    data = [([f for f in set(feats) if counts[f] >= MIN_COUNT or f[0] in "SWDOL"], y)
+            for feats, y in data]
+    k = len(classes)
+    weights: dict[str, list[float]] = {}
+    grads: dict[str, list[float]] = {}
+    rng = random.Random(seed)
+    for epoch in range(epochs):
+        rng.shuffle(data)
+        loss = 0.0
+        for feats, y in data:
+            z = [0.0] * k
+            for f in feats:
+                w = weights.get(f)
+                if w is not None:
+                    for j in range(k):
+                        z[j] += w[j]
+            top = max(z)
+            exp = [math.exp(v - top) for v in z]
+            total = sum(exp)
+            p = [e / total for e in exp]
+            loss -= math.log(max(p[y], 1e-12))
+            g = [p[j] - (j == y) for j in range(k)]
+            for f in feats:
+                w = weights.setdefault(f, [0.0] * k)
+                acc = grads.setdefault(f, [1e-6] * k)
+                for j in range(k):
+                    gj = g[j] + L2 * w[j]
+                    acc[j] += gj * gj
+                    w[j] -= RATE * gj / math.sqrt(acc[j])
+        if log:
+            log(f"epoch {epoch + 1}: loss {loss / len(data):.4f}")
+    sparse = {f: [[j, round(v, 3)] for j, v in enumerate(w) if abs(v) >= PRUNE]
+              for f, w in weights.items()}
+    return IntentModel(classes, {f: v for f, v in sparse.items() if v}, known)
