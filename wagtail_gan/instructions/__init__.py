@@ -12,8 +12,8 @@ whose prompt is the instruction; an unsure plan offers its two best readings
 from __future__ import annotations
 
 from .plan import EditPlan, InstructionError, clean_instruction
-from .router import ASK_BELOW, MAX_STEPS, interpret
+from .router import ASK_BELOW, MAX_STEPS, interpret, runnable
 from .text import normalize
 
 __all__ = ["ASK_BELOW", "MAX_STEPS", "EditPlan", "InstructionError", "clean_instruction",
-           "interpret", "normalize"]
+           "interpret", "normalize", "runnable"]

@@ -191,6 +191,8 @@ def _join(parts: list[Clause]) -> Clause:
         inherit = ""
         if tokens and not part.standalone and not set(part.joiner.split()) & CONTRAST:
             inherit = tokens[-1].scope if tokens[-1].scope != "source" else ""
+        if part.joiner and part.joiner != ",":  # "remove the scratches *and* the logo"
+            tokens += [Token(w, w, inherit) for w in part.joiner.split()]
         tokens += [Token(t.word, t.lemma, t.scope or inherit) for t in part.tokens]
         text += (f" {part.joiner} " if part.joiner and part.joiner != "," else ", ") + part.text
     return Clause(text, tokens, first.joiner, any(p.standalone for p in parts))

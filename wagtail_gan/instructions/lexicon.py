@@ -111,8 +111,10 @@ class Lexicon:
             entry.patterns = [_compile(p, name) for p in v.patterns]
             entry.args = [(_compile(a[0], name), a[1], a[2] if len(a) > 2 else "")
                           for a in v.args]
-        self.removal = {tuple(lemmas(p.split(), self.known))
-                        for p in _split_removal(REMOVAL)}
+        self.removal: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in _split_removal(REMOVAL):
+            lemma_phrase = tuple(lemmas(phrase.split(), self.known))
+            self.removal.setdefault(lemma_phrase[0], []).append(lemma_phrase)
         for entries in self.index.values():
             entries.sort(key=lambda e: -len(e[0]))
 
@@ -138,15 +140,15 @@ class Lexicon:
         """(token index, scope) of the removal verbs in the clause."""
         lem = clause.lemmas
         found = []
-        for i in range(len(lem)):
-            for phrase in self.removal:
+        for i, lm in enumerate(lem):
+            for phrase in self.removal.get(lm, ()):
                 if tuple(lem[i:i + len(phrase)]) == phrase:
                     found.append((i, clause.tokens[i].scope))
                     break
-        if _REMOVAL_OUT.search(clause.text):
-            m = _REMOVAL_OUT.search(clause.text)
-            i = len(WORD.findall(clause.text[:m.start()]))
-            found.append((min(i, len(lem) - 1), clause.tokens[min(i, len(lem) - 1)].scope))
+        m = _REMOVAL_OUT.search(clause.text)
+        if m and lem:
+            i = min(len(WORD.findall(clause.text[:m.start()])), len(lem) - 1)
+            found.append((i, clause.tokens[i].scope))
         return found
 
     def evidence(self, clause: Clause) -> dict[str, Evidence]:

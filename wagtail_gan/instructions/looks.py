@@ -53,33 +53,49 @@ class LookIndex:
         self.looks = vocab.looks
         self.names = []
         self.words = []
-        self.styled = []
+        self.styled: dict[str, list[tuple[int, re.Pattern]]] = {}  # first word -> patterns
+        self.first: dict[str, list[tuple[tuple[str, ...], int, str]]] = {}
         df: dict[tuple[str, ...], int] = {}
-        for look in self.looks:
-            self.names.append([tuple(lemmas(WORD.findall(n.replace("-", " ")), known))
-                               for n in look.names])
+        for k, look in enumerate(self.looks):
+            names = {tuple(lemmas(WORD.findall(n.replace("-", " ")), known))
+                     for n in look.names}
             phrases = {tuple(lemmas(WORD.findall(w.replace("-", " ")), known))
                        for w in look.words}
             self.words.append(phrases)
+            for kind, group in (("name", names), ("word", phrases)):
+                for p in group:
+                    if p:
+                        self.first.setdefault(p[0], []).append((p, k, kind))
             for p in phrases:
                 df[p] = df.get(p, 0) + 1
-            self.styled.append([re.compile(_STYLED.replace("{w}", re.escape(w)))
-                                for w in look.styled])
+            for w in look.styled:
+                self.styled.setdefault(w.split()[0], []).append(
+                    (k, re.compile(_STYLED.replace("{w}", re.escape(w)))))
         n = max(1, len(self.looks))
         self.idf = {p: math.log(1 + n / c) * (1 + 0.5 * (len(p) - 1)) for p, c in df.items()}
+
+    def _found(self, clause: Clause):
+        """(position, look, phrase, kind) of the names and words in the clause."""
+        lem = clause.lemmas
+        out = []
+        for i, lm in enumerate(lem):
+            for phrase, k, kind in self.first.get(lm, ()):
+                if tuple(lem[i:i + len(phrase)]) == phrase:
+                    out.append((i, k, phrase, kind))
+        return out
 
     def choose(self, clause: Clause) -> Choice | None:
         lem = clause.lemmas
         ok = [t.scope not in ("decline", "keep", "source", "absence") for t in clause.tokens]
+        found = self._found(clause)
         explicit: list[tuple[int, int, str]] = []  # (position, look index, words)
-        for k, phrases in enumerate(self.names):
-            for phrase in phrases:
-                for i in range(len(lem) - len(phrase) + 1):
-                    if tuple(lem[i:i + len(phrase)]) == phrase and ok[i]:
-                        explicit.append((i, k, " ".join(clause.tokens[j].word
-                                                        for j in range(i, i + len(phrase)))))
-        for k, patterns in enumerate(self.styled):
-            for pattern in patterns:
+        for i, k, phrase, kind in found:
+            if kind == "name" and ok[i]:
+                explicit.append((i, k, " ".join(clause.tokens[j].word
+                                                for j in range(i, i + len(phrase)))))
+        words = {t.word for t in clause.tokens}
+        for word in words & self.styled.keys():
+            for k, pattern in self.styled[word]:
                 for m in pattern.finditer(clause.text):
                     i = len(WORD.findall(clause.text[:m.start()]))
                     if i >= len(ok) or ok[i]:
@@ -87,39 +103,37 @@ class LookIndex:
         if explicit:
             explicit.sort()
             seen: list[tuple[int, str]] = []
-            for _i, k, words in explicit:
+            for _i, k, said in explicit:
                 if k not in [s[0] for s in seen]:
-                    seen.append((k, words))
+                    seen.append((k, said))
             args = [self.looks[k].arg for k, _ in seen]
             position = explicit[0][0]
             if len(seen) > 1 and all(a.isdigit() for a in args) and BLEND.search(clause.text):
                 return Choice("-".join(args), None, " + ".join(w for _, w in seen), 0.9,
                               position=position)
-            k, words = seen[0]
-            return Choice(self.looks[k].arg, self.looks[k], words, 0.95, position=position)
+            k, said = seen[0]
+            return Choice(self.looks[k].arg, self.looks[k], said, 0.95, position=position)
         framed = bool(FRAME.search(clause.text))
         content_verb = any(t in _CONTENT_VERBS for t in lem)
-        scores = []
         unframed: list[tuple[int, tuple[str, ...], str]] = []
         where: dict[int, int] = {}  # look -> first token of its words
-        for k, phrases in enumerate(self.words):
-            score, hits = 0.0, []
-            for phrase in phrases:
-                for i in range(len(lem) - len(phrase) + 1):
-                    if tuple(lem[i:i + len(phrase)]) != phrase or not ok[i]:
-                        continue
-                    before = lem[i - 1] if i else ""
-                    if framed or before in ("in", "as", "into", "with"):
-                        where.setdefault(k, i)
-                        score += self.idf[phrase]
-                        hits.append(" ".join(clause.tokens[j].word
-                                             for j in range(i, i + len(phrase))))
-                    elif not content_verb:
-                        where.setdefault(k, i)
-                        unframed.append((k, phrase, " ".join(
-                            clause.tokens[j].word for j in range(i, i + len(phrase)))))
-                    break
-            scores.append((score, k, hits))
+        score: dict[int, float] = {}
+        hits: dict[int, list[str]] = {}
+        counted: set[tuple[int, tuple[str, ...]]] = set()
+        for i, k, phrase, kind in found:
+            if kind != "word" or not ok[i] or (k, phrase) in counted:
+                continue
+            counted.add((k, phrase))
+            said = " ".join(clause.tokens[j].word for j in range(i, i + len(phrase)))
+            before = lem[i - 1] if i else ""
+            if framed or before in ("in", "as", "into", "with"):
+                where.setdefault(k, i)
+                score[k] = score.get(k, 0.0) + self.idf[phrase]
+                hits.setdefault(k, []).append(said)
+            elif not content_verb:
+                where.setdefault(k, i)
+                unframed.append((k, phrase, said))
+        scores = [(score[k], k, hits[k]) for k in score]
         scores = [(sc, k, hits) for sc, k, hits in scores if hits]
         if not scores:
             # unframed: two or more descriptive words of one look ("soft dreamy haze")

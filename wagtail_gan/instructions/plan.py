@@ -69,29 +69,39 @@ class EditPlan:
         """The router is unsure: the editor should pick one of ``alternatives``."""
         return len(self.alternatives) > 1
 
-    def _step_dict(self) -> dict[str, Any]:
-        return {"operation": self.operation, "spec": self.spec, "label": self.label,
-                "params": dict(self.params), "confidence": round(float(self.confidence), 2),
-                "explanation": self.explanation}
+    def _step_dict(self, available) -> dict[str, Any]:
+        out = {"operation": self.operation, "spec": self.spec, "label": self.label,
+               "params": dict(self.params), "confidence": round(float(self.confidence), 2),
+               "explanation": self.explanation}
+        if available is not None:
+            out["available"] = bool(available(operations.parse_spec(out["spec"])))
+        return out
 
-    def summary(self) -> dict[str, Any]:
-        """A reading as the editor sees it (spec, label, confidence, steps), no alternatives."""
-        return {
+    def summary(self, available=None) -> dict[str, Any]:
+        """A reading as the editor sees it (spec, label, confidence, steps), no alternatives.
+        ``available(spec) -> bool``: also say whether each step, and the whole, can run."""
+        steps = [step._step_dict(available) for step in self.steps]
+        out = {
             "operation": self.operation,
             "spec": self.spec,
             "label": self.label,
             "params": dict(self.params),
             "confidence": round(float(self.confidence), 2),
             "explanation": self.explanation,
-            "steps": [step._step_dict() for step in self.steps],
+            "steps": steps,
         }
+        if available is not None:
+            out["available"] = all(step["available"] for step in steps)
+        return out
 
-    def as_dict(self) -> dict[str, Any]:
-        out = self.summary()
+    def as_dict(self, available=None) -> dict[str, Any]:
+        """JSON: the plan's ``summary``, ``ambiguous``, the ``alternatives`` (summaries, the
+        plan itself first), ``not_understood`` and, when ambiguous, a ``question``."""
+        out = self.summary(available)
         out["ambiguous"] = self.ambiguous
-        out["alternatives"] = [alt.summary() for alt in self.alternatives]
+        out["alternatives"] = [alt.summary(available) for alt in self.alternatives]
         out["not_understood"] = list(self.not_understood)
         if self.ambiguous:
-            out["question"] = "Which did you mean? " + " or ".join(
+            out["question"] = "Which did you mean: " + " or ".join(
                 f"“{alt.label}”" for alt in self.alternatives) + "?"
         return out

@@ -42,7 +42,7 @@ class ClauseReading:
     declined: list[str] = field(default_factory=list)  # ops declined or opposed here
     filler: bool = False
     declined_only: bool = False
-    unformable: list[str] = field(default_factory=list)  # notes: what could not be used
+    unformable: list[str] = field(default_factory=list)  # operations read but with no spec
 
     @property
     def best(self) -> Reading | None:
@@ -144,5 +144,6 @@ def form(state, op: str, text: str, clause: Clause | None, choice: Choice | None
             spec = operations.OperationSpec(
                 spec.operation, {**spec.params, "style_image_title": used.words},
                 spec.text, spec.op)
-        return Reading(op, 0.0, spec, words or arg_words, note, used)
+        said = words or arg_words or (clause.text if clause is not None else text)
+        return Reading(op, 0.0, spec, said, note, used)
     return None

@@ -94,7 +94,7 @@ def interpret(
     original = clean_instruction(text)
     st = state()
     if available is None:
-        available = _installed
+        available = runnable
     norm = normalize(original)
     ref = find_reference(norm, image_lookup)
     reference = None
@@ -108,7 +108,8 @@ def interpret(
     return _plan(st, original, readings, available)
 
 
-def _installed(spec: operations.OperationSpec) -> bool:
+def runnable(spec: operations.OperationSpec) -> bool:
+    """The step can run on this site: its operation is enabled and its model installed."""
     return spec.op.is_enabled() and spec.available
 
 
@@ -126,9 +127,10 @@ def _plan(st: _State, original: str, readings: list[ClauseReading], available) -
     declined = sorted({op for r in readings for op in r.declined})
     named = [r for r in readings if r.best is not None and r.best.op != st.free]
     groups: dict[str, list[tuple[ClauseReading, Reading]]] = {}
+    where: dict[str, tuple[int, int]] = {}  # op -> (clause, token): the order written
     not_understood: list[str] = []
     notes: list[str] = []
-    for r in readings:
+    for n, r in enumerate(readings):
         if r.filler or r.declined_only:
             continue
         best = r.best
@@ -136,13 +138,16 @@ def _plan(st: _State, original: str, readings: list[ClauseReading], available) -
                        and not r.evidence[best.op].positive)
         if unsupported and len(readings) == 1:
             continue  # the free-form plan, with this reading as a choice
-        if best is None or unsupported or (best.op == st.free and named and r.confidence < 0.35):
+        # "style 99": it names an operation, in a way none of its specs fits
+        misread = any(r.evidence[op].strong for op in r.unformable) and bool(named)
+        if best is None or unsupported or misread or (
+                best.op == st.free and named and r.confidence < 0.35):
             not_understood.append(r.clause.text)
-            for op in r.unformable:
-                notes.append(f"“{r.clause.text}” seems to ask for {op}, but not in a way it "
-                             "can run.")
+            notes += _unformable_notes(r)
             continue
         groups.setdefault(best.op, []).append((r, best))
+        where.setdefault(best.op, (n, r.evidence[best.op].first if best.op in r.evidence
+                                   else 0))
         first = r.evidence.get(best.op)
         for second in r.readings[1:]:
             other = r.evidence.get(second.op)
@@ -151,10 +156,11 @@ def _plan(st: _State, original: str, readings: list[ClauseReading], available) -
                     and not set(other.objects) & set(first.objects)
                     and second.op not in groups):
                 groups.setdefault(second.op, []).append((r, second))
+                where.setdefault(second.op, (n, min(other.objects)))
     if not groups:
         return _free_plan(st, original, readings, declined, not_understood)
     steps, alternatives = [], []
-    for op, members in groups.items():
+    for op, members in sorted(groups.items(), key=lambda g: where.get(g[0], (0, 0))):
         step, alt = _step(st, op, members, original, only=len(groups) == 1, available=available,
                           notes=notes)
         steps.append(step)
@@ -168,6 +174,8 @@ def _plan(st: _State, original: str, readings: list[ClauseReading], available) -
         notes.append("Not: " + ", ".join(declined) + " (you said not to).")
     steps = order[:MAX_STEPS]
     confidence = min(s.confidence for s in steps)
+    if not_understood:  # the plan leaves part of the instruction out
+        confidence *= 0.6
     explanation = " ".join([s.explanation for s in steps] + notes)
     if len(steps) == 1:
         plan = EditPlan(steps[0].operation, steps[0].params, confidence, explanation,
@@ -234,8 +242,10 @@ def _reprompt(st, reading: Reading, prompt: str) -> Reading:
 def _as_step(reading: Reading, confidence: float) -> EditPlan:
     spec = reading.spec
     label = spec.op.label_for(spec.params)
-    words = ", ".join(dict.fromkeys(w.strip() for w in reading.words.split(", ")
-                                    if w.strip())) or label
+    said = list(dict.fromkeys(w.strip() for w in reading.words.split(", ") if w.strip()))
+    # "double the size", not "double, double the size, size"
+    said = [w for w in said if not any(w != o and w in o for o in said)]
+    words = ", ".join(said) or label
     explanation = f"“{words}”: {label}"
     choice = reading.choice
     if choice is not None and choice.look is not None:
@@ -251,15 +261,21 @@ def _as_step(reading: Reading, confidence: float) -> EditPlan:
     if spec.op.inputs:
         explanation += f". {spec.op.label} needs more than words: paint the area on the image"
     if spec.op.needs_instruction:
-        explanation = ("No named operation matched; the instruction goes to the free-form "
-                       "editing model as is")
+        explanation = (f"“{spec.params.get('prompt', words)}”: no named operation does this; "
+                       "the free-form editing model does it")
     return EditPlan(spec.operation, dict(spec.params), round(confidence, 3), explanation + ".")
+
+
+def _unformable_notes(r: ClauseReading) -> list[str]:
+    return [f"“{r.clause.text}” looks like {op}, but none of its settings matches it (the "
+            "Operation menu lists them)." for op in r.unformable]
 
 
 def _free_plan(st, original, readings, declined, not_understood) -> EditPlan:
     """Nothing named: a free-form edit of the whole instruction; when that is unsure and a
     named reading came close, the two are offered as choices."""
     note = " Not: " + ", ".join(declined) + " (you said not to)." if declined else ""
+    note += "".join(" " + n for r in readings for n in _unformable_notes(r))
     named = [(r, x) for r in readings for x in r.readings if x.op != st.free]
     named.sort(key=lambda m: -m[1].score)
     free_scores = [x.score / max(sum(y.score for y in r.readings), 1e-9)

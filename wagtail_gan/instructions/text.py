@@ -159,6 +159,8 @@ def _lemma(word: str, known) -> str:
             candidates.append(stem)
     if word.endswith("ly") and len(word) > 5:
         candidates.append(word[:-2])
+    elif word.endswith("y") and len(word) > 4:  # "patchy", "smoky"
+        candidates += [word[:-1], word[:-1] + "e"]
     for candidate in candidates:
         if candidate in known:
             return candidate
@@ -231,7 +233,9 @@ class Speller:
         for key in _deletes(word) | {word}:
             found |= self.index.get(key, set())
         scored = sorted((_distance(word, c), c) for c in found)
-        scored = [(d, c) for d, c in scored if d <= 1 or (d == 2 and len(word) >= 9)]
+        # a typo rarely changes the first letter (but may swap the first two)
+        scored = [(d, c) for d, c in scored if (d <= 1 or (d == 2 and len(word) >= 9))
+                  and (c[0] == word[0] or c[:2] == word[1::-1])]
         if not scored:
             return None
         # among equally near words: a letter left out is the likeliest typo, then a wrong or

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import operations
 from .clauses import _join, fragments
+from .fallback import FALLBACK_VOCABULARIES
 from .intent import FEATURES_VERSION, IntentModel, features
 from .lexicon import Lexicon, vocabularies
 from .looks import FRAME, LookIndex
@@ -54,11 +55,12 @@ def read_corpus(split: str, names: tuple[str, ...] | None = None,
     return out
 
 
-def ensure_operations() -> None:
+def ensure_operations() -> str | None:
     """Registers a stand-in ``vintage`` operation when none is (its vocabulary is the
-    router's fallback), so that the corpus's vintage phrasings train and score."""
+    router's fallback), so that the corpus's vintage phrasings train and score. Returns the
+    name it registered (for ``operations.unregister``), or None."""
     if "vintage" in {op.name for op in operations.all_operations()}:
-        return
+        return None
 
     class Vintage(operations.Operation):
         name = "vintage"
@@ -80,15 +82,18 @@ def ensure_operations() -> None:
             return "vintage look" if strength == 100 else f"vintage look ({strength} %)"
 
     operations.register(Vintage())
+    return Vintage.name
 
 
 def training_examples() -> list[Example]:
     examples = read_corpus("train", SINGLE)
     examples += [e for e in read_corpus("train", ("negation",)) if "|" not in e.expected[0]]
+    held_out = {e.text.lower() for e in read_corpus("test")}  # never train on these
     for op in operations.all_operations():
         vocab = vocabularies([op]).get(op.name)
         for text in (vocab.examples if vocab else ()):
-            examples.append(Example(text, (op.name,), "vocabulary"))
+            if text.lower() not in held_out:
+                examples.append(Example(text, (op.name,), "vocabulary"))
     return examples
 
 
@@ -98,7 +103,7 @@ def digest() -> str:
     h = hashlib.sha256(f"{FEATURES_VERSION} {EPOCHS} {RATE} {L2} {MIN_COUNT} {PRUNE} {SEED}".encode())
     for path in sorted((CORPUS / "train").glob("*.txt")):
         h.update(path.name.encode() + path.read_bytes())
-    vocabs = vocabularies(operations.all_operations())
+    vocabs = {**FALLBACK_VOCABULARIES, **vocabularies(operations.all_operations())}
     h.update(repr(sorted(vocabs.items())).encode())
     return h.hexdigest()
 

@@ -172,8 +172,8 @@ VOCABULARY = Vocabulary(
         r"\b(?:an? )?empty (?:street|beach|square|road|room|park)\b",
         r"\b(?:street|beach|square|view|building|road|room|park) without\b",
     ),
-    examples=("erase the power lines", "remove the tourists", "get rid of the bin",
-              "photoshop out the car", "remove the watermark", "make the people disappear"),
+    examples=("erase the overhead cables", "remove the tourists", "get rid of the bin",
+              "photoshop out the lorry", "remove the watermark", "make the crowd disappear"),
 )
 
 

@@ -71,8 +71,8 @@ VOCABULARY = Vocabulary(
             ("(#?[0-9a-f]{6}|#[0-9a-f]{3})", "{1}"),
         )
     ) + ((r"\b(?:white it out|catalog)\b", "fff"), (r"\bplain (?:background|backdrop)\b", "fff")),
-    examples=("remove the background", "cut out the product", "make the background transparent",
-              "put it on a white background", "isolate the subject", "no background please"),
+    examples=("remove the background", "cut out the product", "a transparent background for the shop",
+              "put it on a white background", "isolate the bottle", "no background please"),
 )
 
 

@@ -172,7 +172,7 @@ VOCABULARY = Vocabulary(
              words=("oil", "thick paint", "brushwork", "brush stroke", "textured",
                     "visible brush stroke", "heavy brushwork", "thick")),
     ),
-    examples=("paint it like Monet", "style 7", "the sepia style", "make it look like stained "
+    examples=("as if Monet had painted it", "style 7", "the sepia style", "make it look like stained "
               "glass", "a crayon drawing look", "in the style of Hokusai", "pop art style"),
 )
 

@@ -19,7 +19,7 @@ VOCABULARY = Vocabulary(
            "alpine", "siberia", "scandinavian"),
     adds=("snow", "winter", "frost", "ice", "frozen", "blizzard", "icicle"),
     args=STRENGTH_ARGS,
-    examples=("add some snow", "make it look like winter", "a light dusting of snow",
+    examples=("add some snow", "turn the summer scene into a winter one", "a light dusting of snow",
               "cover the hills in snow", "make it feel like December", "frosty morning"),
 )
 
