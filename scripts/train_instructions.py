@@ -33,6 +33,7 @@ def cross_validate(examples, folds: int) -> None:
     extra = read_corpus("train", ("multi", "negation"))
     right, total, per = 0, 0, Counter()
     misses = []
+    buckets = Counter()
     for k in range(folds):
         fit = [e for i, e in enumerate(examples) if i % folds != k]
         held = [e for i, e in enumerate(examples) if i % folds == k]
@@ -40,8 +41,14 @@ def cross_validate(examples, folds: int) -> None:
         model = train(fit)
         with use_model(model):
             for e in held:
-                spec = interpret(e.text, available=lambda s: True).spec
+                plan = interpret(e.text, available=lambda s: True)
+                spec = plan.spec
                 ok = spec in e.expected or (e.source == "vocabulary" and spec.split("-")[0] == e.expected[0])
+                bucket = min(int(plan.confidence * 10), 9) / 10
+                buckets[(bucket, ok)] += 1
+                if plan.ambiguous:
+                    buckets[("asked", ok)] += 1
+                    buckets[("asked_among", any(a.spec in e.expected for a in plan.alternatives))] += 1
                 right += ok
                 total += 1
                 per[(e.source, ok)] += 1
@@ -52,6 +59,11 @@ def cross_validate(examples, folds: int) -> None:
     for source in sorted({s for s, _ in per}):
         n = per[(source, True)] + per[(source, False)]
         print(f"  {source:10} {per[(source, True)]}/{n} = {per[(source, True)] / n:.3f}")
+    print("  confidence: " + ", ".join(
+        f"{b:.1f}+ {buckets[(b, True)]}/{buckets[(b, True)] + buckets[(b, False)]}"
+        for b in sorted({k[0] for k in buckets if isinstance(k[0], float)})))
+    print(f"  asked {buckets[('asked', True)] + buckets[('asked', False)]}: first right "
+          f"{buckets[('asked', True)]}, right among the choices {buckets[('asked_among', True)]}")
     if os.environ.get("SHOW_MISSES"):
         print("\n".join(misses))
 

@@ -44,24 +44,28 @@ enlarge get take cut crop extend expand widen zoom restore fix repair clean deno
 brighten darken double quadruple blow scale increase reduce replace swap isolate extract
 stylize winterize use try do keep leave lose ditch drop strip kill clear hide cover blur flip
 mirror invert rotate age sprinkle let bury set show bring pull fill outpaint uncrop square
-blend mix combine retouch airbrush photoshop inpaint clone heal edit dust magnify resize
+blend mix combine retouch airbrush photoshop inpaint clone heal edit magnify resize
 boost raise bump improve enhance recover revive refresh remaster deblur unblur degrain
 knock mask separate lift pad letterbox grow stretch sharpen focus go need want like see
-upsample upres vintagify snowify winterise age weather fade tint tone color recolor
+upsample upres vintagify snowify winterise age recolor
 """.split())
 _DECLINE = re.compile(
     r"\b(?:not|never|no need (?:to|for)|avoid|skip|nor|neither|instead of|rather than|forget|"
     r"never mind|hold off|stop|but not|except|apart from|other than)\b")
 _ABSENCE = re.compile(r"\b(?:no|without|minus|free of|empty of|clear of|nothing)\b")
 _KEEP = re.compile(r"\b(?:keep|leave|preserve|retain|untouched|intact|as (?:it )?is|alone|"
-                   r"the same)\b(?! only| just)")
+                   r"the same|stays?|remains?|should stay)\b(?! only| just)")
+_WHOLE = ("alone", "untouched", "intact", "as is", "as it is", "the same", "stay", "stays",
+          "remain", "remains", "should stay")
+# "vintage no", "upscaling? no": a negation after what it negates
+_AFTER = re.compile(r"\b(?:no|not|nope|never|no thanks)\W*$")
 _KEEP_NOT = re.compile(r"\b(?:only keep|keep only|keep just|just keep)\b")
 _SOURCE = re.compile(
     r"\bfrom\b(?P<a>.+?)\b(?:to|into)\b"
     r"|\b(?:turn|change|convert|transform|switch|swap)\b(?P<b>(?: \w+){1,4}?) (?:into|to|for)\b")
 # "it is winter", "the photo looks grainy": how the picture is now, not what to make of it
-_STATE = re.compile(r"^(?:(?:it|this|that|the (?:image|photo|picture|scene|photograph|original))"
-                    r" (?:is|looks|seems|was|has)|there is|(?:it|this) is an?)\b")
+_STATE = re.compile(r"^(?:(?:it|this|that|the (?:\w+ )?\w+)(?: is| are| looks| seems| was| has)"
+                    r"|there is|(?:it|this) is an?)\b(?! (?:to|for|going)\b)")
 # "for the newsletter", "need it for a flyer": what it is for
 _CONTEXT = re.compile(r"^(?:(?:(?:i|we) )?need (?:it|this) |(?:it|this) is |(?:it|this) needs? )?"
                       r"for (?:the|a|an|our|my|your|some)\b")
@@ -108,6 +112,8 @@ def _scopes(text: str, n_words: int, word_spans: list[tuple[int, int]]) -> list[
     def scope_end(pos: int) -> int:
         return min([e for e in ends if e > pos] + [len(text)])
 
+    if _AFTER.search(text) and n_words > 1:
+        return ["decline"] * n_words
     for m in _SOURCE.finditer(text):
         group = "a" if m.group("a") is not None else "b"
         mark(m.start(group), m.end(group), "source")
@@ -118,8 +124,7 @@ def _scopes(text: str, n_words: int, word_spans: list[tuple[int, int]]) -> list[
     if not _KEEP_NOT.search(text):
         for m in _KEEP.finditer(text):
             # "leave the sky alone": the whole fragment; "keep the background": what follows
-            start = 0 if m.group(0) in ("alone", "untouched", "intact", "as is", "as it is",
-                                        "the same") else m.start()
+            start = 0 if m.group(0) in _WHOLE else m.start()
             mark(start, scope_end(m.end()), "keep")
     return out
 
@@ -156,10 +161,12 @@ def fragments(surface: str, known: frozenset[str]) -> list[Clause]:
     return out
 
 
-def merge(frags: list[Clause], standalone) -> list[Clause]:
+def merge(frags: list[Clause], standalone, ops=None) -> list[Clause]:
     """Fragments that ask for nothing on their own join their neighbour (the previous one, or
     the next when they come first). ``standalone(clause, weak=False) -> bool``: it asks for
-    something (``weak``: a hint is enough)."""
+    something (``weak``: a hint is enough). ``ops(clause) -> (strong, any)``: the operations
+    it has strong / any evidence for; a fragment with only a hint for another operation than
+    the strong one before it is a step of its own ("like stained glass, and bigger")."""
     for frag in frags:
         # after "then", "also", "plus": any word for an operation is a step of its own
         sequenced = bool(set(frag.joiner.split()) & SEQUENCE) and bool(standalone(frag, True))
@@ -169,6 +176,10 @@ def merge(frags: list[Clause], standalone) -> list[Clause]:
     merged: list[Clause] = []
     pending: list[Clause] = []  # orphans before the first standalone fragment
     for frag in frags:
+        if not frag.standalone and merged and ops is not None and merged[-1].standalone:
+            before, _ = ops(merged[-1])
+            _, mine = ops(frag)
+            frag.standalone = bool(before and mine and not mine & before)
         if frag.standalone:
             if pending:
                 frag = _join(pending + [frag])

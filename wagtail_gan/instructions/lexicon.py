@@ -41,7 +41,9 @@ _REMOVAL_OUT = re.compile(
     r"\b(?:photoshop\w*|edit\w*|paint\w*|clone\w*|brush\w*|airbrush\w*|retouch\w*|crop\w*|"
     r"blank\w*|mask\w*|knock\w*|take|took|taking|get|got|getting|cut\w*|wipe\w*|scrub\w*)"
     r"\b(?: \w+){0,4} out\b"
-    r"|\b(?:take|took|taking|wipe\w*|airbrush\w*|clone\w*|brush\w*|get|send)\b(?: \w+){0,4} away\b")
+    r"|\b(?:take|took|taking|wipe\w*|airbrush\w*|clone\w*|brush\w*|get|send)\b(?: \w+){0,4} away\b"
+    r"|\b(?:take|took|taking|clean\w*|wipe\w*|scrub\w*|peel\w*|strip\w*|brush\w*|get)\b"
+    r"(?: \w+){0,4} off\b")
 ADDING = frozenset("add put give sprinkle cover apply make turn bring with more".split())
 
 
@@ -179,6 +181,16 @@ class Lexicon:
                 e.declined.append(words)
             else:
                 (e.strong if role == "words" else e.weak).append((start, words))
+        claimed = any(e.objects or e.opposite for e in ev.values())
+        active = [i for i, scope in removal if scope in ("", "absence")]
+        if active and not claimed:
+            # "zap the pylon": a thing no operation names, removed
+            i = next((j for j in range(active[0] + 1, len(clause.tokens))
+                      if clause.tokens[j].lemma not in _DETERMINERS), None)
+            for name, entry in self.entries.items():
+                if entry.vocab.removes_anything and i is not None:
+                    ev[name].weak.append((i, clause.tokens[i].word))
+                    ev[name].objects.append(i)
         for name, entry in self.entries.items():
             for pattern in entry.patterns:
                 for m in pattern.finditer(clause.text):
@@ -201,6 +213,8 @@ class Lexicon:
         return out
 
 
+_DETERMINERS = frozenset("the a an this that these those his her their my our your its some "
+                         "all any out away off up of".split())
 _PREPOSITIONS = frozenset("in on at behind around near from of by under over above below across "
                           "beside next with inside outside".split())
 

@@ -32,6 +32,7 @@ _REFERENCE = re.compile(
     r"(?:in the (?:style|manner) of|styled? (?:like|after|as)|(?:paint\w*|render\w*|look\w*|"
     r"make it look) like|a la)\s+(?:the\s+)?(?:image\s+|photo\s+|picture\s+)?")
 PLACEHOLDER = "ref1image"
+DISTINCT = 3.0  # the weight of a descriptive word that only one look has
 BLEND = re.compile(r"\b(?:blend\w*|mix\w*|combin\w*|half|cross|merge\w*|together|and)\b")
 
 
@@ -44,6 +45,9 @@ class Choice:
     described: bool = False
     runner_up: tuple[str, str] | None = None  # (arg, words) of the next-nearest look
     position: int = -1  # token index of the words
+    # a description by words that belong to this look only ("crayon", "stained glass"): as
+    # good as its name
+    distinct: bool = False
 
 
 class LookIndex:
@@ -101,7 +105,7 @@ class LookIndex:
                     if i >= len(ok) or ok[i]:
                         explicit.append((i, k, m.group(0).strip()))
         if explicit:
-            explicit.sort()
+            explicit.sort(key=lambda e: (e[0], -len(e[2]), e[1]))  # longest name first
             seen: list[tuple[int, str]] = []
             for _i, k, said in explicit:
                 if k not in [s[0] for s in seen]:
@@ -153,7 +157,8 @@ class LookIndex:
         confidence = 0.55 + 0.4 * margin
         runner = (self.looks[second[1]].arg, ", ".join(second[2])) if second else None
         return Choice(self.looks[k].arg, self.looks[k], ", ".join(dict.fromkeys(hits)),
-                      confidence, described=True, runner_up=runner, position=where.get(k, -1))
+                      confidence, described=True, runner_up=runner, position=where.get(k, -1),
+                      distinct=best >= DISTINCT and margin >= 0.5)
 
     def look(self, arg: str) -> Look | None:
         return next((look for look in self.looks if look.arg == arg), None)

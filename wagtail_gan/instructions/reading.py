@@ -67,7 +67,8 @@ def read(state, clause: Clause, reference: Choice | None) -> ClauseReading:
     for op, choice in choices.items():
         if choice is not None:
             extra.append("LOOKD" if choice.described else "LOOKX")
-            (ev[op].weak if choice.described else ev[op].strong).append((0, choice.words))
+            weak = choice.described and not choice.distinct
+            (ev[op].weak if weak else ev[op].strong).append((0, choice.words))
             ev[op].objects.append(choice.position)
     if FRAME.search(clause.text):
         extra.append("FRAME")

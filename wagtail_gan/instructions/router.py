@@ -103,7 +103,8 @@ def interpret(
         reference = Choice(f"image{image_id}", None, title, 0.95)
     surface = canonical(norm, st.lexicon.speller)
     clauses = merge(fragments(surface, st.lexicon.known),
-                    lambda clause, weak=False: _asks(st, clause, weak))
+                    lambda clause, weak=False: _asks(st, clause, weak),
+                    lambda clause: _ops(st, clause))
     readings = [read(st, clause, reference) for clause in clauses]
     return _plan(st, original, readings, available)
 
@@ -111,6 +112,13 @@ def interpret(
 def runnable(spec: operations.OperationSpec) -> bool:
     """The step can run on this site: its operation is enabled and its model installed."""
     return spec.op.is_enabled() and spec.available
+
+
+def _ops(st: _State, clause) -> tuple[set[str], set[str]]:
+    ev = st.lexicon.evidence(clause)
+    looks = {op for op, index in st.looks.items() if index.choose(clause) is not None}
+    return ({op for op, e in ev.items() if e.strong} | looks,
+            {op for op, e in ev.items() if e.strong or e.weak} | looks)
 
 
 def _asks(st: _State, clause, weak: bool = False) -> bool:

@@ -29,7 +29,8 @@ _SHORTHAND = [
         (r"\bno\. ?(?=\d)", "number "),
         (r"\bwon'?t\b", "will not"), (r"\bcan'?t\b|\bcannot\b", "can not"),
         (r"\bdont\b", "do not"), (r"\bit'?s\b", "it is"), (r"\blet'?s\b", "let us"),
-        (r"\bi'?m\b", "i am"), (r"'(ve|ll|re|d)\b", r" \1"), (r"(?<=\w)'s\b", ""),
+        (r"\bi'?m\b", "i am"), (r"'ve\b", " have"), (r"'ll\b", " will"), (r"'re\b", " are"),
+        (r"\b(i|you|we|they|he|she)'d\b", r"\1 would"), (r"(?<=\w)'s\b", ""),
         (r"\b([a-z]{3,})-(?:free|less)\b", r"without \1"), (r"\bbackgroundless\b", "without background"),
         (r"\s*[&+]\s*", " and "), (r"\s*(?:->|→|=>)\s*", " to "),
     )
@@ -253,6 +254,9 @@ class Speller:
     def correct(self, word: str) -> str:
         if word in self.known or len(word) < self.MIN_LENGTH or not word.isalpha():
             return word
+        if len(word) == self.MIN_LENGTH:  # short words: only two letters swapped ("snwo")
+            best = self._best(word)
+            return best if best and sorted(best) == sorted(word) else word
         # A known word with an ending ("upscaled", "wires") is not a typo.
         if lemma(word, self.known) in self.known:
             return word

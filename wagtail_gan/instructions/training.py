@@ -27,6 +27,9 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "instructions"
 SINGLE = ("upscale", "winterize", "stylize", "removebg", "erase", "expand", "restore",
           "vintage", "edit")
 EPOCHS, RATE, L2, MIN_COUNT, PRUNE, SEED = 16, 0.3, 1e-3, 2, 0.02, 13
+# English words at least this frequent in pyspellchecker's list are never "corrected"
+COMMON = 300
+AUGMENT = True  # made-up removed things (see augment)
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ def training_examples() -> list[Example]:
 def digest() -> str:
     """What the shipped model was trained from: the training corpus, every vocabulary, the
     feature set and the hyper-parameters."""
-    h = hashlib.sha256(f"{FEATURES_VERSION} {EPOCHS} {RATE} {L2} {MIN_COUNT} {PRUNE} {SEED}".encode())
+    h = hashlib.sha256(f"{FEATURES_VERSION} {EPOCHS} {RATE} {L2} {MIN_COUNT} {PRUNE} {SEED} "
+                       f"{COMMON} {AUGMENT}".encode())
     for path in sorted((CORPUS / "train").glob("*.txt")):
         h.update(path.name.encode() + path.read_bytes())
     vocabs = {**FALLBACK_VOCABULARIES, **vocabularies(operations.all_operations())}
@@ -108,10 +112,47 @@ def digest() -> str:
     return h.hexdigest()
 
 
-def known_words(examples: list[Example]) -> list[str]:
+def known_words(examples: list[Example], vocabs) -> list[str]:
+    """Words the router leaves alone: the corpus's (seen twice) and common English words that
+    its typo correction would otherwise change ("stays" is not "strays", "love" not "lose"),
+    from pyspellchecker's frequency list when it is installed (the dev extra)."""
     counts = Counter(w for e in examples for w in WORD.findall(spell_out(normalize(e.text)))
                      if w.isalpha())
-    return sorted(w for w, n in counts.items() if n >= MIN_COUNT)
+    known = {w for w, n in counts.items() if n >= MIN_COUNT}
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:
+        return sorted(known)
+    speller = Lexicon(vocabs, known).speller
+    for word, n in SpellChecker().word_frequency.dictionary.items():
+        if n >= COMMON and word.isalpha() and speller.correct(word) != word:
+            known.add(word)
+    return sorted(known)
+
+
+def pseudo_word(rng: random.Random) -> str:
+    """A made-up noun ("tavorin"): the router cannot know it, like most things editors name."""
+    return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou")
+                   for _ in range(rng.randint(2, 3))) + rng.choice("nrlsk")
+
+
+def augment(examples: list[Example], lexicon: Lexicon, rng: random.Random) -> list[Example]:
+    """Copies of the phrasings that remove a named thing with the thing replaced by a made-up
+    word, labelled the same: what editors remove is an open list ("zap the pylon")."""
+    out = []
+    for e in examples:
+        if e.source not in ("erase", "removebg") or rng.random() < 0.5:
+            continue
+        clause = _join(fragments(canonical(e.text, lexicon.speller), lexicon.known))
+        things = [(a, b) for a, b, op, role in lexicon.matches(clause.tokens)
+                  if role == "removes" and op == e.label]
+        if not things or e.label != "erase":
+            continue
+        a, b = things[0]
+        words = [t.word for t in clause.tokens]
+        text = " ".join(words[:a] + [pseudo_word(rng)] + words[b:])
+        out.append(Example(text, e.expected, "augmented"))
+    return out
 
 
 def featurize(text: str, lexicon: Lexicon, looks: dict[str, LookIndex]) -> list[str]:
@@ -124,7 +165,8 @@ def featurize(text: str, lexicon: Lexicon, looks: dict[str, LookIndex]) -> list[
         choice = index.choose(clause)
         if choice is not None:
             extra.append("LOOKD" if choice.described else "LOOKX")
-            (ev[op].weak if choice.described else ev[op].strong).append((0, choice.words))
+            weak = choice.described and not choice.distinct
+            (ev[op].weak if weak else ev[op].strong).append((0, choice.words))
             ev[op].objects.append(choice.position)
     if FRAME.search(clause.text):
         extra.append("FRAME")
@@ -138,9 +180,11 @@ def train(examples: list[Example], *, epochs: int = EPOCHS, seed: int = SEED,
     ensure_operations()
     ops = operations.all_operations()
     vocabs = vocabularies(ops)
-    known = known_words(examples)
+    known = known_words(examples, vocabs)
     lexicon = Lexicon(vocabs, known)
     looks = {name: LookIndex(v, lexicon.known) for name, v in vocabs.items() if v.looks}
+    rng = random.Random(seed)
+    examples = examples + (augment(examples, lexicon, rng) if AUGMENT else [])
     classes = sorted({e.label for e in examples})
     data = [(featurize(e.text, lexicon, looks), classes.index(e.label)) for e in examples]
     counts = Counter(f for feats, _ in data for f in set(feats))
@@ -149,7 +193,6 @@ def train(examples: list[Example], *, epochs: int = EPOCHS, seed: int = SEED,
     k = len(classes)
     weights: dict[str, list[float]] = {}
     grads: dict[str, list[float]] = {}
-    rng = random.Random(seed)
     for epoch in range(epochs):
         rng.shuffle(data)
         loss = 0.0

@@ -164,6 +164,7 @@ VOCABULARY = Vocabulary(
         "brace", "dust spot", "smudge on the lens", "stray hair", "flyaway", "hair across",
         "tag", "flag", "bag", "junk",
     ),
+    removes_anything=True,
     patterns=(
         r"\bcut (?:\w+ ){1,3}out of (?:the |this |my )?(?:picture|photo|shot|image|frame)\b",
         r"\b(?:get|take) (?:\w+ ){1,4}out of (?:the |this )?(?:picture|photo|shot|image|"

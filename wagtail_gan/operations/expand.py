@@ -71,10 +71,14 @@ VOCABULARY = Vocabulary(
         r"\b(?:more|extra|some) (?:\w+ )?(?:room|space|sky|headroom|floor|ground|foreground)"
         r"(?: \w+){0,2} (?:on|to|at|above|below|around)\b",
         r"\bcropped too (?:tight|close)|\btoo tight(?:ly)?\b|\bbars with scenery\b",
+        r"\b\d{1,4} ?(?:px|pixels?) (?:on |to |at |around |of )?(?:(?:each|every|all|both) )?"
+        r"(?:sides?|edges?|round|the (?:left|right|top|bottom))\b",
+        r"\b(?:phone|mobile) (?:wallpaper|screen|story|format)\b|\b(?:story|stories|reel|"
+        r"tiktok|shorts) format\b",
     ),
     args=(
-        (r"\b(\d{1,4}) ?(?:px|pixels?) (?:on |to |at |around |of )?(?:every|each|all) (?:side|"
-         r"round)", "left{1}-top{1}-right{1}-bottom{1}"),
+        (r"\b(\d{1,4}) ?(?:px|pixels?) (?:on |to |at |around |of )?(?:every|each|all) (?:sides?|"
+         r"round|edges?)", "left{1}-top{1}-right{1}-bottom{1}"),
         (r"\b(\d{1,4}) ?(?:px|pixels?)? border", "left{1}-top{1}-right{1}-bottom{1}"),
         (r"\b(\d{1,4}) ?(?:px|pixels?) (?:on |to |at )?the (left|right|top|bottom) and "
          r"(left|right|top|bottom)", "{2}{1}-{3}{1}"),

@@ -48,9 +48,13 @@ VOCABULARY = Vocabulary(
     adds=("sticker",),
     patterns=(
         r"\b(?:remove|delete|erase|lose|cut away|get rid of|clear) everything "
-        r"(?:except|but|apart from|behind|around|else)\b",
+        r"(?:except|but|apart from|other than|besides|behind|around|else|(?:that|which) is not)\b",
         r"\b(?:keep |just |only )(?:keep )?(?:only |just )?the (?:subject|product|person|"
         r"foreground|model|logo)\b",
+        r"\b(?:everything|whatever|anything|all|stuff|what)(?: that)?(?: is)? (?:behind|around|"
+        r"surrounding)\b",
+        r"\b(?:only|just) (?:keep )?(?:the|this|that) \w+(?: \w+)?,? (?:and )?(?:nothing else|on "
+        r"(?:its|their|his|her) own|by itself|alone)\b",
         r"\b(?:on|onto|against) (?:a |an )?(?:plain |solid |pure |clean |studio )?"
         r"(?:white|black|gray|light gray|#[0-9a-f]{3,6})(?: background| backdrop)?\b",
         r"\b(?:make|change|turn|set|replace|swap) the (?:background|backdrop)(?: \w+)? "

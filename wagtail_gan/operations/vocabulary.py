@@ -22,7 +22,7 @@ from dataclasses import dataclass
 # How strong the effect should be, for the ``<name>[-<1..100>]`` operations: "70 %",
 # "strength 40", "half", and light words ("a bit of", "subtle", "not too much") -> 50.
 LIGHT = (r"\b(?:a (?:little|bit|touch|hint|dash)|a little bit|bit of|slight(?:ly)?|"
-         r"light(?:ly)?(?! leak)|dusting|dust (?:it|them|everything|with)|sprinkl\w*|subtle|"
+         r"(?<!low )light(?:ly)?(?! leak)|dusting|dust (?:it|them|everything|with)|sprinkl\w*|subtle|"
          r"subtly|some|touch of|hint of|gentle|gently|faint(?:ly)?|"
          r"mild(?:ly)?|barely|smattering|patch(?:y|es)|not too (?:much|strong|heavy|many)|"
          r"not overly|don'?t overdo|do not overdo|a few)\b")
@@ -65,6 +65,8 @@ class Vocabulary:
     patterns: tuple[str, ...] = ()
     # What it takes away: "remove / erase / get rid of / no / without <X>" asks for it.
     removes: tuple[str, ...] = ()
+    # It takes away whatever is removed that no other operation claims ("zap the pylon").
+    removes_anything: bool = False
     # What it brings: "add / make it / turn it into <X>" asks for it; "remove / melt / less /
     # no <X>" asks for its opposite (a free-form edit), never for it.
     adds: tuple[str, ...] = ()
