@@ -46,13 +46,14 @@ stylize winterize use try do keep leave lose ditch drop strip kill clear hide co
 mirror invert rotate age sprinkle let bury set show bring pull fill outpaint uncrop square
 blend mix combine retouch airbrush photoshop inpaint clone heal edit magnify resize
 boost raise bump improve enhance recover revive refresh remaster deblur unblur degrain
-knock mask separate lift pad letterbox grow stretch sharpen focus go need want like see
+knock mask separate lift pad letterbox grow stretch sharpen focus go need want see
 upsample upres vintagify snowify winterise age recolor
 """.split())
 _DECLINE = re.compile(
     r"\b(?:not|never|no need (?:to|for)|avoid|skip|nor|neither|instead of|rather than|forget|"
     r"never mind|hold off|stop|but not|except|apart from|other than)\b")
-_ABSENCE = re.compile(r"\b(?:no|without|minus|free of|empty of|clear of|nothing)\b")
+_ABSENCE = re.compile(r"\b(?:no|without|minus|free of|empty of|clear of|nothing|nobody|no one|"
+                      r"noone)\b")
 _KEEP = re.compile(r"\b(?:keep|leave|preserve|retain|untouched|intact|as (?:it )?is|alone|"
                    r"the same|stays?|remains?|should stay)\b(?! only| just)")
 _WHOLE = ("alone", "untouched", "intact", "as is", "as it is", "the same", "stay", "stays",
@@ -159,6 +160,25 @@ def fragments(surface: str, known: frozenset[str]) -> list[Clause]:
             out.append(clause)
         joiner = sep.strip(" ,") or ("," if sep.strip() else "")
     return out
+
+
+# "paint it like Monet, no wait, like Van Gogh": the editor changed their mind
+_RETRACT = re.compile(r"^(?:no wait|scratch that|i mean|or rather|sorry|on second thought|no no|"
+                      r"hmm no|correction|actually no)\b\W*")
+
+
+def retracted(frags: list[Clause]) -> list[Clause]:
+    """The fragments after the last "no wait", "actually", "scratch that" ..."""
+    for i in range(len(frags) - 1, -1, -1):
+        m = _RETRACT.match(frags[i].text)
+        if m and i > 0:
+            rest = frags[i].text[m.end():].strip()
+            if not rest:
+                return frags[i + 1:] or frags
+            frag = frags[i]
+            kept = len(WORD.findall(rest))
+            return [Clause(rest, frag.tokens[-kept:] if kept else [], ""), *frags[i + 1:]]
+    return frags
 
 
 def merge(frags: list[Clause], standalone, ops=None) -> list[Clause]:

@@ -22,6 +22,7 @@ FALLBACK_VOCABULARIES: dict[str, Vocabulary] = {
                "instant photo", "disposable camera", "lomo", "lomography", "super 8", "8mm",
                "35mm", "nostalgic", "nostalgia", "throwback", "tbt", "daguerreotype",
                "tintype", "cyanotype", "timeworn", "time worn", "weathered", "yellowed",
+               "yellowing",
                "vhs", "expired film", "cross processed", "mid century", "last century",
                "olden days", "old postcard", "old slide", "old film", "family album", "photo album",
                "archive photo", "archival", "historic", "historical", "period photo",

@@ -43,7 +43,8 @@ _REMOVAL_OUT = re.compile(
     r"\b(?: \w+){0,4} out\b"
     r"|\b(?:take|took|taking|wipe\w*|airbrush\w*|clone\w*|brush\w*|get|send)\b(?: \w+){0,4} away\b"
     r"|\b(?:take|took|taking|clean\w*|wipe\w*|scrub\w*|peel\w*|strip\w*|brush\w*|get)\b"
-    r"(?: \w+){0,4} off\b")
+    r"(?: \w+){0,4} off\b"
+    r"|\b(?:has|have|needs?|must|should|gotta|got) (?:to )?go\b")
 ADDING = frozenset("add put give sprinkle cover apply make turn bring with more".split())
 
 
@@ -163,6 +164,10 @@ class Lexicon:
             e = ev[op]
             if scope == "source":
                 continue
+            if role == "removes" and scope == "decline" and start and (
+                    clause.tokens[start - 1].lemma in ("not", "no")
+                    and clause.tokens[start].word != clause.tokens[start].lemma):
+                scope = "absence"  # "so it's not grainy": no grain wanted
             if role == "removes":
                 if scope in ("decline", "keep"):
                     e.declined.append(words)

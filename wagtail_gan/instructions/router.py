@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from .. import operations
-from .clauses import fragments, merge
+from .clauses import fragments, merge, retracted
 from .intent import default_model
 from .lexicon import Lexicon, vocabularies
 from .looks import PLACEHOLDER, Choice, LookIndex, find_reference
@@ -27,7 +27,7 @@ from .text import canonical, normalize
 
 MAX_STEPS = operations.registry.MAX_STEPS
 # Below this confidence the plan offers its two best readings as choices.
-ASK_BELOW = 0.55
+ASK_BELOW = 0.6
 # An installed reading replaces one whose model is missing when it scores at least this
 # fraction of it.
 NEARLY_AS_WELL = 0.4
@@ -102,7 +102,7 @@ def interpret(
         norm, image_id, title = ref
         reference = Choice(f"image{image_id}", None, title, 0.95)
     surface = canonical(norm, st.lexicon.speller)
-    clauses = merge(fragments(surface, st.lexicon.known),
+    clauses = merge(retracted(fragments(surface, st.lexicon.known)),
                     lambda clause, weak=False: _asks(st, clause, weak),
                     lambda clause: _ops(st, clause))
     readings = [read(st, clause, reference) for clause in clauses]

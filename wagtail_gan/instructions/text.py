@@ -117,7 +117,7 @@ _KEEP = frozenset({
     "string", "wing", "sing", "bring", "sling", "swing", "sibling", "clothing",
     "seed", "need", "speed", "bed", "red", "shed", "bleed", "feed", "weed", "breed", "reed",
     "embed", "hundred", "sacred", "naked", "wicked", "jagged", "rugged", "beloved", "used",
-    "dpi", "gogh", "monet", "turner", "warhol", "durer", "poster", "sticker", "paris", "dennis", "sepia", "ukiyo", "lomo", "polaroids", "hd",
+    "dpi", "gogh", "monet", "turner", "yellowed", "yellowing", "warhol", "durer", "poster", "sticker", "paris", "dennis", "sepia", "ukiyo", "lomo", "polaroids", "hd",
     "glasses", "braces", "lanyards", "mess", "stress", "dress", "press", "address", "boss",
     "moss", "loss", "cross", "express", "mattress", "brightness", "sharpness", "vividness",
     "sometimes", "times", "ones", "nevertheless", "whereas", "perhaps",

@@ -26,7 +26,7 @@ from .text import WORD, canonical, normalize, spell_out
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "instructions"
 SINGLE = ("upscale", "winterize", "stylize", "removebg", "erase", "expand", "restore",
           "vintage", "edit")
-EPOCHS, RATE, L2, MIN_COUNT, PRUNE, SEED = 16, 0.3, 1e-3, 2, 0.02, 13
+EPOCHS, RATE, L2, MIN_COUNT, PRUNE, SEED = 16, 0.3, 1e-3, 2, 0.05, 13
 # English words at least this frequent in pyspellchecker's list are never "corrected"
 COMMON = 300
 AUGMENT = True  # made-up removed things (see augment)
@@ -218,6 +218,6 @@ def train(examples: list[Example], *, epochs: int = EPOCHS, seed: int = SEED,
                     w[j] -= RATE * gj / math.sqrt(acc[j])
         if log:
             log(f"epoch {epoch + 1}: loss {loss / len(data):.4f}")
-    sparse = {f: [[j, round(v, 3)] for j, v in enumerate(w) if abs(v) >= PRUNE]
+    sparse = {f: [[j, round(v, 2)] for j, v in enumerate(w) if abs(v) >= PRUNE]
               for f, w in weights.items()}
     return IntentModel(classes, {f: v for f, v in sparse.items() if v}, known)

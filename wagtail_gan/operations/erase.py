@@ -146,7 +146,7 @@ VOCABULARY = Vocabulary(
            "retouch out", "brush out", "declutter", "photobomber", "photo bomber"),
     hints=("disappear", "vanish", "go away", "gone", "empty", "clutter", "distraction", "free"),
     removes=(
-        "person", "people", "tourist", "passerby", "passer by", "crowd", "pedestrian",
+        "person", "people", "nobody", "no one", "tourist", "passerby", "passer by", "crowd", "pedestrian",
         "cyclist", "runner", "jogger", "photobomber", "stranger", "man", "woman", "guy", "kid",
         "child", "ex", "boyfriend", "girlfriend", "wire", "power line", "powerline", "cable",
         "pole", "telephone pole", "lamp post", "lamppost", "street lamp", "streetlight", "sign",

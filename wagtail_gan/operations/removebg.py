@@ -56,7 +56,9 @@ VOCABULARY = Vocabulary(
         r"\b(?:only|just) (?:keep )?(?:the|this|that) \w+(?: \w+)?,? (?:and )?(?:nothing else|on "
         r"(?:its|their|his|her) own|by itself|alone)\b",
         r"\b(?:on|onto|against) (?:a |an )?(?:plain |solid |pure |clean |studio )?"
-        r"(?:white|black|gray|light gray|#[0-9a-f]{3,6})(?: background| backdrop)?\b",
+        r"(?:white\b|(?:white|black|gray|light gray|#[0-9a-f]{3,6}) (?:background|backdrop))",
+        r"\b(?:put|place|set|stand|sit|drop) (?:\w+ ){1,3}(?:on|onto|against) (?:a |an )?"
+        r"(?:plain |solid |pure |clean |studio )?(?:white|black|gray|light gray)\b",
         r"\b(?:make|change|turn|set|replace|swap) the (?:background|backdrop)(?: \w+)? "
         r"(?:to |with |for |into )?(?:a |an |the )?(?:plain |solid |pure )?(?:color )?"
         r"(?:white|black|gray|light gray|red|blue|green|yellow|pink|beige|#[0-9a-f]{3,6})\b",
