@@ -26,7 +26,11 @@ def _unsure_model():
                        {"bias": [[0, -3.0], [1, 0.2], [2, 0.0]]}, [])
 
 
-def open_panel(page, image):
+def open_panel(page, make_image, django_user_model):
+    """The editor's image page with the Generate variant panel open."""
+    editor_in_team(django_user_model)
+    image = photo(make_image, "Cup of coffee")
+    log_in(page, "editor")
     page.goto(f"{page.base}/admin/images/{image.pk}/")
     page.click("summary:has-text('Generate variant')")
 
@@ -37,10 +41,7 @@ def test_unsure_instruction_offers_choices(browser_page, dummy_models, make_imag
     from wagtail_gan.models import GenerationJob
 
     page = browser_page
-    editor_in_team(django_user_model)
-    source = photo(make_image, "Cup of coffee")
-    log_in(page, "editor")
-    open_panel(page, source)
+    open_panel(page, make_image, django_user_model)
     with use_model(_unsure_model()):
         page.fill("textarea[name=instruction]", "erase the background")
         page.wait_for_selector(".gan-interpretation [data-gan-choice]")
@@ -70,10 +71,7 @@ def test_two_steps_and_not_understood_preview(browser_page, dummy_models, make_i
     from wagtail_gan.models import GenerationJob
 
     page = browser_page
-    editor_in_team(django_user_model)
-    source = photo(make_image, "Cup of coffee")
-    log_in(page, "editor")
-    open_panel(page, source)
+    open_panel(page, make_image, django_user_model)
     page.fill("textarea[name=instruction]", "in the sepia style and upscale 4x")
     page.wait_for_selector(".gan-interpretation [data-gan-step]")
     steps = page.locator(".gan-interpretation [data-gan-step]")

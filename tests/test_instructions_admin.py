@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests.api.fixtures import (  # noqa: F401 (fixtures)
@@ -17,6 +16,7 @@ from tests.api.fixtures import (  # noqa: F401 (fixtures)
     clear_throttle_cache_fixture,
 )
 from tests.conftest import DUMMY_MODELS, gan_models_override
+from tests.views.test_admin import login
 from wagtail_gan.instructions.intent import IntentModel
 from wagtail_gan.instructions.router import use_model
 from wagtail_gan.models import GenerationJob
@@ -24,12 +24,6 @@ from wagtail_gan.models import GenerationJob
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 API = "/api/gan/"
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def interpret_url(image):

@@ -202,19 +202,19 @@ def merge(frags: list[Clause], standalone, ops=None) -> list[Clause]:
             frag.standalone = bool(before and mine and not mine & before)
         if frag.standalone:
             if pending:
-                frag = _join(pending + [frag])
+                frag = join_fragments(pending + [frag])
                 pending = []
             merged.append(frag)
         elif merged:
-            merged[-1] = _join([merged[-1], frag])
+            merged[-1] = join_fragments([merged[-1], frag])
         else:
             pending.append(frag)
     if pending:
-        merged.append(_join(pending))
+        merged.append(join_fragments(pending))
     return merged
 
 
-def _join(parts: list[Clause]) -> Clause:
+def join_fragments(parts: list[Clause]) -> Clause:
     first = parts[0]
     tokens = list(first.tokens)
     text = first.text

@@ -54,10 +54,11 @@ class ClauseReading:
         return self.readings[0].score / total if total and self.readings else 0.0
 
 
-def read(state, clause: Clause, reference: Choice | None) -> ClauseReading:
-    lexicon = state.lexicon
+def observe(lexicon, looks: dict, clause: Clause, reference: Choice | None = None):
+    """(evidence per operation, chosen look per operation, the model's features) of a
+    clause: the same for the router and the training script."""
     ev = lexicon.evidence(clause)
-    choices = {op: index.choose(clause) for op, index in state.looks.items()}
+    choices = {op: index.choose(clause) for op, index in looks.items()}
     if reference is not None and PLACEHOLDER in clause.text:
         for op, entry in lexicon.entries.items():
             if entry.vocab.reference:
@@ -74,7 +75,12 @@ def read(state, clause: Clause, reference: Choice | None) -> ClauseReading:
         extra.append("FRAME")
     if lexicon.removal_at(clause):
         extra.append("RV")
-    probs = state.model.predict(features(clause, ev, tuple(extra), lexicon.known)) if state.model else {}
+    return ev, choices, features(clause, ev, tuple(extra), lexicon.known)
+
+
+def read(state, clause: Clause, reference: Choice | None) -> ClauseReading:
+    ev, choices, feats = observe(state.lexicon, state.looks, clause, reference)
+    probs = state.model.predict(feats) if state.model else {}
     out = ClauseReading(clause, ev)
     content = [t for t in clause.tokens if not t.scope and t.lemma not in STOPWORDS]
     positive = any(e.positive for e in ev.values())

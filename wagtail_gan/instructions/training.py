@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import operations
-from .clauses import _join, fragments
+from .clauses import fragments, join_fragments
 from .fallback import FALLBACK_VOCABULARIES
-from .intent import FEATURES_VERSION, IntentModel, features
+from .intent import FEATURES_VERSION, IntentModel
 from .lexicon import Lexicon, vocabularies
-from .looks import FRAME, LookIndex
+from .looks import LookIndex
+from .reading import observe
 from .text import WORD, canonical, normalize, spell_out
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "instructions"
@@ -65,24 +66,23 @@ def ensure_operations() -> str | None:
     if "vintage" in {op.name for op in operations.all_operations()}:
         return None
 
-    class Vintage(operations.Operation):
+    from ..operations.restore import Restore
+
+    class Vintage(Restore):
+        """The ``<name>[-<1..100>]`` grammar of restore under vintage's name."""
+
         name = "vintage"
         label = "Vintage"
-        strength = "spec"
+        vocabulary = None  # the router's fallback words
 
         def parse(self, args):
-            value = operations.parse_int(args[0], 1, 100) if len(args) == 1 else None
-            if args and value is None:
-                raise operations.InvalidSpec("vintage takes an optional strength 1..100")
-            return self.spec({"strength": value or 100})
+            return self.spec(super().parse(args).params)
 
         def format(self, params):
-            strength = int(params.get("strength", 100))
-            return "vintage" if strength == 100 else f"vintage-{strength}"
+            return super().format(params).replace("restore", self.name, 1)
 
         def label_for(self, params):
-            strength = int(params.get("strength", 100))
-            return "vintage look" if strength == 100 else f"vintage look ({strength} %)"
+            return super().label_for(params).replace("restore", "vintage look", 1)
 
     operations.register(Vintage())
     return Vintage.name
@@ -143,7 +143,7 @@ def augment(examples: list[Example], lexicon: Lexicon, rng: random.Random) -> li
     for e in examples:
         if e.source not in ("erase", "removebg") or rng.random() < 0.5:
             continue
-        clause = _join(fragments(canonical(e.text, lexicon.speller), lexicon.known))
+        clause = join_fragments(fragments(canonical(e.text, lexicon.speller), lexicon.known))
         things = [(a, b) for a, b, op, role in lexicon.matches(clause.tokens)
                   if role == "removes" and op == e.label]
         if not things or e.label != "erase":
@@ -157,22 +157,9 @@ def augment(examples: list[Example], lexicon: Lexicon, rng: random.Random) -> li
 
 def featurize(text: str, lexicon: Lexicon, looks: dict[str, LookIndex]) -> list[str]:
     """The features of a whole instruction (one clause), as the router computes them."""
-    clause = _join(fragments(canonical(text, lexicon.speller), lexicon.known) or
+    clause = join_fragments(fragments(canonical(text, lexicon.speller), lexicon.known) or
                    fragments("nothing", lexicon.known))
-    ev = lexicon.evidence(clause)
-    extra = []
-    for op, index in looks.items():
-        choice = index.choose(clause)
-        if choice is not None:
-            extra.append("LOOKD" if choice.described else "LOOKX")
-            weak = choice.described and not choice.distinct
-            (ev[op].weak if weak else ev[op].strong).append((0, choice.words))
-            ev[op].objects.append(choice.position)
-    if FRAME.search(clause.text):
-        extra.append("FRAME")
-    if lexicon.removal_at(clause):
-        extra.append("RV")
-    return features(clause, ev, tuple(extra), lexicon.known)
+    return observe(lexicon, looks, clause)[2]
 
 
 def train(examples: list[Example], *, epochs: int = EPOCHS, seed: int = SEED,
