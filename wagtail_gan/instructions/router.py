@@ -27,7 +27,7 @@ from .text import canonical, normalize
 
 MAX_STEPS = operations.registry.MAX_STEPS
 # Below this confidence the plan offers its two best readings as choices.
-ASK_BELOW = 0.6
+ASK_BELOW = 0.7
 # An installed reading replaces one whose model is missing when it scores at least this
 # fraction of it.
 NEARLY_AS_WELL = 0.4
@@ -102,9 +102,8 @@ def interpret(
         norm, image_id, title = ref
         reference = Choice(f"image{image_id}", None, title, 0.95)
     surface = canonical(norm, st.lexicon.speller)
-    clauses = merge(retracted(fragments(surface, st.lexicon.known)),
-                    lambda clause, weak=False: _asks(st, clause, weak),
-                    lambda clause: _ops(st, clause))
+    facts = _Facts(st)
+    clauses = merge(retracted(fragments(surface, st.lexicon.known)), facts.asks, facts.ops)
     readings = [read(st, clause, reference) for clause in clauses]
     return _plan(st, original, readings, available)
 
@@ -114,21 +113,34 @@ def runnable(spec: operations.OperationSpec) -> bool:
     return spec.op.is_enabled() and spec.available
 
 
-def _ops(st: _State, clause) -> tuple[set[str], set[str]]:
-    ev = st.lexicon.evidence(clause)
-    looks = {op for op, index in st.looks.items() if index.choose(clause) is not None}
-    return ({op for op, e in ev.items() if e.strong} | looks,
-            {op for op, e in ev.items() if e.strong or e.weak} | looks)
+class _Facts:
+    """A fragment's evidence and looks, computed once per ``interpret`` (merging asks for
+    them several times)."""
 
+    def __init__(self, st: _State):
+        self.st = st
+        self.memo: dict[int, tuple] = {}
 
-def _asks(st: _State, clause, weak: bool = False) -> bool:
-    """Does the fragment ask for (or against) something on its own?"""
-    ev = st.lexicon.evidence(clause)
-    return PLACEHOLDER in clause.text or any(
-        e.strong or e.objects or e.declined or e.opposite or (weak and e.weak)
-        for e in ev.values()) or any(
-        (c := index.choose(clause)) is not None and not c.described
-        for index in st.looks.values())
+    def __call__(self, clause):
+        key = id(clause)
+        if key not in self.memo:
+            looks = {op: index.choose(clause) for op, index in self.st.looks.items()}
+            self.memo[key] = (clause, self.st.lexicon.evidence(clause), looks)
+        return self.memo[key][1:]
+
+    def ops(self, clause) -> tuple[set[str], set[str]]:
+        ev, looks = self(clause)
+        chosen = {op for op, choice in looks.items() if choice is not None}
+        return ({op for op, e in ev.items() if e.strong} | chosen,
+                {op for op, e in ev.items() if e.strong or e.weak} | chosen)
+
+    def asks(self, clause, weak: bool = False) -> bool:
+        """Does the fragment ask for (or against) something on its own?"""
+        ev, looks = self(clause)
+        return PLACEHOLDER in clause.text or any(
+            e.strong or e.objects or e.declined or e.opposite or (weak and e.weak)
+            for e in ev.values()) or any(
+            choice is not None and not choice.described for choice in looks.values())
 
 
 def _plan(st: _State, original: str, readings: list[ClauseReading], available) -> EditPlan:
