@@ -60,6 +60,24 @@ def test_every_documented_instruction_previews_with_every_step(gan_world, dummy_
     assert all(step["label"] and step["explanation"] for step in data["steps"])
 
 
+def quoted_phrases() -> list[str]:
+    """Every "quoted phrase" of docs/instructions.md's "What works" list."""
+    text = (ROOT / "docs" / "instructions.md").read_text()
+    works = re.sub(r"\s*\n\s*", " ", text[text.index("## What works"):text.index("Examples (")])
+    return sorted({p for p in re.findall(r'"([^"]*)"', works) if len(p) >= 2})
+
+
+def test_every_phrase_of_what_works_previews(gan_world, dummy_models):
+    client = login(gan_world.editor)
+    phrases = quoted_phrases()
+    assert len(phrases) >= 40
+    for text in phrases:
+        response = client.post(interpret_url(gan_world.image), {"instruction": text})
+        assert response.status_code == 200, (text, response.content[:200])
+        plan = response.json()["interpretation"]
+        assert plan["steps"] and all(step["explanation"] for step in plan["steps"]), text
+
+
 def test_multi_step_preview_leaves_the_menu_to_the_instruction(gan_world, dummy_models):
     data = login(gan_world.editor).post(interpret_url(gan_world.image), {
         "instruction": "paint it like Monet and double the size"}).json()

@@ -7,8 +7,9 @@ clause, "upscale it, and make it snowy" two.
 
 Each word gets a scope: ``decline`` ("don't upscale", "never", "rather than Monet"),
 ``absence`` ("no background", "without the tourists"), ``keep`` ("keep the background",
-"leave the sky alone") or ``source`` (what a scene is turned from: "turn this *winter scene*
-into summer", "from *summer* to winter"). A scope runs to the end of its fragment or to "but",
+"leave the sky alone"), ``source`` (what a scene is turned from: "turn this *winter scene*
+into summer", "from *summer* to winter") or ``state`` (how the picture is now: "*it is too
+small*", "*it's winter*, make it summer": its defects ask for a fix, its content for nothing). A scope runs to the end of its fragment or to "but",
 "just", "only", "instead"; a fragment that joins the previous one inherits its scope unless it
 starts with one of those ("I don't want the people removed, just the cars").
 """
@@ -78,7 +79,7 @@ _LEAD = re.compile(r"^(?:(?:and then|and also|as well as|after that|so that|afte
 class Token:
     word: str
     lemma: str
-    scope: str = ""  # "", "decline", "absence", "keep", "source"
+    scope: str = ""  # "", "decline", "absence", "keep", "source", "state"
 
 
 @dataclass
@@ -151,7 +152,7 @@ def fragments(surface: str, known: frozenset[str]) -> list[Clause]:
             words = [body[s:e] for s, e in spans]
             scopes = _scopes(body, len(words), spans)
             if _STATE.match(body):
-                scopes = [sc or "source" for sc in scopes]
+                scopes = [sc or "state" for sc in scopes]
             tokens = [Token(w, lm, sc) for w, lm, sc in zip(words, lemmas(words, known), scopes, strict=True)]
             first = body.split()[0]
             starts_contrast = first in CONTRAST or bool(lead and "but" in lead.group(0).split())
@@ -221,7 +222,7 @@ def join_fragments(parts: list[Clause]) -> Clause:
     for part in parts[1:]:
         inherit = ""
         if tokens and not part.standalone and not set(part.joiner.split()) & CONTRAST:
-            inherit = tokens[-1].scope if tokens[-1].scope != "source" else ""
+            inherit = tokens[-1].scope if tokens[-1].scope not in ("source", "state") else ""
         if part.joiner and part.joiner != ",":  # "remove the scratches *and* the logo"
             tokens += [Token(w, w, inherit) for w in part.joiner.split()]
         tokens += [Token(t.word, t.lemma, t.scope or inherit) for t in part.tokens]

@@ -16,7 +16,8 @@ from .clauses import Clause
 
 MODEL_PATH = Path(__file__).with_name("intent_model.json")
 FEATURES_VERSION = 4
-_SCOPE_PREFIX = {"": "w", "decline": "n", "keep": "n", "absence": "a", "source": "s"}
+_SCOPE_PREFIX = {"": "w", "decline": "n", "keep": "n", "absence": "a", "source": "s",
+                 "state": "s"}
 
 
 def features(clause: Clause, evidence: dict, extra: tuple[str, ...] = (),

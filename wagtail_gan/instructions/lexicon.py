@@ -162,12 +162,14 @@ class Lexicon:
             scope = clause.tokens[start].scope
             words = " ".join(t.word for t in clause.tokens[start:end])
             e = ev[op]
-            if scope == "source":
-                continue
+            if scope == "source" or (scope == "state" and role == "adds"):
+                continue  # "turn this winter scene ...", "it's winter, make it ...": not asked
             if role == "removes" and scope == "decline" and start and (
                     clause.tokens[start - 1].lemma in ("not", "no")
                     and clause.tokens[start].word != clause.tokens[start].lemma):
                 scope = "absence"  # "so it's not grainy": no grain wanted
+            if scope == "state":
+                scope = ""  # "it's blurry": a defect to fix
             if role == "removes":
                 if scope in ("decline", "keep"):
                     e.declined.append(words)
@@ -273,12 +275,19 @@ def _all_words(v: Vocabulary) -> list[str]:
 
 
 def vocabularies(operations: Iterable) -> dict[str, Vocabulary]:
-    """``{name: Vocabulary}`` of the registered operations (their own, or the router's
-    stand-in for an operation that does not declare one yet)."""
+    """``{name: Vocabulary}`` of the registered operations: their own (a ``Vocabulary``; a
+    dict of its fields or a list of words are accepted too), else the router's stand-in
+    for an operation that does not declare one yet (``fallback``)."""
     out = {}
     for op in operations:
-        vocab = getattr(op, "vocabulary", None) or FALLBACK_VOCABULARIES.get(op.name)
-        if isinstance(vocab, Vocabulary):
+        vocab = getattr(op, "vocabulary", None)
+        if isinstance(vocab, dict):
+            vocab = Vocabulary(**vocab)
+        elif isinstance(vocab, (list, tuple)) and all(isinstance(w, str) for w in vocab):
+            vocab = Vocabulary(words=tuple(vocab)) if vocab else None
+        if not isinstance(vocab, Vocabulary):
+            vocab = FALLBACK_VOCABULARIES.get(op.name)
+        if vocab is not None:
             out[op.name] = vocab
     return out
 

@@ -90,7 +90,8 @@ class LookIndex:
 
     def choose(self, clause: Clause) -> Choice | None:
         lem = clause.lemmas
-        ok = [t.scope not in ("decline", "keep", "source", "absence") for t in clause.tokens]
+        ok = [t.scope not in ("decline", "keep", "source", "absence", "state")
+              for t in clause.tokens]
         found = self._found(clause)
         explicit: list[tuple[int, int, str]] = []  # (position, look index, words)
         for i, k, phrase, kind in found:
