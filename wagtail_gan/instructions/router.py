@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from .. import operations
 from .clauses import fragments, merge, retracted
 from .intent import default_model
-from .lexicon import Lexicon, vocabularies
+from .lexicon import Evidence, Lexicon, vocabularies
 from .looks import PLACEHOLDER, Choice, LookIndex, find_reference
 from .plan import EditPlan, clean_instruction
 from .reading import ClauseReading, Reading, form, read
@@ -192,6 +192,10 @@ def _plan(st: _State, original: str, readings: list[ClauseReading], available) -
                      "(faster).")
     if declined:
         notes.append("Not: " + ", ".join(declined) + " (you said not to).")
+    if len(order) > MAX_STEPS:  # said, not dropped silently
+        notes.append(f"At most {MAX_STEPS} steps: "
+                     + ", ".join(s.label for s in order[MAX_STEPS:]) + " left out.")
+        not_understood += [f"{s.label} (more than {MAX_STEPS} steps)" for s in order[MAX_STEPS:]]
     steps = order[:MAX_STEPS]
     confidence = min(s.confidence for s in steps)
     if not_understood:  # the plan leaves part of the instruction out
@@ -233,15 +237,13 @@ def _step(st, op, members, original, *, only, available, notes):
             if (other.op != op and other.score >= NEARLY_AS_WELL * weakest.readings[0].score
                     and available(other.spec)):
                 swap = _as_step(_reprompt(st, other, prompt), confidence * 0.9)
-                notes.append(f"{step.label.capitalize()} would fit too, but its model is not "
-                             f"installed here; {swap.label} fits nearly as well.")
+                notes.append(f"It reads best as “{step.label}”, whose model is not installed "
+                             f"here; “{swap.label}” fits nearly as well, so that runs.")
                 return swap, step
     return step, alt
 
 
 def _merged_evidence(members, op):
-    from .lexicon import Evidence
-
     ev = Evidence()
     for r, _ in members:
         e = r.evidence.get(op)
