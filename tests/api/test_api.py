@@ -594,7 +594,8 @@ def test_schema_json_and_yaml(api_world):
     schema = json.loads(response.content)
     assert schema["openapi"].startswith("3.")
     assert set(schema["paths"]) == {
-        "/api/gan/variants/", "/api/gan/generate/", "/api/gan/jobs/", "/api/gan/jobs/{id}/",
+        "/api/gan/variants/", "/api/gan/generate/", "/api/gan/interpret/", "/api/gan/jobs/",
+        "/api/gan/jobs/{id}/",
         "/api/gan/jobs/{id}/keep/", "/api/gan/jobs/{id}/discard/",
         "/api/gan/jobs/{id}/outputs/{index}/",
         "/api/gan/images/{id}/variants/", "/api/gan/models/", "/api/gan/operations/",

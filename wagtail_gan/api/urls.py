@@ -7,13 +7,14 @@ rather than Django's HTML one.
 
 from django.urls import include, path, re_path
 
-from . import models_api, submit, views
+from . import interpret, models_api, submit, views
 from .base import not_found
 
 app_name = "wagtail_gan_api"
 urlpatterns = [
     path("variants/", submit.VariantCreateView.as_view(), name="variant-create"),
     path("generate/", submit.GenerateView.as_view(), name="generate"),
+    path("interpret/", interpret.InterpretView.as_view(), name="interpret"),
     path("jobs/", views.JobListView.as_view(), name="job-list"),
     path("jobs/<str:pk>/", views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<str:pk>/outputs/<str:index>/", views.JobOutputView.as_view(), name="job-output"),

@@ -37,6 +37,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .base import FormChoice, InvalidSpec, Operation, dummy_entry
+from .vocabulary import Vocabulary
 
 MAX_SPEC_RECTS = 16
 MAX_SHAPES = 500
@@ -135,8 +136,51 @@ def parse_rect(token: str) -> list[int] | None:
     return [x, y, w, h] if w > 0 and h > 0 else None
 
 
+
+# How editors ask for it (read by wagtail_gan.instructions): anything removed that is not the
+# background (removebg), noise or damage (restore) or snow (the opposite of winterize).
+VOCABULARY = Vocabulary(
+    words=("erase", "eraser", "magic eraser", "inpaint", "content aware fill", "content aware",
+           "clone out", "clone stamp", "heal", "healing brush", "object removal",
+           "object remover", "photoshop out", "edit out", "paint out", "airbrush out",
+           "retouch out", "brush out", "declutter", "photobomber", "photo bomber"),
+    hints=("disappear", "vanish", "go away", "gone", "empty", "clutter", "distraction", "free"),
+    removes=(
+        "person", "people", "nobody", "no one", "tourist", "passerby", "passer by", "crowd", "pedestrian",
+        "cyclist", "runner", "jogger", "photobomber", "stranger", "man", "woman", "guy", "kid",
+        "child", "ex", "boyfriend", "girlfriend", "wire", "power line", "powerline", "cable",
+        "pole", "telephone pole", "lamp post", "lamppost", "street lamp", "streetlight", "sign",
+        "road sign", "text", "caption", "watermark", "logo", "date stamp", "timestamp",
+        "writing", "graffiti", "sticker", "price tag", "label", "car", "van", "truck", "bike",
+        "bicycle", "bin", "wheelie bin", "trash", "trash can", "rubbish", "litter", "bottle",
+        "scaffolding", "crane", "cone", "traffic cone", "fence", "railing", "bird", "seagull",
+        "pigeon", "dog", "cat", "plane", "contrail", "jet trail", "drone", "boat", "umbrella",
+        "chair", "table", "tree", "branch", "shadow of", "reflection", "glare", "lens flare",
+        "pimple", "blemish", "spot", "mole", "tattoo", "scar", "stain", "crumb", "coffee ring",
+        "mark", "crack", "socket", "light switch", "microphone", "boom mic", "tripod", "finger",
+        "thumb", "object", "thing", "stuff", "distraction", "clutter", "mess", "camera",
+        "aerial", "antenna", "satellite dish", "air conditioning", "flagpole", "bollard",
+        "chewing gum", "weed", "cigarette", "glasses", "hat", "earring", "badge", "lanyard",
+        "brace", "dust spot", "smudge on the lens", "stray hair", "flyaway", "hair across",
+        "tag", "flag", "bag", "junk",
+    ),
+    removes_anything=True,
+    patterns=(
+        r"\bcut (?:\w+ ){1,3}out of (?:the |this |my )?(?:picture|photo|shot|image|frame)\b",
+        r"\b(?:get|take) (?:\w+ ){1,4}out of (?:the |this )?(?:picture|photo|shot|image|"
+        r"frame|way)\b",
+        r"\bmake (?:the |that |those |these )?\w+(?: \w+)? (?:disappear|vanish|go away)\b",
+        r"\b(?:an? )?empty (?:street|beach|square|road|room|park)\b",
+        r"\b(?:street|beach|square|view|building|road|room|park) without\b",
+    ),
+    examples=("erase the overhead cables", "remove the tourists", "get rid of the bin",
+              "photoshop out the lorry", "remove the watermark", "make the crowd disappear"),
+)
+
+
 class Erase(Operation):
     name = "erase"
+    vocabulary = VOCABULARY
     label = _("Erase objects")
     description = (
         "Remove objects marked by a mask and fill the area (LaMa). Rectangles in the spec "

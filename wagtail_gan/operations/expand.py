@@ -24,6 +24,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .base import FormChoice, InvalidSpec, Operation, dummy_entry, parse_int
+from .vocabulary import Vocabulary
 
 SIDES = ("left", "top", "right", "bottom")
 MAX_RATIO = 32
@@ -46,6 +47,64 @@ def padding(params: dict[str, Any], size: tuple[int, int]) -> tuple[int, int, in
     return tuple(int(params.get(side, 0)) for side in SIDES)  # type: ignore[return-value]
 
 
+
+# How editors ask for it (read by wagtail_gan.instructions). Parameters: an aspect ratio, the
+# sides to extend (pixels or 256 px), wider/taller; otherwise a 256 px border all round.
+VOCABULARY = Vocabulary(
+    words=("expand", "extend", "outpaint", "outpainting", "uncrop", "un crop", "zoom out",
+           "pan out", "pull back", "pull out", "step back", "widen", "widescreen", "panorama",
+           "panoramic", "letterbox", "generative fill", "generative expand", "breathing room",
+           "headroom", "canvas", "landscape format", "portrait format", "square format",
+           "aspect ratio", "beyond the frame", "outside the frame", "beyond the edge",
+           "more room", "more space", "wide shot", "wider shot"),
+    hints=("wide", "tall", "square", "landscape", "portrait", "vertical", "banner", "border",
+           "edge", "side", "pad", "padding", "crop", "tight", "frame", "room", "space",
+           "instagram", "story", "stories", "tiktok", "youtube", "sky", "headroom", "left",
+           "right", "top", "bottom", "above", "below", "upwards", "downwards"),
+    patterns=(
+        r"\bmake (?:{it}|the canvas|the frame) (?:\w+ )?(?:wider|taller|square|landscape|"
+        r"portrait|vertical|panoramic|widescreen)\b",
+        r"\b(?:square {it}(?: up)?|(?:to|into|as) an? square|1 ?: ?1)\b",
+        r"\b(?:[1-9]|1[0-9]|2[01]) ?(?::|by|x) ?(?:[1-9]|1[0-9]|2[01])\b",
+        r"\b(?:fill in|fill|reveal|show|add) (?:\w+ ){0,3}(?:surroundings|edges|sides|border\w*|"
+        r"around|more of the scene|the rest of the scene)\b",
+        r"\b(?:more|extra|some) (?:\w+ )?(?:room|space|sky|headroom|floor|ground|foreground)"
+        r"(?: \w+){0,2} (?:on|to|at|above|below|around)\b",
+        r"\bcropped too (?:tight|close)|\btoo tight(?:ly)?\b|\bbars with scenery\b",
+        r"\b\d{1,4} ?(?:px|pixels?) (?:on |to |at |around |of )?(?:(?:each|every|all|both) )?"
+        r"(?:sides?|edges?|round|the (?:left|right|top|bottom))\b",
+        r"\b(?:phone|mobile) (?:wallpaper|screen|story|format)\b|\b(?:story|stories|reel|"
+        r"tiktok|shorts) format\b",
+    ),
+    args=(
+        (r"\b(\d{1,4}) ?(?:px|pixels?) (?:on |to |at |around |of )?(?:every|each|all) (?:sides?|"
+         r"round|edges?)", "left{1}-top{1}-right{1}-bottom{1}"),
+        (r"\b(\d{1,4}) ?(?:px|pixels?)? border", "left{1}-top{1}-right{1}-bottom{1}"),
+        (r"\b(\d{1,4}) ?(?:px|pixels?) (?:on |to |at )?the (left|right|top|bottom) and "
+         r"(left|right|top|bottom)", "{2}{1}-{3}{1}"),
+        (r"\b(\d{1,4}) ?(?:px|pixels?)? (?:on |to |at )?(?:the )?(left|right|top|bottom)\b",
+         "{2}{1}"),
+        (r"\b(left|right|top|bottom)(?: side)? (?:by )?(\d{1,4})\b", "{1}{2}"),
+        (r"\b(\d{1,2}) ?(?::|x|by|/) ?(\d{1,2})\b(?! ?(?:px|pixels?))", "{1}x{2}"),
+        (r"\bsquare\b|\b1 ?: ?1\b", "square"),
+        (r"\b(?:both sides|the sides|left and right|right and left|widen on both)\b",
+         "left256-right256"),
+        (r"\b(?:top and bottom|upwards and downwards|above and below)\b", "top256-bottom256"),
+        (r"\b(?:left|leftwards)\b", "left256"),
+        (r"\b(?:right|rightwards)\b", "right256"),
+        (r"\b(?:top|above|upwards|sky|headroom|overhead)\b", "top256"),
+        (r"\b(?:bottom|below|downwards|floor|ground|foreground)\b", "bottom256"),
+        (r"\b(?:taller|tall|portrait|vertical|story|stories|tiktok|phone|mobile)\b", "9x16"),
+        (r"\b(?:wider|wide|widen|widescreen|landscape|panoram\w*|banner|cinematic|youtube|"
+         r"slide|letterbox\w*|bars)\b", "16x9"),
+    ),
+    default="left256-top256-right256-bottom256",
+    examples=("zoom out and fill in the surroundings", "make it square without cropping",
+              "extend it to 16:9", "add more sky above", "make it taller for a phone story",
+              "uncrop the photo"),
+)
+
+
 class Expand(Operation):
     name = "expand"
     label = _("Expand (outpaint)")
@@ -58,6 +117,7 @@ class Expand(Operation):
     filter = True
     fallback_help = "the image padded with blurred mirrored edges, at the final size"
     strength = None
+    vocabulary = VOCABULARY
 
     def grammar(self):
         return [f"expand-{p}" for p in PRESETS] + [

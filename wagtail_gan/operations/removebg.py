@@ -15,6 +15,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .base import FormChoice, InvalidSpec, Operation
+from .vocabulary import Vocabulary
 
 _HEX = re.compile(r"[0-9a-f]{3}|[0-9a-f]{6}")
 
@@ -29,6 +30,58 @@ def normalise_colour(token: str) -> str | None:
     return "".join(c * 2 for c in token) if len(token) == 3 else token
 
 
+
+# How editors ask for it (read by wagtail_gan.instructions). A named colour puts the subject
+# on that colour ("on white", "make the background black").
+VOCABULARY = Vocabulary(
+    words=("removebg", "remove bg", "rembg", "remove.bg", "cutout", "cut out", "clipping path",
+           "knock out", "isolate", "extract", "silhouette", "transparent",
+           "transparency", "see through", "alpha channel", "alpha background",
+           "background removal", "background remover", "background removed",
+           "background gone", "foreground only", "packshot", "pack shot", "cut away"),
+    hints=("subject", "product", "foreground", "png", "catalog", "headshot", "cut", "lift",
+           "separate", "backdrop", "background", "float"),
+    removes=("background", "backdrop", "surroundings", "scenery behind", "wall behind",
+             "everything behind", "everything around", "everything else", "the rest",
+             "studio backdrop"),
+    # what it makes: "remove the sticker" is not a background removal
+    adds=("sticker",),
+    patterns=(
+        r"\b(?:remove|delete|erase|lose|cut away|get rid of|clear) everything "
+        r"(?:except|but|apart from|other than|besides|behind|around|else|(?:that|which) is not)\b",
+        r"\b(?:keep |just |only )(?:keep )?(?:only |just )?the (?:subject|product|person|"
+        r"foreground|model|logo)\b",
+        r"\b(?:everything|whatever|anything|all|stuff|what)(?: that)?(?: is)? (?:behind|around|"
+        r"surrounding)\b",
+        r"\b(?:only|just) (?:keep )?(?:the|this|that) \w+(?: \w+)?,? (?:and )?(?:nothing else|on "
+        r"(?:its|their|his|her) own|by itself|alone)\b",
+        r"\b(?:on|onto|against) (?:a |an )?(?:plain |solid |pure |clean |studio )?"
+        r"(?:white\b|(?:white|black|gray|light gray|#[0-9a-f]{3,6}) (?:background|backdrop))",
+        r"\b(?:put|place|set|stand|sit|drop) (?:\w+ ){1,3}(?:on|onto|against) (?:a |an )?"
+        r"(?:plain |solid |pure |clean |studio )?(?:white|black|gray|light gray)\b",
+        r"\b(?:make|change|turn|set|replace|swap) the (?:background|backdrop)(?: \w+)? "
+        r"(?:to |with |for |into )?(?:a |an |the )?(?:plain |solid |pure )?(?:color )?"
+        r"(?:white|black|gray|light gray|red|blue|green|yellow|pink|beige|#[0-9a-f]{3,6})\b",
+        r"\b(?:plain|blank|white|transparent|solid) (?:background|backdrop)\b",
+        r"\b(?:lift|pull|cut|separate|take) (?:\w+ ){1,3}(?:out of|off|from) the "
+        r"(?:background|backdrop|scene)\b",
+    ),
+    args=tuple(
+        (rf"(?<!remove the )(?<!get rid of the )(?<!lose the )\b{name} (?:background|backdrop)\b"
+         rf"|\b(?:on|onto|against|to|with|for|into|background|backdrop),? (?:a |an |the )?"
+         rf"(?:plain |solid |pure |clean |studio |color )?{name}\b", hex_value)
+        for name, hex_value in (
+            ("light gray", "d3d3d3"), ("white", "fff"), ("black", "000"), ("gray", "808080"),
+            ("red", "f00"), ("blue", "00f"), ("green", "008000"), ("yellow", "ff0"),
+            ("pink", "ffc0cb"), ("beige", "f5f5dc"), ("cream", "fffdd0"), ("navy", "000080"),
+            ("(#?[0-9a-f]{6}|#[0-9a-f]{3})", "{1}"),
+        )
+    ) + ((r"\b(?:white it out|catalog)\b", "fff"), (r"\bplain (?:background|backdrop)\b", "fff")),
+    examples=("remove the background", "cut out the product", "a transparent background for the shop",
+              "put it on a white background", "isolate the bottle", "no background please"),
+)
+
+
 class RemoveBackground(Operation):
     name = "removebg"
     label = _("Remove background")
@@ -41,6 +94,7 @@ class RemoveBackground(Operation):
     order = 40
     filter = True
     strength = None
+    vocabulary = VOCABULARY
 
     def grammar(self):
         return ["removebg", "removebg-<hex colour>"]

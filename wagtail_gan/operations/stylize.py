@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .base import FormChoice, InvalidSpec, Operation, dummy_entry, parse_int
+from .vocabulary import Look, Vocabulary
 
 NUM_STYLES = 26
 
@@ -53,6 +54,131 @@ def style_choices_text() -> str:
     )
 
 
+
+# How editors ask for it (read by wagtail_gan.instructions): a painter, a style by number or
+# name, the style of a library image, or a look described in words (the nearest style).
+VOCABULARY = Vocabulary(
+    words=("stylize", "style transfer", "art style", "artistic style", "restyle"),
+    hints=("style", "styled", "painting", "paint", "painted", "drawing", "drawn", "art",
+           "artsy", "artistic", "preset", "filter", "look", "render", "print", "esque", "like"),
+    args=(
+        (r"\b(?:style|preset|filter|look|number)s? ?(?:number |no\.? ?|#|= ?|: ?)?(\d{1,3})\b",
+         "{1}"),
+        (r"\bnumber (\d{1,3}) (?:style|preset|filter|look)\b|(?<![\w#])#(\d{1,2})\b", "{1}{2}"),
+    ),
+    patterns=(r"\b(?:style|preset|filter)s? ?(?:number |no\.? ?|#|= ?|: ?)?\d{1,3}\b",
+              r"\bnumber \d{1,3} (?:style|preset|filter|look)\b"),
+    reference="image{id}",
+    looks=(
+        Look("monet", "Monet's impressionist painting",
+             names=("monet", "claude monet", "monnet", "impressionist", "impressionism",
+                    "impressionistic", "water lily", "giverny", "renoir", "pissarro",
+                    "sisley"),
+             words=("dappled light", "plein air", "soft brushwork", "garden painting")),
+        Look("vangogh", "Van Gogh's swirling brushstrokes",
+             names=("van gogh", "vangogh", "gogh", "vincent van gogh", "starry night",
+                    "sunflowers painting", "van gough"),
+             words=("swirly brushstroke", "swirling brushstroke")),
+        Look("cezanne", "Cézanne's post-impressionist painting",
+             names=("cezanne", "paul cezanne", "post impressionist", "post impressionism",
+                    "mont sainte victoire"),
+             words=("still life",)),
+        Look("ukiyoe", "ukiyo-e, the Japanese woodblock print",
+             names=("ukiyo e", "ukiyoe", "ukiyo", "hokusai", "hiroshige", "great wave",
+                    "japanese woodblock", "japanese print", "woodblock print",
+                    "wood block print", "edo period", "kanagawa"),
+             words=("japanese", "woodblock", "wave print")),
+        Look("0", "soft pastel wash, pale yellow and sky blue", styled=("pastel",),
+             words=("crayon", "chalk", "chalk pastel", "pastel", "pale", "airy", "soft",
+                    "baby blue", "sky blue", "pale yellow", "children", "hand drawn")),
+        Look("1", "flat yellow, white and grey areas with heavy black outlines",
+             styled=("outline",),
+             names=("comic book", "graphic novel", "cel shaded", "comic strip", "comic"),
+             words=("comic", "outline", "coloring book", "black outline", "flat color",
+                    "stencil", "heavy outline", "thick black outline", "bold outline",
+                    "black line", "bold line", "cartoon strip", "line art")),
+        Look("2", "light grey, smudged charcoal shading with dark strokes",
+             styled=("charcoal",), names=("charcoal sketch", "charcoal drawing"),
+             words=("charcoal", "graphite", "smudge", "gray drawing", "conte")),
+        Look("3", "vivid abstract strokes in blue, red and yellow", styled=("electric",),
+             names=("kandinsky", "abstract expressionism", "abstract expressionist"),
+             words=("abstract", "vivid", "energetic", "wild", "psychedelic", "chaotic",
+                    "electric")),
+        Look("4", "cream and deep red, finely textured", styled=("rouge",),
+             words=("crimson", "burgundy", "wine red", "deep red", "cream", "maroon",
+                    "rouge")),
+        Look("5", "warm orange-red mosaic of small brush marks", styled=("ember",),
+             names=("pointillism", "pointillist", "seurat"),
+             words=("ember", "dab", "dot", "warm orange", "glowing", "small brush mark")),
+        Look("6", "dark blue organic cell pattern", styled=("cells", "cell"),
+             words=("cell", "microscope", "organic", "biological", "cellular", "dark blue")),
+        Look("7", "large bold blocks of blue, yellow and red", styled=("fauve",),
+             names=("fauvism", "fauvist", "matisse"),
+             words=("primary color", "bold block", "color block", "big block", "fauve")),
+        Look("8", "white paper with thin coloured pen lines", styled=("sketch",),
+             words=("pen", "pen drawing", "line drawing", "fine liner", "doodle", "biro",
+                    "scribble", "pen and ink", "white paper", "thin line")),
+        Look("9", "dense dark-green and red woven pattern", styled=("tapestry",),
+             words=("tapestry", "woven", "weave", "textile", "embroidery", "embroider",
+                    "fabric", "rug", "carpet", "needlepoint", "cross stitch")),
+        Look("10", "brown and burnt-orange earth tones", styled=("terracotta",),
+             words=("terracotta", "earth", "earth tone", "clay", "pottery", "rustic",
+                    "burnt orange", "brown", "desert", "adobe", "rust")),
+        Look("11", "ochre with black hatching, like a woodcut print", styled=("woodcut",),
+             names=("woodcut", "linocut", "lino print", "lino cut"),
+             words=("hatching", "ochre", "block print", "durer")),
+        Look("12", "soft lavender blur, dreamy", styled=("haze",),
+             names=("turner",),
+             words=("dream", "haze", "lavender", "lilac", "ethereal", "soft focus", "misty",
+                    "mist", "blur")),
+        Look("13", "green and yellow angular planes", styled=("cubist",),
+             names=("cubism", "cubist", "picasso", "braque"),
+             words=("geometric", "angular", "fracture", "facet", "shard", "plane")),
+        Look("14", "pale icy blue wash", styled=("frost",),
+             words=("icy blue", "cold blue", "glacial", "pale blue", "cyan", "cold pale")),
+        Look("15", "stained-glass pastel cells with dark leading", styled=("mosaic",),
+             names=("stained glass", "church window", "leaded glass", "cathedral window",
+                    "tiffany"),
+             words=("mosaic", "tile", "tiled", "glass")),
+        Look("16", "blue field with long orange and yellow streaks", styled=("streaks",),
+             names=("munch", "the scream", "edvard munch", "expressionism", "expressionist"),
+             words=("streak", "long stroke", "orange and yellow")),
+        Look("17", "red, orange and blue rectangles", styled=("bricks",),
+             names=("mondrian", "de stijl"),
+             words=("rectangle", "blocky", "brick", "rectangular", "patchwork")),
+        Look("18", "brown-cream sepia drawing", styled=("sepia",),
+             names=("da vinci", "leonardo"),
+             words=("brown ink", "old drawing", "sepia drawing", "notebook", "sepia", "brownish",
+                    "sepia ink")),
+        Look("19", "dark blue with dense yellow swirling texture", styled=("starry",),
+             words=("swirl", "swirling", "night sky", "starry swirl", "yellow swirl")),
+        Look("20", "saturated reds and black", styled=("inferno",),
+             words=("hellish", "fire", "infernal", "blood red", "red and black", "lava",
+                    "demonic", "inferno")),
+        Look("21", "flat poster colours, pink and sky blue", styled=("poster",),
+             names=("pop art", "warhol", "andy warhol", "screen print", "screenprint",
+                    "risograph"),
+             words=("poster look", "pink and sky blue", "flat pink", "screen printed")),
+        Look("22", "blue-grey wash with dark ink contours", styled=("ink",),
+             names=("sumi e", "ink wash", "chinese ink", "brush and ink", "india ink"),
+             words=("ink", "wash", "contour", "blue gray")),
+        Look("23", "muted dark greens, low light", styled=("dusk",),
+             words=("murk", "moody", "gloom", "dim", "muted", "dark green", "somber",
+                    "low light")),
+        Look("24", "cream with fine blue engraved lines", styled=("etching",),
+             names=("engraving", "etching", "copperplate", "banknote", "intaglio",
+                    "drypoint"),
+             words=("engrave", "fine line", "cross hatch", "cross hatched", "currency")),
+        Look("25", "thick textured brushwork, navy and orange", styled=("impasto",),
+             names=("impasto", "oil painting", "palette knife", "oil paint"),
+             words=("oil", "thick paint", "brushwork", "brush stroke", "textured",
+                    "visible brush stroke", "heavy brushwork", "thick")),
+    ),
+    examples=("as if Monet had painted it", "style 7", "the sepia style", "make it look like stained "
+              "glass", "a crayon drawing look", "in the style of Hokusai", "pop art style"),
+)
+
+
 class Stylize(Operation):
     name = "stylize"
     label = _("Stylize")
@@ -64,6 +190,7 @@ class Stylize(Operation):
                 "stylize-monet|vangogh|cezanne|ukiyoe")
     order = 30
     filter = True
+    vocabulary = VOCABULARY
 
     def grammar(self):
         return (

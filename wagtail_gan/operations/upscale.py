@@ -7,8 +7,51 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_gan.models_zoo import registry
 
 from .base import FormChoice, InvalidSpec, Operation, dummy_entry
+from .vocabulary import Vocabulary
 
 SCALES = {"2x": 2, "4x": 4}
+
+
+
+# How editors ask for it (read by wagtail_gan.instructions).
+VOCABULARY = Vocabulary(
+    words=("upscale", "upsample", "upres", "up res", "uprez", "super resolution", "super res",
+           "superresolution", "enlarge", "enlargement", "magnify", "embiggen", "supersize",
+           "super size", "blow up", "scale up", "size up", "hi res", "high res", "hires",
+           "hi rez", "high resolution", "higher resolution", "high definition", "hi def", "hd",
+           "full hd", "ultra hd", "4k", "retina", "more pixel", "megapixel", "pixel density",
+           "print quality", "print ready", "dpi", "double", "quadruple", "fourfold",
+           "twofold", "resolution", "res"),
+    hints=("big", "large", "huge", "massive", "size", "detail", "crisp", "print", "poster",
+           "billboard", "small", "tiny", "thumbnail", "zoom in", "enhance", "pixelate",
+           "pixel", "low res", "full size", "twice"),
+    patterns=(
+        r"\b(?:blow|scale|size|bump|crank|beef) {it} up\b",
+        r"\bmake {it} (?:\w+ ){0,2}(?:bigger|larger|big|large|huge|massive|hd|high res\w*)\b",
+        r"\b(?:twice|two times|four times|[24] ?x) (?:as )?(?:big|large|wide|the size)\b",
+        r"\b(?:double|quadruple|increase|raise|boost|bump|improve|enhance|crank|beef|max)"
+        r"(?: up| out)? (?:the |its |it )?(?:size|resolution|res|dimensions|pixel)",
+        r"\btoo (?:small|tiny|low[- ]res\w*)\b",
+        r"\b(?:2|4|two|four) ?(?:x|times) (?:bigger|larger|the size|the resolution)\b",
+        # a factor on its own: "2x", "x4", "200%"
+        r"(?<![\w.:])(?:[2-9]|1[0-6])[ -]?x(?![\w:])|(?<![\w.])x ?[2-9]\b|\b[24]00 ?%",
+    ),
+    args=(
+        (r"(?<![\w.])(?:2|two)[ -]?(?:x|times)(?!\w)|(?<![\w.])x ?(?:2|two)\b|\bdoubl\w*|\btwice\b"
+         r"|\btwo-?fold\b|\b200 ?(?:%|percent)|\bretina\b|@2x|\bby (?:a factor of )?(?:2|two)\b"
+         r"|\btimes (?:2|two)\b", "2x"),
+        (r"(?<![\w.])(?:4|four)[ -]?(?:x|times)(?!\w)|(?<![\w.])x ?(?:4|four)\b|\bquadrupl\w*"
+         r"|\bfour-?fold\b|\b400 ?(?:%|percent)|\bby (?:a factor of )?(?:4|four)\b"
+         r"|\btimes (?:4|four)\b", "4x"),
+        (r"(?<![\w.])(?:[3-9]|1[0-6]|three|five|six|eight|ten|sixteen) ?(?:x|times)(?!\w)"
+         r"|(?<![\w.])x ?[3-9]\b", "4x", "only 2x and 4x exist, so 4x"),
+        # "a bit bigger", "bump it up a little": the smaller step
+        (r"\b(?:a (?:little|bit|touch)|a little bit|slightly|somewhat|a tad)\b", "2x"),
+    ),
+    default="4x",
+    examples=("upscale 4x", "make it twice as big", "I need a hi-res version for print",
+              "blow it up 2x", "double the resolution", "enlarge the photo"),
+)
 
 
 class Upscale(Operation):
@@ -26,6 +69,7 @@ class Upscale(Operation):
     fallback_help = ("a Lanczos resize to the final size (unresized for a model with no declared "
                      "scale; the swap then records the model's size)")
     strength = None
+    vocabulary = VOCABULARY
 
     def grammar(self):
         return ["upscale-2x", "upscale-4x"] + [f"upscale-{m}" for m in registry.upscale_model_ids()]

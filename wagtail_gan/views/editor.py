@@ -25,7 +25,7 @@ from ..forms import (
     form_values_for_spec,
     unavailable_message,
 )
-from ..instructions import InstructionError, clean_instruction, interpret
+from ..instructions import InstructionError, clean_instruction, interpret, runnable
 from ..jobs import review_state
 from ..jobs.outputs import serve_output
 from ..jobs.review import operation_title
@@ -100,7 +100,9 @@ def generate_variant(request, image_id):
         data = form.cleaned_data
         try:
             job = jobs.submit_variant_job(
-                user=request.user, image=image, operation=form.operation_spec(),
+                user=request.user, image=image,
+                # the Operation menu, else the reading the editor picked in the panel
+                operation=form.operation_spec() or request.POST.get("reading", "")[:255] or None,
                 instruction=data.get("instruction") or None, seed=data.get("seed"),
                 strength=form.strength_fraction(), collection=data.get("collection"),
                 idempotency_key=request.POST.get("idempotency_key", "")[:255],
@@ -122,7 +124,9 @@ def generate_variant(request, image_id):
 @forbidden_as_403
 @require_POST
 def interpret_instruction(request, image_id):
-    """JSON: how an instruction will be run ("Interpreted as: winterize")."""
+    """JSON: how an instruction will run: every step, the confidence, the readings to choose
+    from when the router is unsure (each with the form values that select it), what was not
+    understood, and whether it can run here."""
     image = get_object_or_404(get_image_model(), pk=image_id)
     permissions.check_can_generate_from(request.user, image)
     form = InterpretForm(request.POST)
@@ -133,16 +137,29 @@ def interpret_instruction(request, image_id):
         plan = interpret(text, image_lookup=lookup_image_by_title(request.user))
     except InstructionError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    interpretation = plan.as_dict()
-    available = operations.parse_spec(plan.spec).available
-    interpretation["available"] = available
+    interpretation = plan.as_dict(available=runnable)
+    available = interpretation["available"]
     if not available:
-        interpretation["unavailable"] = unavailable_message(plan.label)
+        missing = [step["label"] for step in interpretation["steps"] if not step["available"]]
+        interpretation["unavailable"] = unavailable_message(", ".join(missing))
         if can_manage_models(request.user):
             interpretation["models_url"] = models_url()
+    for reading in interpretation["alternatives"]:
+        reading["form_values"] = _reading_form_values(reading)
     return JsonResponse({"interpretation": interpretation,
-                         "form_values": form_values_for_spec(plan.spec) if available else {},
+                         "form_values": _reading_form_values(interpretation),
                          "style_image": _chooser_state(request.user, plan.params)})
+
+
+def _reading_form_values(reading: dict) -> dict:
+    """Form values that select a reading: the Operation menu and its fields for one step;
+    several steps go in the panel's hidden ``reading`` field (the menu stays on "From the
+    instruction"). Nothing for a reading that cannot run here."""
+    if not reading["available"]:
+        return {}
+    if len(reading["steps"]) > 1:
+        return {"operation": "", "reading": reading["spec"]}
+    return form_values_for_spec(reading["spec"])
 
 
 def _chooser_state(user, params) -> dict | None:

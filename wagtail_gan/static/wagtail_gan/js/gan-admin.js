@@ -1,7 +1,9 @@
 /* wagtail-gan admin: Stimulus controllers registered with Wagtail's application.
  *
  * gan-variant-form  "Generate variant" panel: shows the interpretation of the instruction
- *                   ("Interpreted as: winterize"), lets the editor change it, shows the fields
+ *                   ("Interpreted as: winterize", every step, how sure, what was not
+ *                   understood; the readings to pick from when unsure), lets the editor
+ *                   change it, shows the fields
  *                   the chosen operation needs. The bulk action's form uses it too, without an
  *                   interpret URL: there it only shows the fields the operation needs.
  * gan-job           job page: polls the JSON status view, updates the progress bar, reloads
@@ -21,7 +23,7 @@
     }
 
     class VariantFormController extends Controller {
-      static targets = ['interpretation', 'styles', 'painter', 'styleImage', 'fields'];
+      static targets = ['interpretation', 'styles', 'painter', 'styleImage', 'fields', 'reading'];
       static values = { interpretUrl: String };
 
       connect() {
@@ -40,6 +42,7 @@
         if (this.operation) {
           this.onChange = () => {
             this.userChoseOperation = Boolean(this.operation.value);
+            if (this.hasReadingTarget && this.operation.value) this.readingTarget.value = '';
             this.toggle();
           };
           this.operation.addEventListener('change', this.onChange);
@@ -101,35 +104,41 @@
         if (text !== this.instruction.value.trim()) return; // stale answer
         out.hidden = false;
         out.replaceChildren();
+        if (this.hasReadingTarget) this.readingTarget.value = '';
         if (data.error) {
           out.classList.add('gan-interpretation--error');
           out.textContent = data.error;
           return;
         }
         out.classList.remove('gan-interpretation--error');
-        const strong = document.createElement('strong');
-        strong.textContent = data.interpretation.label;
-        const note = document.createElement('span');
-        note.className = 'gan-muted';
-        note.textContent = ' ' + data.interpretation.explanation;
-        out.append('Interpreted as: ', strong, note);
-        out.dataset.spec = data.interpretation.spec;
-        const available = data.interpretation.available !== false;
+        const plan = data.interpretation;
+        this.renderPlan(out, plan);
+        const available = plan.available !== false;
         out.classList.toggle('gan-interpretation--unavailable', !available);
         out.dataset.available = String(available);
         if (!available) {
           // Say it now, in the editor's words, instead of failing after the job is queued.
-          const warn = document.createElement('span');
+          const warn = document.createElement('p');
           warn.className = 'gan-interpretation__unavailable';
           warn.dataset.ganUnavailable = '';
-          warn.textContent = data.interpretation.unavailable;
-          out.append(document.createElement('br'), warn);
-          if (data.interpretation.models_url) {
+          warn.textContent = plan.unavailable;
+          if (plan.models_url) {
             const link = document.createElement('a');
-            link.href = data.interpretation.models_url;
+            link.href = plan.models_url;
             link.textContent = 'Install models';
-            out.append(' ', link);
+            warn.append(' ', link);
           }
+          out.append(warn);
+        }
+        if (plan.ambiguous) {
+          this.renderChoices(out, plan, data.style_image);
+          if (!this.userChoseOperation && this.operation) {
+            this.operation.value = ''; // nothing pre-selected until the editor picks
+            this.toggle();
+          }
+          return;
+        }
+        if (!available) {
           if (!this.userChoseOperation && this.operation) {
             this.operation.value = '';
             this.toggle();
@@ -137,6 +146,95 @@
           return;
         }
         if (!this.userChoseOperation) this.apply(data.form_values || {}, data.style_image);
+      }
+
+      renderPlan(out, plan) {
+        // "Interpreted as: <label>", how sure, every step with its reason, what was not
+        // understood. Text only (textContent): the instruction is the editor's.
+        const head = document.createElement('p');
+        const strong = document.createElement('strong');
+        strong.textContent = plan.label;
+        const sure = document.createElement('span');
+        sure.className = 'gan-interpretation__confidence';
+        sure.dataset.ganConfidence = String(plan.confidence);
+        sure.textContent = ` (${plan.ambiguous ? 'unsure' : 'confidence'}: ${Math.round(plan.confidence * 100)} %)`;
+        head.append('Interpreted as: ', strong, sure);
+        out.append(head);
+        out.dataset.spec = plan.spec;
+        const steps = document.createElement('ol');
+        steps.className = 'gan-interpretation__steps';
+        plan.steps.forEach((step) => {
+          const li = document.createElement('li');
+          li.dataset.ganStep = step.spec;
+          const label = document.createElement('strong');
+          label.textContent = step.label;
+          const why = document.createElement('span');
+          why.className = 'gan-muted';
+          why.textContent = ' ' + step.explanation;
+          li.append(label, why);
+          steps.append(li);
+        });
+        if (plan.steps.length > 1) {
+          out.append(steps);
+        } else {
+          const why = document.createElement('p');
+          why.className = 'gan-muted';
+          why.textContent = plan.explanation;
+          out.append(why);
+        }
+        if (plan.not_understood && plan.not_understood.length) {
+          const missed = document.createElement('p');
+          missed.className = 'gan-interpretation__not-understood';
+          missed.dataset.ganNotUnderstood = '';
+          missed.append('Not understood: ');
+          plan.not_understood.forEach((part, i) => {
+            const q = document.createElement('q');
+            q.textContent = part;
+            missed.append(i ? ', ' : '', q);
+          });
+          missed.append(' (not part of the edit; rephrase it to include it).');
+          out.append(missed);
+        }
+      }
+
+      renderChoices(out, plan, styleImage) {
+        // Unsure: the editor picks a reading instead of the router guessing.
+        const box = document.createElement('div');
+        box.className = 'gan-interpretation__choices';
+        box.setAttribute('role', 'group');
+        const question = document.createElement('p');
+        question.id = `gan-question-${Date.now()}`;
+        question.textContent = 'Which did you mean?';
+        box.setAttribute('aria-labelledby', question.id);
+        box.append(question);
+        plan.alternatives.forEach((reading) => {
+          const button = document.createElement('button');
+          button.type = 'button';
+          button.className = 'button button-small button-secondary';
+          button.dataset.ganChoice = reading.spec;
+          button.setAttribute('aria-pressed', 'false');
+          button.textContent = reading.label;
+          if (reading.available === false) {
+            button.disabled = true;
+            button.textContent += ' (not installed)';
+          }
+          button.addEventListener('click', () => {
+            box.querySelectorAll('[data-gan-choice]').forEach((b) => b.setAttribute('aria-pressed', 'false'));
+            button.setAttribute('aria-pressed', 'true');
+            this.choose(reading, styleImage);
+          });
+          box.append(button, ' ');
+        });
+        out.append(box);
+      }
+
+      choose(reading, styleImage) {
+        // A picked reading: one step selects the Operation menu and its fields; several go in
+        // the hidden "reading" field, which the server runs instead of its own best guess.
+        const values = reading.form_values || {};
+        if (this.hasReadingTarget) this.readingTarget.value = values.reading || '';
+        this.apply(values, styleImage);
+        this.userChoseOperation = Boolean(this.operation && this.operation.value) || Boolean(values.reading);
       }
 
       chooseImage(input, image) {
