@@ -158,6 +158,8 @@ def gan_video_buttons():
     from .video.views import admin_buttons_script
 
     return admin_buttons_script()
+
+
 @hooks.register("register_permissions")
 def register_manage_models_permission():
     """ "Can install, verify and remove AI models" in Wagtail's group editor."""

@@ -26,6 +26,7 @@ def run_job(job_id: int) -> str:
     """The worker's outcome status for one rendition job (what the task returns)."""
     return worker.run_rendition_job(job_id).status
 
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
