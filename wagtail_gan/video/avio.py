@@ -62,7 +62,7 @@ class VideoInfo:
 
 def _av():
     try:
-        import av
+        import av  # noqa: PLC0415 - PyAV is the optional video extra
     except ImportError as exc:  # pragma: no cover - the extras install it
         raise VideoError("PyAV is not installed: pip install 'wagtail-gan[video]'") from exc
     return av

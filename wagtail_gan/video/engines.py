@@ -12,10 +12,16 @@ same provenance an image variant carries.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
+from wagtail_gan.models_zoo import engine as zoo_engine
+from wagtail_gan.models_zoo import registry, runtime
+from wagtail_gan.models_zoo.backends import get_backend
+from wagtail_gan.models_zoo.errors import EngineError, ModelNotInstalled
 
 ENGINES = ("model", "blend")
 MODEL_KEY = "interpolate"
@@ -48,19 +54,12 @@ class Blend:
 
 
 def blend_engine() -> Engine:
-    import hashlib
-
     return Engine("blend", Blend(), "blend",
                   hashlib.sha256(b"wagtail-gan:blend:1").hexdigest(), {"method": "linear"})
 
 
 def model_engine(params: dict[str, Any] | None = None) -> Engine:
     """The registry's interpolation model, loaded (raises ``EngineError`` subclasses)."""
-    from wagtail_gan.models_zoo import engine as zoo_engine
-    from wagtail_gan.models_zoo import registry, runtime
-    from wagtail_gan.models_zoo.backends import get_backend
-    from wagtail_gan.models_zoo.errors import EngineError, ModelNotInstalled
-
     try:
         entry = registry.resolve(MODEL_KEY)
     except (registry.UnknownModel, registry.InvalidModelId) as exc:
