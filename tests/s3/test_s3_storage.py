@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.renditions.test_race_losers import race_wagtail_inserts, render_concurrently
-from wagtail_gan import jobs
+from tests.conftest import DUMMY_MODELS
+from tests.provenance.helpers import signing
+from tests.renditions.helpers import race_wagtail_inserts, render_concurrently
+from wagtail_gan import jobs, provenance
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.jobs.outputs import pending_storage
@@ -65,10 +67,6 @@ def test_rendition_lifecycle_on_s3(s3_storage, make_image, monkeypatch):
 def test_pending_outputs_keep_discard_and_provenance_on_s3(
     s3_storage, gan_world, big_source, devcert, django_capture_on_commit_callbacks
 ):
-    from tests.conftest import DUMMY_MODELS
-    from tests.provenance.helpers import signing
-    from wagtail_gan import provenance
-
     with signing(devcert, MODELS=DUMMY_MODELS):
         kept_job = jobs.submit_variant_job(user=gan_world.editor, image=big_source,
                                            operation="stylize-3", seed=3)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.video.conftest import decoded, frame_at
+from tests.video.helpers import decoded, frame_at
 from wagtail_gan.video import avio, pipeline, timing
 from wagtail_gan.video.engines import blend_engine
 from wagtail_gan.video.limits import VideoLimit

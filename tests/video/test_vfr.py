@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from tests.video.conftest import frame_at
+from tests.video.helpers import frame_at
 from wagtail_gan.video import avio, pipeline, timing
 from wagtail_gan.video.engines import blend_engine
 
