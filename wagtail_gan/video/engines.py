@@ -2,9 +2,9 @@
 
 * ``blend`` - a linear cross-fade of the two frames (numpy, no model): always available, so
   the whole pipeline (decode, timing, audio, encode) runs and is testable offline;
-* ``model`` (the default) - the registry's ``interpolate`` model (RIFE 4.6, ``backends/rife``),
-  with the site's threads and device; a missing model raises ``ModelNotInstalled`` whose one
-  line names the install command.
+* ``model`` (the default) - the registry's ``interpolate`` model (RIFE 4.6,
+  ``models_zoo/backends/rife.py``), with the site's threads and device; a missing model raises
+  ``ModelNotInstalled`` whose one line names the install command.
 
 Each engine records what made the frames (``model_id``, ``model_sha256``, ``params``), the
 same provenance an image variant carries.
