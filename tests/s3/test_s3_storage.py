@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from wagtail.images import get_image_model
 
 from tests.conftest import DUMMY_MODELS
 from tests.provenance.helpers import signing
@@ -20,7 +21,7 @@ from wagtail_gan.models import RenditionJob
 from wagtail_gan.renditions import sweeper
 from wagtail_gan.renditions.status import status_for_urls
 from wagtail_gan.renditions.worker import run_rendition_job
-from wagtail_gan.work.storage import image_storage, rendition_storage
+from wagtail_gan.work.storage import rendition_storage
 
 pytestmark = pytest.mark.s3
 
@@ -80,7 +81,8 @@ def test_pending_outputs_keep_discard_and_provenance_on_s3(
         assert storage.location == "gan-private"
         pending = {o["name"] for job in (kept_job, dropped) for o in job.outputs}
         assert all(n.startswith("gan_pending/") and storage.exists(n) for n in pending)
-        assert not any(image_storage().exists(n) for n in pending)  # not in the public space
+        images = get_image_model()._meta.get_field("file").storage
+        assert not any(images.exists(n) for n in pending)  # not in the public space
         assert jobs.job_status(kept_job)["outputs"][0]["url"]
 
         with django_capture_on_commit_callbacks(execute=True):

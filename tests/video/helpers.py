@@ -1,9 +1,11 @@
 """Helpers of the video tests (holds no tests; the fixtures are in this folder's conftest): tiny
-videos built with PyAV, what a file decodes to, library videos with media permissions, and
-RIFE 4.6 IFNet weights in the released file layout (``module.``-prefixed, like flownet.pkl)."""
+videos built with PyAV, what a file decodes to and the provenance in its tags, library videos
+with media permissions, RIFE 4.6 IFNet weights in the released file layout
+(``module.``-prefixed, like flownet.pkl), and the plan a nominal frame rate would give."""
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import numpy as np
@@ -14,6 +16,7 @@ from wagtail.models import GroupCollectionPermission
 from wagtailmedia.models import get_media_model
 
 from wagtail_gan.models_zoo.backends.rife import build_ifnet
+from wagtail_gan.video import timing
 
 av = pytest.importorskip("av")
 
@@ -99,3 +102,26 @@ def add_media(path, *, title="Harbour film", collection=None, type="video", **fi
         media.file.save(path.name, File(fh), save=False)
     media.save()
     return media
+
+
+def interpolation_plan(n_frames: int, fps: Fraction, factor: int,
+                       mode: str = "fps") -> timing.Plan:
+    """``timing.retime`` of ``n_frames`` at a constant ``fps`` (frames placed at a nominal
+    rate): ``k - 1`` in-betweens after each frame, the last frame held ``k`` times so the
+    result lasts exactly as long as the source (``fps`` mode) or ``factor`` x longer
+    (``slowmo``)."""
+    if n_frames < 1:
+        raise ValueError("the video has no frames")
+    fps = Fraction(fps)
+    line = timing.Timeline(tuple(i / fps for i in range(n_frames)), n_frames / fps, fps)
+    return timing.retime(line, factor, mode)
+
+
+def read_provenance(path) -> dict:
+    """The provenance JSON wagtail-gan wrote into a video's ``comment`` tag ({} if none)."""
+    with av.open(str(path)) as container:
+        comment = container.metadata.get("comment", "")
+    try:
+        return json.loads(comment or "{}")
+    except ValueError:
+        return {}

@@ -8,11 +8,10 @@ from django.core.exceptions import PermissionDenied
 from huey.contrib.djhuey import HUEY
 from wagtailmedia.models import get_media_model
 
-from tests.video.helpers import add_media, decoded
+from tests.video.helpers import add_media, decoded, read_provenance
 from wagtail_gan import jobs, queue, tasks
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob, VideoJob
-from wagtail_gan.video import avio
 from wagtail_gan.video.submit import submit_interpolate_job, submit_stills_job
 from wagtail_gan.video.worker import run_video_job
 
@@ -35,7 +34,7 @@ def test_interpolate_job_makes_a_linked_video(video_world):
     assert media.thumbnail
     times, _, adur = decoded(media_path(media))
     assert len(times) == 12 and adur == pytest.approx(0.5, abs=0.05)
-    facts = avio.read_provenance(media_path(media))
+    facts = read_provenance(media_path(media))
     assert facts["model_id"] == "blend" == job.model_id
     assert facts["sources"] == [{"type": "media", "id": w.video.pk, "title": "Harbour film"}]
     assert facts["params"] == {"factor": 2, "mode": "fps"} and facts["user"] == w.editor.pk

@@ -200,10 +200,6 @@ class C2paReport:
     error: str = ""
 
     @property
-    def present(self) -> bool:
-        return self.state is not None
-
-    @property
     def actions(self) -> list[dict[str, Any]]:
         for assertion in (self.manifest or {}).get("assertions", []):
             if assertion.get("label", "").startswith("c2pa.actions"):
