@@ -22,15 +22,22 @@ from wagtail_gan.renditions import sweeper, worker
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_queue")]
 
 
+def save_beside(rendition, pattern: str) -> str:
+    """Save a file beside ``rendition``'s: the same folder, its name up to the first dot, then
+    ``pattern`` (where ``{rest}`` stands for the name after that dot)."""
+    directory, base = rendition.file.name.rsplit("/", 1)
+    root, _, rest = base.partition(".")
+    return rendition.file.storage.save(f"{directory}/{root}{pattern.format(rest=rest)}",
+                                       ContentFile(b"x"))
+
+
 def test_race_loser_files_are_left_to_the_sweeper(make_image, monkeypatch):
     image = make_image(width=64, height=48)
     fallback = image.get_rendition("width-32|stylize-3")
     storage = fallback.file.storage
-    directory, base = fallback.file.name.rsplit("/", 1)
-    root, _, rest = base.partition(".")
     # What a concurrent request that lost Wagtail's get_or_create race leaves behind.
-    loser = storage.save(f"{directory}/{root}_AbC1234.{rest}", ContentFile(b"x"))
-    other = storage.save(f"{directory}/{root}_AbC1234.width-33.{rest}", ContentFile(b"x"))
+    loser = save_beside(fallback, "_AbC1234.{rest}")
+    other = save_beside(fallback, "_AbC1234.width-33.{rest}")
     listed = []
     real_listdir = sweeper.os.listdir
 
@@ -78,9 +85,7 @@ def test_race_loser_files_go_with_a_deleted_image(make_image):
     image = make_image(width=64, height=48)
     fallback = image.get_rendition("width-32|stylize-3")
     storage = fallback.file.storage
-    directory, base = fallback.file.name.rsplit("/", 1)
-    root, _, rest = base.partition(".")
-    loser = storage.save(f"{directory}/{root}_XyZ9876.{rest}", ContentFile(b"x"))
+    loser = save_beside(fallback, "_XyZ9876.{rest}")
     job = RenditionJob.objects.get()
     assert run_job(job.pk) == "done"
     result_name = RenditionJob.objects.get().result_name
