@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def post(gan_world, **data):
-    return login(gan_world.editor).post(variant_url(gan_world.image), {"operation": "erase", **data})
+    return login(gan_world.editor).post(variant_url(gan_world.image),
+                                        {"operation": "erase", **data})
 
 
 def test_the_panel_shows_the_tool_with_the_source_size(gan_world):
