@@ -32,9 +32,13 @@ test-services:
 smoke: install
 	bash scripts/smoke.sh
 
+## Lint: ruff (with the drift guards: blank lines, imports at the top of modules), the
+## architecture contracts, the docs' and docstrings' references (tests/test_references.py),
+## migrations.
 lint: $(PY)
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_references.py
 	$(PY) sandbox/manage.py makemigrations --check --dry-run
 
 ## The documentation site (docs/_build/html, from a clean build): Sphinx + MyST, warnings are

@@ -12,6 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+import django
+from PIL import Image
+from skimage import data
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "sandbox"))
@@ -20,14 +24,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def main() -> None:
-    import django
-
     django.setup()
-    from PIL import Image
-    from skimage import data
-
-    from wagtail_gan.models_zoo.engine import run
-    from wagtail_gan.operations.stylize import NUM_STYLES
+    # after django.setup(): the registry and the operations read settings and models
+    from wagtail_gan.models_zoo.engine import run  # noqa: PLC0415
+    from wagtail_gan.operations.stylize import NUM_STYLES  # noqa: PLC0415
 
     photo = Image.fromarray(data.coffee())
     side = min(photo.size)

@@ -1,16 +1,24 @@
-"""Users, groups and collections with Wagtail image permissions, for the job and admin tests."""
+"""Users, groups and collections with Wagtail image permissions (the ``gan_world`` fixture), and
+the helpers of the job and admin tests: a logged-in client, the variant URL, a finished output."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django.urls import reverse
+from PIL import Image as PILImage
+from wagtail.models import GroupCollectionPermission
 
 from tests.utils import ensure_wagtail_roots
+from wagtail_gan.jobs.outputs import write_output
+from wagtail_gan.models import GenerationJob
 
 
 def grant(group, collection, *codenames):
-    from django.contrib.auth.models import Permission
-    from wagtail.models import GroupCollectionPermission
-
     for codename in codenames:
         perm = Permission.objects.get(content_type__app_label="wagtailimages", codename=codename)
         GroupCollectionPermission.objects.get_or_create(
@@ -22,11 +30,6 @@ def grant(group, collection, *codenames):
 def gan_world(db, make_image):
     """A root collection, a "Team" collection and a "Stock" collection; an editor who may add and
     change images in Team; a viewer who may only choose in Team and add in Stock; a superuser."""
-    from types import SimpleNamespace
-
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group, Permission
-
     User = get_user_model()
     root = ensure_wagtail_roots()
     team = root.add_child(name="Team")
@@ -52,13 +55,20 @@ def gan_world(db, make_image):
                            admin=admin, image=image, stock_image=stock_image)
 
 
+def login(user, **kwargs) -> Client:
+    """A test client logged in as ``user`` (``kwargs`` go to ``Client``)."""
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def variant_url(image):
+    """The admin's "Generate variant" URL of ``image``."""
+    return reverse("wagtail_gan_admin:generate_variant", args=[image.pk])
+
+
 def write_pending_output(job, width=80, height=60, color=(200, 30, 30)):
     """Put a finished output on a job the way the worker does (a file under gan_pending/)."""
-    from PIL import Image as PILImage
-
-    from wagtail_gan.jobs.outputs import write_output
-    from wagtail_gan.models import GenerationJob
-
     out = write_output(job, PILImage.new("RGB", (width, height), color), len(job.outputs), 7)
     job.outputs = [*job.outputs, out]
     job.status = GenerationJob.Status.SUCCEEDED

@@ -14,14 +14,16 @@ import re
 import shutil
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
+from django.core.files.images import ImageFile
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
 
 from tests.conftest import IN_CI
-from tests.utils import HueyConsumer, ensure_wagtail_roots
+from tests.utils import ROOT, HueyConsumer, ensure_wagtail_roots
+from wagtail_gan.models import GenerationJob, Variant
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -84,10 +86,6 @@ def browser_page(settings, live_server, monkeypatch):
 
 def photo(make_image, title, collection=None):
     """A real photo (scikit-image's astronaut, public domain), small for CPU speed."""
-    from django.core.files.images import ImageFile
-    from PIL import Image as PILImage
-    from wagtail.images import get_image_model
-
     skimage_data = pytest.importorskip("skimage.data")
     ensure_wagtail_roots()
     pil = PILImage.fromarray(skimage_data.astronaut()).resize((160, 160), PILImage.LANCZOS)
@@ -129,8 +127,6 @@ def watch_progress(page, timeout=120.0) -> list[int]:
 
 
 def test_upscale_variant_keep_and_provenance(browser_page, worker, make_image, django_user_model):
-    from wagtail_gan.models import GenerationJob, Variant
-
     page = browser_page
     django_user_model.objects.create_superuser("editor", "e@example.com", "pw")
     source = photo(make_image, "Astronaut")
@@ -194,8 +190,6 @@ def test_upscale_variant_keep_and_provenance(browser_page, worker, make_image, d
 
 def test_instruction_edit_through_the_tiny_pipeline(browser_page, worker, make_image,
                                                     django_user_model):
-    from wagtail_gan.models import GenerationJob
-
     page = browser_page
     django_user_model.objects.create_superuser("editor", "e@example.com", "pw")
     source = photo(make_image, "Astronaut")
@@ -277,8 +271,6 @@ def test_bulk_generate_form_shows_style_and_painter_only_when_needed(browser_pag
     page.screenshot(path=str(ARTIFACTS / "11-bulk-generate-form.png"), full_page=True)
     page.click("button[type=submit]:has-text('Generate')")
     page.wait_for_url(re.compile(r"/admin/images/"))
-    from wagtail_gan.models import GenerationJob
-
     assert sorted(GenerationJob.objects.values_list("source_image_id", "operation")) == [
         (first.pk, "stylize-3"), (second.pk, "stylize-3")]
     assert not page.errors, page.errors

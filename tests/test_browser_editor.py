@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
 
 from tests.conftest import DUMMY_MODELS, gan_models_override
+from tests.gan_admin_fixtures import grant, write_pending_output
 from tests.test_browser import (
     ARTIFACTS,
     ROOT,
@@ -27,6 +31,9 @@ from tests.test_browser import (
     pytestmark,  # noqa: F401 - browser, slow, transactional db
 )
 from tests.utils import HueyConsumer, SlowFile, ensure_wagtail_roots, serve
+from wagtail_gan import jobs
+from wagtail_gan.models import GenerationJob, ModelTask
+from wagtail_gan.models_zoo import registry
 
 DOC_IMG = ROOT / "docs" / "img"
 
@@ -35,8 +42,6 @@ def save_doc_image(page, name: str, selector: str, pad: int = 12) -> None:
     """A cropped screenshot of ``selector`` (small PNGs): ``test-artifacts/doc-<name>``, and
     the README's ``docs/img/<name>`` with GAN_UPDATE_DOC_IMAGES=1 (so that a test run does
     not change the working tree)."""
-    import os
-
     box = page.locator(selector).first.bounding_box()
     folder = DOC_IMG if os.environ.get("GAN_UPDATE_DOC_IMAGES") == "1" else ARTIFACTS
     if folder is ARTIFACTS:
@@ -51,10 +56,6 @@ def save_doc_image(page, name: str, selector: str, pad: int = 12) -> None:
 
 def editor_in_team(django_user_model):
     """A non-superuser editor who may add and change images in the root collection."""
-    from django.contrib.auth.models import Group, Permission
-
-    from tests.gan_admin_fixtures import grant
-
     root = ensure_wagtail_roots()
     group = Group.objects.create(name="GAN browser editors")
     group.permissions.add(Permission.objects.get(codename="access_admin"))
@@ -66,9 +67,6 @@ def editor_in_team(django_user_model):
 
 def test_cancel_from_the_jobs_listing(browser_page, dummy_models, make_image,  # noqa: F811
                                       django_user_model):
-    from wagtail_gan import jobs
-    from wagtail_gan.models import GenerationJob
-
     page = browser_page
     editor = editor_in_team(django_user_model)
     source = photo(make_image, "Cup of coffee")
@@ -91,8 +89,6 @@ def test_cancel_from_the_jobs_listing(browser_page, dummy_models, make_image,  #
 
 def test_unavailable_operation_is_shown_and_nothing_is_queued(browser_page, settings,  # noqa: F811
                                                               make_image, django_user_model):
-    from wagtail_gan.models import GenerationJob
-
     # winterize, the painters' and the free-form edit's models are not installed
     gan_models_override(settings, {n: {**DUMMY_MODELS[n], "default_for": []}
                                    for n in ("dummy_winterize", "dummy_edit", "dummy_generate")})
@@ -147,9 +143,6 @@ def slow_download():
 
 def test_install_a_model_from_the_models_page(browser_page, settings, slow_download,  # noqa: F811
                                               django_user_model, tmp_path):
-    from wagtail_gan.models import ModelTask
-    from wagtail_gan.models_zoo import registry
-
     payload = SlowFile.PAYLOAD
     entry = {"task": "upscale", "family": "spandrel", "url": slow_download,
              "sha256": hashlib.sha256(payload).hexdigest(), "size": len(payload),
@@ -203,12 +196,6 @@ def test_install_a_model_from_the_models_page(browser_page, settings, slow_downl
 
 def test_review_filter_and_job_queue_position(browser_page, dummy_models, make_image,  # noqa: F811
                                               django_user_model):
-    from django.utils import timezone
-
-    from tests.gan_admin_fixtures import write_pending_output
-    from wagtail_gan import jobs
-    from wagtail_gan.models import GenerationJob
-
     page = browser_page
     editor = editor_in_team(django_user_model)
     source = photo(make_image, "Cup of coffee")

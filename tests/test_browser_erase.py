@@ -17,6 +17,7 @@ from tests.test_browser import (
     pytestmark,  # noqa: F401 - browser, slow, transactional db
 )
 from tests.test_browser_editor import editor_in_team
+from wagtail_gan.models import GenerationJob
 
 SOURCE_W, SOURCE_H = 1200, 900  # shown as a max-800x600 rendition, scaled to the panel
 
@@ -36,8 +37,6 @@ def mask_field(page):
 
 def test_paint_undo_rectangle_and_submit(browser_page, dummy_models, make_image,  # noqa: F811
                                          django_user_model):
-    from wagtail_gan.models import GenerationJob
-
     page = browser_page
     editor_in_team(django_user_model)
     source = make_image(title="Beach with a bin", width=SOURCE_W, height=SOURCE_H)
@@ -121,8 +120,6 @@ def pointer_stroke(page, kind, points, pointer_id):
 
 def test_touch_and_pen_and_the_mask_survives_an_invalid_submission(
         browser_page, dummy_models, make_image, django_user_model):  # noqa: F811
-    from wagtail_gan.models import GenerationJob
-
     page = browser_page
     editor_in_team(django_user_model)
     source = make_image(title="Street", width=SOURCE_W, height=SOURCE_H)

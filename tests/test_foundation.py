@@ -8,11 +8,17 @@ import textwrap
 
 import pytest
 from django.core import checks
+from django.core.management import call_command
 from django.test import override_settings
+from huey.exceptions import TaskException
+from wagtail.images import get_image_model
 
+from tests.testapp.tasks import explode
 from tests.utils import ROOT, subprocess_env, wait_for
+from wagtail_gan.checks import app_order_messages
 from wagtail_gan.conf import DEFAULTS, gan_settings
 from wagtail_gan.queue import huey_settings
+from wagtail_gan.tasks import ping, priority_for
 
 
 def test_settings_defaults_and_reload_on_override():
@@ -48,8 +54,6 @@ def test_check_implicit_immediate():
 
 
 def test_check_app_order(settings):
-    from wagtail_gan.checks import app_order_messages
-
     assert app_order_messages(list(settings.INSTALLED_APPS)) == []
     apps = [a for a in settings.INSTALLED_APPS if a != "wagtail_gan"]
     apps.insert(apps.index("wagtail.images") + 1, "wagtail_gan")
@@ -77,8 +81,6 @@ def test_huey_settings_redis_is_priority_queue(monkeypatch):
 
 
 def test_interactive_priority_beats_renditions():
-    from wagtail_gan.tasks import priority_for
-
     assert priority_for("interactive") > priority_for("rendition") >= priority_for("background")
 
 
@@ -129,11 +131,6 @@ def test_web_tier_imports_without_ml_libraries():
 def test_consumer_round_trip_and_failure(huey_consumer):
     """A real run_huey consumer on this run's queue (SqliteHuey, or Redis with
     GAN_TEST_QUEUE=redis) runs a task, reports a failing one, and keeps working."""
-    from huey.exceptions import TaskException
-
-    from tests.testapp.tasks import explode
-    from wagtail_gan.tasks import ping
-
     result = ping("hello")
     assert result.get(blocking=True, timeout=60) == "hello"
 
@@ -149,13 +146,9 @@ def test_consumer_round_trip_and_failure(huey_consumer):
 
 @pytest.mark.django_db
 def test_sandbox_setup_and_home_page(client):
-    from django.core.management import call_command
-
     pytest.importorskip("skimage")
     call_command("sandbox_setup", "--password", "pw", verbosity=0)
     call_command("sandbox_setup", "--password", "pw", verbosity=0)  # idempotent
-    from wagtail.images import get_image_model
-
     assert get_image_model().objects.filter(tags__name="sample").count() == 4
     response = client.get("/", HTTP_HOST="localhost")
     assert response.status_code == 200
@@ -168,7 +161,7 @@ def test_sandbox_setup_and_home_page(client):
 def test_no_module_imports_another_in_a_circle():
     """The architecture contracts (.importlinter) keep packages layered; this keeps modules
     acyclic too (function-level imports count: they are imports)."""
-    import grimp
+    import grimp  # noqa: PLC0415 - it comes with import-linter (dev extra): only this test needs it
 
     graph = grimp.build_graph("wagtail_gan")
     cycles = sorted({

@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from rest_framework.test import APIClient
+from wagtail.images.models import Filter
 
 from wagtail_gan import operations
+from wagtail_gan.jobs.worker import run_generation_job
+from wagtail_gan.models import GenerationJob, RenditionJob
 from wagtail_gan.operations import InvalidSpec, docs, parse_spec
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +64,7 @@ class Sharpen(Operation):
 
 @pytest.fixture
 def operation_module(monkeypatch, tmp_path):
-    """``add(name, source)``: the module file ``name.py`` in a folder of the operations
+    """``add(name, source)``: the module file ``<name>.py`` in a folder of the operations
     package, and the package's discovery run again (as at start-up). Removed afterwards."""
     added = []
     monkeypatch.setattr(operations, "__path__", [*operations.__path__, str(tmp_path)])
@@ -86,8 +90,6 @@ def sharpen(operation_module, request):
 
 
 def test_registered_operation_is_everywhere(sharpen, gan_world, client):
-    from rest_framework.test import APIClient
-
     # grammar and validation
     assert parse_spec("sharpen-40").params == {"amount": 40}
     with pytest.raises(InvalidSpec, match="1..100"):
@@ -107,9 +109,6 @@ def test_registered_operation_is_everywhere(sharpen, gan_world, client):
     response = api.post("/api/gan/variants/", {"image": gan_world.image.pk,
                                                 "operation": "sharpen-40"}, format="json")
     assert response.status_code == 202, response.content
-    from wagtail_gan.jobs.worker import run_generation_job
-    from wagtail_gan.models import GenerationJob
-
     job = GenerationJob.objects.get(pk=response.json()["id"])
     run_generation_job(job.pk)
     job.refresh_from_db()
@@ -130,10 +129,6 @@ def test_discovered_operation_is_in_the_docs_tables_and_dummy_models(sharpen, du
 
 
 def test_registered_operation_is_a_rendition_filter(sharpen, make_image):
-    from wagtail.images.models import Filter
-
-    from wagtail_gan.models import RenditionJob
-
     op = Filter(spec="width-20|sharpen-40").operations[1]
     assert op.spec.params == {"amount": 40} and op.operation is sharpen
     image = make_image(width=40, height=30)

@@ -1,4 +1,5 @@
-"""Helpers for tests that run real subprocesses (consumer, web server)."""
+"""Helpers shared by the tests: subprocesses (consumer, web server), waiting, Wagtail's root
+rows, and ``WAGTAIL_GAN`` overrides."""
 
 from __future__ import annotations
 
@@ -13,21 +14,23 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Collection, Locale, Page, Site
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     """Environment for a child that must see this test's database and queue."""
-    from django.db import connection
-
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "sandbox"), env.get("PYTHONPATH", "")])
     env["GAN_TEST_DB_NAME"] = str(connection.settings_dict["NAME"])
     env["PYTHONUNBUFFERED"] = "1"
     # The child sees the registry entries this test configured (e.g. the dummy backend).
-    from django.conf import settings
-
     models = (getattr(settings, "WAGTAIL_GAN", {}) or {}).get("MODELS")
     if models:
         env["GAN_TEST_EXTRA_MODELS"] = json.dumps(models)
@@ -135,10 +138,6 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, message: s
 def ensure_wagtail_roots():
     """Recreate the rows Wagtail's migrations make (default locale, root page, root collection,
     default site) when an earlier transactional test flushed them. Returns the root collection."""
-    from django.conf import settings
-    from wagtail.coreutils import get_supported_content_language_variant
-    from wagtail.models import Collection, Locale, Page, Site
-
     if not Locale.objects.exists():
         Locale.objects.create(
             language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
@@ -149,3 +148,10 @@ def ensure_wagtail_roots():
     if not Site.objects.exists():
         Site.objects.create(hostname="localhost", port=80, root_page=root, is_default_site=True)
     return Collection.get_first_root_node() or Collection.add_root(name="Root")
+
+
+def gan_override(**values):
+    """``override_settings`` of ``WAGTAIL_GAN`` that changes ``values`` and keeps the rest (the
+    test run's models, e.g. the dummy backend)."""
+    return override_settings(WAGTAIL_GAN={**(getattr(settings, "WAGTAIL_GAN", None) or {}),
+                                          **values})

@@ -9,10 +9,10 @@ class WagtailGanConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import (
+        from . import (  # noqa: PLC0415 - they import models: only once the app registry is ready
             checks,  # noqa: F401  (registers system checks)
             tasks,  # noqa: F401  (the queue seam: receives wagtail_gan.queue.work_requested)
         )
-        from .signal_handlers import register_signal_handlers
+        from .signal_handlers import register_signal_handlers  # noqa: PLC0415 - as above
 
         register_signal_handlers()

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .conf import DEFAULTS, gan_settings
+from .jobs.policy import config_errors as policy_errors
+from .provenance.c2pa import check_messages as c2pa_messages
 
 
 @register(Tags.compatibility)
@@ -52,11 +54,7 @@ def check_settings(app_configs=None, **kwargs):
     messages += app_order_messages(apps)
     messages += rendition_cache_messages()
     messages += liveness_messages()
-    from .provenance.c2pa import check_messages as c2pa_messages
-
     messages += c2pa_messages()
-    from .jobs.policy import config_errors as policy_errors
-
     messages += [
         Error(message, hint="See IMPROVE_ON_UPLOAD in the README's settings table.",
               id="wagtail_gan.E003")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from PIL import Image as PILImage
+from willow.image import WebPImageFile
 from willow.plugins.pillow import PillowImage
 
 
@@ -26,7 +27,6 @@ class FastPillowImage(PillowImage):
             image.save(f, "WEBP", lossless=True, method=0)
         else:
             image.save(f, "WEBP", quality=quality, method=0)
-        from willow.image import WebPImageFile
 
         return WebPImageFile(f)
 

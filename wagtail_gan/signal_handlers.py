@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
+from django.core.signals import request_finished
+from django.db.models.signals import post_delete, post_save, pre_save
+from wagtail.images import get_image_model
+
 from .conf import gan_settings
+from .jobs.policy import propose_improvements
+from .models import RenditionJob
+from .renditions.pregenerate import request_specs
+from .renditions.request import flush_deferred
+from .renditions.sweeper import on_job_deleted
 
 
 def _wants_new_files() -> bool:
@@ -26,22 +35,11 @@ def on_image_saved(sender, instance, created, **kwargs) -> None:
         return
     if not created and getattr(instance, "_gan_previous_file", None) == instance.file.name:
         return
-    from .jobs.policy import propose_improvements
-    from .renditions.pregenerate import request_specs
-
     request_specs(instance)
     propose_improvements(instance)
 
 
 def register_signal_handlers() -> None:
-    from django.core.signals import request_finished
-    from django.db.models.signals import post_delete, post_save, pre_save
-    from wagtail.images import get_image_model
-
-    from .models import RenditionJob
-    from .renditions.request import flush_deferred
-    from .renditions.sweeper import on_job_deleted
-
     Image = get_image_model()
     pre_save.connect(on_image_pre_save, sender=Image, dispatch_uid="wagtail_gan_image_pre_save")
     post_save.connect(on_image_saved, sender=Image, dispatch_uid="wagtail_gan_pregenerate")

@@ -17,6 +17,8 @@ from .permissions import collections_user_can_add_to
 from .pools.operation import OPERATIONS as POOL_OPERATIONS
 from .provenance.views import CheckImageView, user_can_check
 from .renditions.filters import filter_operations
+from .video import urls as video_urls
+from .video.views import admin_buttons_script
 from .views import admin_urls
 from .views.bulk import GenerateVariantBulkAction
 from .views.listing import JobViewSet
@@ -147,17 +149,15 @@ hooks.register("register_bulk_action", GenerateVariantBulkAction)
 
 @hooks.register("register_admin_urls")
 def register_gan_video_urls():
-    from .video import urls as video_urls
-
     return [path("gan/video/", include((video_urls.urlpatterns, "wagtail_gan_video"),
                                        namespace="wagtail_gan_video"))]
 
 
 @hooks.register("insert_global_admin_js")
 def gan_video_buttons():
-    from .video.views import admin_buttons_script
-
     return admin_buttons_script()
+
+
 @hooks.register("register_permissions")
 def register_manage_models_permission():
     """ "Can install, verify and remove AI models" in Wagtail's group editor."""

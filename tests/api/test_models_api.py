@@ -4,13 +4,9 @@ install / verify / remove on the worker and follow the task."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 
-from tests.api.fixtures import (  # noqa: F401 (fixtures)
-    api_client_for,
-    api_world_fixture,
-    clear_throttle_cache_fixture,
-)
-from tests.api.test_api import API, post
+from tests.api.helpers import API, api_client_for, post
 from wagtail_gan.models import ModelTask
 
 
@@ -24,8 +20,6 @@ def test_only_model_managers_may_act(api_world):
 
 
 def test_install_is_queued_and_followed(api_world, django_capture_on_commit_callbacks):
-    from django.contrib.auth.models import Permission
-
     # a group permission is enough (the Models page's "Can install, verify and remove")
     api_world.editor.user_permissions.add(
         Permission.objects.get(codename="manage_models", content_type__app_label="wagtail_gan"))

@@ -12,8 +12,10 @@ import time
 
 import pytest
 from django.test import override_settings
+from huey.contrib.djhuey import HUEY
+from rest_framework.authtoken.models import Token
 
-from tests.api.fixtures import build_world
+from tests.api.helpers import build_world
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs.worker import run_generation_job
 
@@ -23,8 +25,6 @@ EXAMPLES_PER_MODE = 25
 def _drop_enqueued_tasks():
     """The accepted jobs were enqueued for real (no consumer runs here): leave no tasks
     behind for a later test's consumer."""
-    from huey.contrib.djhuey import HUEY
-
     HUEY.flush()
 
 
@@ -34,10 +34,10 @@ def test_schemathesis_no_server_errors_and_schema_conformance(
 ):
     hypothesis = pytest.importorskip("hypothesis")
     schemathesis = pytest.importorskip("schemathesis")
-    from rest_framework.authtoken.models import Token
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.generation import GenerationMode
-    from schemathesis.specs.openapi.checks import (
+    # after importorskip: without schemathesis the test is skipped, not an import error
+    from schemathesis.checks import not_a_server_error  # noqa: PLC0415
+    from schemathesis.generation import GenerationMode  # noqa: PLC0415
+    from schemathesis.specs.openapi.checks import (  # noqa: PLC0415
         content_type_conformance,
         response_headers_conformance,
         response_schema_conformance,

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.test import override_settings
+from huey.contrib.djhuey import HUEY
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
+from wagtail.utils.file import hash_filelike
 
+from tests.conftest import DUMMY_MODELS, gan_models_override
 from tests.gan_admin_fixtures import write_pending_output
+from tests.utils import wait_for
 from wagtail_gan import jobs
 from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.jobs.outputs import pending_storage
@@ -20,8 +27,6 @@ def storage():
 
 
 def test_submit_variant_creates_and_enqueues(gan_world, django_capture_on_commit_callbacks):
-    from huey.contrib.djhuey import HUEY
-
     HUEY.flush()
     with django_capture_on_commit_callbacks(execute=True):
         job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
@@ -113,8 +118,6 @@ def test_permissions_refuse_without_creating_a_job(gan_world):
                                 operation=f"stylize-image{w.stock_image.pk}")
     with pytest.raises(PermissionDenied):
         jobs.submit_generate_job(user=w.editor, prompt="a cat", collection=w.stock)
-    from django.contrib.auth.models import AnonymousUser
-
     with pytest.raises(PermissionDenied):
         jobs.submit_variant_job(user=AnonymousUser(), image=w.image, operation="upscale-2x")
     assert GenerationJob.objects.count() == 0
@@ -209,8 +212,6 @@ def test_keep_creates_image_with_provenance(gan_world, django_capture_on_commit_
     assert (kept.focal_point_width, kept.focal_point_height) == (8, 12)
     assert sorted(t.name for t in kept.tags.all()) == ["ai-generated", "upscale"]
     assert kept.file_hash and kept.uploaded_by_user == w.editor
-    from wagtail.utils.file import hash_filelike
-
     with kept.open_file() as fh:  # the stored hash is the hash of the stored file
         assert kept.file_hash == hash_filelike(fh)
     variant = Variant.objects.get(image=kept)
@@ -230,8 +231,6 @@ def test_keep_creates_image_with_provenance(gan_world, django_capture_on_commit_
 
 
 def test_discard_removes_pending_outputs(gan_world):
-    from wagtail.images import get_image_model
-
     before = get_image_model().objects.count()
     job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                   operation="winterize")
@@ -259,8 +258,6 @@ def test_keep_one_candidate_of_a_generate_job(gan_world, django_capture_on_commi
     assert kept.gan_variant.params["candidate"] == 1
     assert not storage().exists(a["name"]) and not storage().exists(b["name"])
     with kept.open_file() as fh:
-        from PIL import Image as PILImage
-
         assert PILImage.open(fh).convert("RGB").getpixel((5, 5))[1] > 150
 
 
@@ -337,8 +334,6 @@ def test_auto_keep(gan_world):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_variant_job_through_a_real_consumer(huey_consumer, gan_world):
-    from tests.utils import wait_for
-
     job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                   instruction="style 4")
     assert job.task_id
@@ -411,8 +406,6 @@ def test_erase_takes_a_mask_beside_its_spec(gan_world):
 
 
 def test_an_operation_whose_model_is_not_installed_creates_no_job(gan_world, settings):
-    from tests.conftest import DUMMY_MODELS, gan_models_override
-
     gan_models_override(settings, {"dummy_winterize": {**DUMMY_MODELS["dummy_winterize"],
                                                        "default_for": []}})
     for kwargs, field in [({"operation": "winterize"}, "operation"),

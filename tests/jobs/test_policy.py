@@ -7,9 +7,11 @@ import io
 
 import pytest
 from django.core.checks import run_checks
-from django.test import override_settings
+from django.urls import reverse
 from PIL import Image as PILImage
 
+from tests.conftest import DUMMY_MODELS, gan_models_override
+from tests.utils import gan_override
 from wagtail_gan.jobs.policy import jpeg_quality
 from wagtail_gan.jobs.worker import run_generation_job
 from wagtail_gan.models import GenerationJob
@@ -18,10 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def rules(*items, **extra):
-    from django.conf import settings
-
-    return override_settings(WAGTAIL_GAN={**settings.WAGTAIL_GAN,
-                                          "IMPROVE_ON_UPLOAD": list(items), **extra})
+    return gan_override(IMPROVE_ON_UPLOAD=list(items), **extra)
 
 
 @pytest.mark.parametrize("quality", [20, 45, 70, 92])
@@ -83,8 +82,6 @@ def test_rules_and_conditions(gan_world, make_image, make_image_file):
 
 
 def test_an_operation_that_cannot_run_is_never_proposed(gan_world, make_image, settings):
-    from tests.conftest import DUMMY_MODELS, gan_models_override
-
     gan_models_override(settings, {"dummy_winterize": {**DUMMY_MODELS["dummy_winterize"],
                                                        "default_for": []}})
     with rules({"spec": "winterize"}, {"spec": "stylize-1"}):
@@ -104,8 +101,6 @@ def test_bad_rules_are_system_check_errors():
 
 
 def test_suggested_improvements_are_listed_for_their_uploader(gan_world, make_image, client):
-    from django.urls import reverse
-
     with rules({"spec": "stylize-2"}):
         image = make_image(title="Fresh", collection=gan_world.team)
     GenerationJob.objects.update(user=gan_world.editor)

@@ -3,14 +3,18 @@ heartbeat and re-queues (once) queued jobs whose queue message was lost."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from tests.gan_admin_fixtures import write_pending_output
+from tests.utils import HueyConsumer, wait_for
 from wagtail_gan import jobs, tasks
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import worker as job_worker
@@ -64,8 +68,6 @@ def test_running_job_without_heartbeat_is_failed_visibly(gan_world):
 
 
 def test_failed_job_shows_the_error_on_the_admin_job_page(gan_world, client):
-    from django.urls import reverse
-
     job = running_job(gan_world, heartbeat_age=TIMEOUT + 5)
     sweep()
     client.force_login(gan_world.editor)
@@ -143,8 +145,6 @@ def test_a_late_result_of_a_swept_job_is_discarded(gan_world, monkeypatch):
 
 
 def test_lost_queued_job_is_requeued_once_then_failed(gan_world, django_capture_on_commit_callbacks):
-    from huey.contrib.djhuey import HUEY
-
     HUEY.flush()
     with django_capture_on_commit_callbacks(execute=True):
         job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
@@ -198,8 +198,6 @@ def test_finished_and_cancelled_jobs_are_left_alone(gan_world):
 
 
 def test_periodic_task_and_command_run_both_sweepers(gan_world):
-    import io
-
     running_job(gan_world, heartbeat_age=TIMEOUT + 5)
     counts = tasks.sweep_renditions.call_local()
     assert counts["jobs_failed"] == 1 and "requeued" in counts
@@ -214,10 +212,6 @@ def test_sigkilled_worker_mid_job_is_recovered(gan_world, make_image, tmp_path, 
     """A real consumer is SIGKILLed while the model runs: the row stays "running" until the
     sweeper fails it with an error the editor sees. A job queued while no worker ran and
     whose message was lost is re-queued and run by the restarted worker."""
-    from huey.contrib.djhuey import HUEY
-
-    from tests.utils import HueyConsumer, wait_for
-
     HUEY.flush()
     slow_model("stylize", delay=3)  # a model run long enough to be killed in
     big = make_image(title="Big", collection=gan_world.team, width=120, height=90)

@@ -4,16 +4,23 @@ each pooled rendition watermarked with its own slot."""
 from __future__ import annotations
 
 import re
+import secrets
 from collections import Counter
 
 import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.urls import reverse
+from huey.contrib.djhuey import HUEY
+from jinja2 import Environment
 from wagtail.images.exceptions import InvalidFilterSpecError
 
 from wagtail_gan import pools, provenance
 from wagtail_gan.models import RenditionJob
+from wagtail_gan.renditions import worker
 
 
 def request_for(visitor_cookie: str | None = None):
@@ -24,8 +31,6 @@ def request_for(visitor_cookie: str | None = None):
 
 
 def test_slot_is_stable_per_visitor_and_spread_across_visitors():
-    import secrets
-
     visitors = [secrets.token_hex(16) for _ in range(800)]
     slots = [pools.pool_slot("c:" + v, 4) for v in visitors]
     assert slots == [pools.pool_slot("c:" + v, 4) for v in visitors]  # stable
@@ -86,9 +91,6 @@ TAG = Template('{% load gan_pools %}{% gan_variant image "stylize-3" pool=4 clas
 
 @pytest.mark.django_db
 def test_tag_serves_the_visitors_slot_fallback_first_and_queues_the_pool(make_image):
-    from django.core.cache import cache
-    from huey.contrib.djhuey import HUEY
-
     cache.clear()  # "pool already queued" markers of earlier tests (image ids are reused)
     image = make_image(title="Pier", width=256, height=192, fmt="JPEG")
     a, b = visitor_in_slot(1), visitor_in_slot(3)
@@ -115,11 +117,6 @@ def test_tag_serves_the_visitors_slot_fallback_first_and_queues_the_pool(make_im
 @pytest.mark.django_db
 def test_each_pooled_rendition_carries_its_slot_in_a_watermark(make_image, client,
                                                                 django_user_model):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import reverse
-
-    from wagtail_gan.renditions import worker
-
     image = make_image(title="Pier", width=256, height=192, fmt="JPEG")
     found = {}
     for slot in (0, 2):
@@ -152,8 +149,6 @@ def test_each_pooled_rendition_carries_its_slot_in_a_watermark(make_image, clien
 
 @pytest.mark.django_db
 def test_jinja_equivalent(make_image):
-    from jinja2 import Environment
-
     image = make_image(title="Pier", width=96, height=64)
     cookie = visitor_in_slot(2)
     env = Environment(extensions=["wagtail_gan.pools.jinja2tags.pools"], autoescape=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.core.cache import caches
 from django.test import override_settings
 from PIL import Image as PILImage
 from wagtail.images.models import Filter
@@ -44,8 +45,6 @@ def test_pool_strength_per_operation():
 
 
 def _pooled_pixels(image, slots):
-    from django.core.cache import caches
-
     # Image ids are reused between tests and these images have the same file hash, so Wagtail's
     # rendition cache may still hold an earlier test's rendition of the same spec (no new job).
     caches["renditions"].clear()

@@ -7,6 +7,7 @@ import io
 
 from django.test import override_settings
 from PIL import Image
+from skimage import data
 
 from wagtail_gan import jobs
 from wagtail_gan.jobs import worker as job_worker
@@ -31,8 +32,6 @@ def encoded(image: Image.Image, fmt="JPEG", **kw) -> bytes:
 
 
 def photo(size=(320, 240)) -> Image.Image:
-    from skimage import data
-
     return Image.fromarray(data.coffee()).resize(size)
 
 

@@ -8,6 +8,7 @@ import os
 import stat
 
 import pytest
+from django.core import checks
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from PIL import Image
@@ -96,8 +97,6 @@ def test_misconfigured_signing_is_a_clear_error(tmp_path, devcert):
 
 
 def test_system_check_reports_unusable_c2pa_settings(tmp_path, devcert):
-    from django.core import checks
-
     def w006():
         return [m.msg for m in checks.run_checks() if m.id == "wagtail_gan.W006"]
 

@@ -4,6 +4,9 @@ admin page "Check an image"."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
@@ -59,10 +62,6 @@ def test_gan_verify_command(gan_world, big_source, devcert, tmp_path, capsys,
 @pytest.mark.django_db
 def test_check_an_image_admin_page(client, gan_world, big_source, devcert,
                                    django_capture_on_commit_callbacks):
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     url = reverse("wagtail_gan_check_image")
     with signing(devcert):
         job, kept, data = run_and_keep(gan_world, big_source, django_capture_on_commit_callbacks)

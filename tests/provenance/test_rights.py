@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import override_settings
 from django.urls import reverse
 
+from tests.gan_admin_fixtures import write_pending_output
 from wagtail_gan import jobs, provenance
 from wagtail_gan.models import GenerationJob, Variant
 
@@ -14,8 +15,6 @@ from wagtail_gan.models import GenerationJob, Variant
 @pytest.mark.django_db
 def test_rights_summary_in_api_and_deleted_source(client, gan_world,
                                                   django_capture_on_commit_callbacks):
-    from tests.gan_admin_fixtures import write_pending_output
-
     job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, operation="stylize-2")
     write_pending_output(job)
     with django_capture_on_commit_callbacks(execute=True):

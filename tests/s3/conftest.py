@@ -4,6 +4,7 @@ port, reached through django-storages' ``S3Storage`` (real HTTP; no mocked stora
 from __future__ import annotations
 
 import pytest
+from django.core.files.storage import default_storage
 
 BUCKET = "gan-media"
 
@@ -12,7 +13,7 @@ BUCKET = "gan-media"
 def s3_endpoint():
     pytest.importorskip("storages.backends.s3")
     server_mod = pytest.importorskip("moto.server")
-    import boto3
+    import boto3  # noqa: PLC0415 - the s3 extra: skipped above when it is not installed
 
     server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -50,7 +51,5 @@ def s3_storages(endpoint: str) -> dict:
 @pytest.fixture
 def s3_storage(s3_endpoint, settings, dummy_models):
     """Images, renditions and pending outputs on the S3 server for this test."""
-    from django.core.files.storage import default_storage
-
     settings.STORAGES = s3_storages(s3_endpoint)
     yield default_storage

@@ -8,9 +8,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from wagtail.images import get_image_model
 
-from tests.renditions.test_race_losers import race_wagtail_inserts, render_concurrently
-from wagtail_gan import jobs
+from tests.conftest import DUMMY_MODELS
+from tests.provenance.helpers import signing
+from tests.renditions.helpers import race_wagtail_inserts, render_concurrently
+from wagtail_gan import jobs, provenance
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.jobs.outputs import pending_storage
@@ -18,7 +21,7 @@ from wagtail_gan.models import RenditionJob
 from wagtail_gan.renditions import sweeper
 from wagtail_gan.renditions.status import status_for_urls
 from wagtail_gan.renditions.worker import run_rendition_job
-from wagtail_gan.work.storage import image_storage, rendition_storage
+from wagtail_gan.work.storage import rendition_storage
 
 pytestmark = pytest.mark.s3
 
@@ -65,10 +68,6 @@ def test_rendition_lifecycle_on_s3(s3_storage, make_image, monkeypatch):
 def test_pending_outputs_keep_discard_and_provenance_on_s3(
     s3_storage, gan_world, big_source, devcert, django_capture_on_commit_callbacks
 ):
-    from tests.conftest import DUMMY_MODELS
-    from tests.provenance.helpers import signing
-    from wagtail_gan import provenance
-
     with signing(devcert, MODELS=DUMMY_MODELS):
         kept_job = jobs.submit_variant_job(user=gan_world.editor, image=big_source,
                                            operation="stylize-3", seed=3)
@@ -82,7 +81,8 @@ def test_pending_outputs_keep_discard_and_provenance_on_s3(
         assert storage.location == "gan-private"
         pending = {o["name"] for job in (kept_job, dropped) for o in job.outputs}
         assert all(n.startswith("gan_pending/") and storage.exists(n) for n in pending)
-        assert not any(image_storage().exists(n) for n in pending)  # not in the public space
+        images = get_image_model()._meta.get_field("file").storage
+        assert not any(images.exists(n) for n in pending)  # not in the public space
         assert jobs.job_status(kept_job)["outputs"][0]["url"]
 
         with django_capture_on_commit_callbacks(execute=True):

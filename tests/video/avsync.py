@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+import av
 import numpy as np
 
 RATE = 48000
@@ -19,8 +20,6 @@ def write_flash_click(path, *, times_ms=(0, 40, 80, 120, 160, 200), flashes=(3, 
     variable frame rate), frames ``flashes`` white and the others dark, with a mono AAC
     track that clicks when each flash frame starts; ``audio_delay`` s shifts the audio's
     start; ``tone`` Hz adds a quiet sine under the clicks. Returns the click times (s)."""
-    import av
-
     container = av.open(str(path), "w")
     stream = container.add_stream("libx264", rate=25)
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -73,8 +72,6 @@ class Sync:
 def measure(path, expected: list[float], window: float = 0.2) -> list[Sync]:
     """For each ``expected`` event time (s, output timeline), the brightest frame and the
     click onset (first sample at half the window's peak) within ``window`` s of it."""
-    import av
-
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         frames = [(float(f.time), float(f.to_ndarray(format="gray").mean()))
@@ -106,8 +103,6 @@ def click_onset(audio: np.ndarray, rate: int, t: float, window: float = 0.2) -> 
 
 def dominant_hz(path, seconds=(0.1, 0.6)) -> float:
     """The strongest frequency of a file's audio between ``seconds`` (s)."""
-    import av
-
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
         rate = stream.codec_context.sample_rate

@@ -1,66 +1,15 @@
-"""Fixtures of the video tests: tiny videos built with PyAV, stills, and a RIFE 4.6 IFNet
-with random weights in the released file layout (``module.``-prefixed, like flownet.pkl)."""
+"""Fixtures of the video tests: tiny videos built with PyAV, a library video with media
+permissions, and a RIFE 4.6 IFNet with random weights in the released file layout (the helpers
+that build them are in ``helpers.py``)."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
-import numpy as np
 import pytest
+from django.contrib.auth.models import Group
 
-av = pytest.importorskip("av")
-
-
-def frame_at(i: int, w: int, h: int) -> np.ndarray:
-    """A moving bar on a gradient: frame ``i`` is recognisable by the bar's position."""
-    y, x = np.mgrid[0:h, 0:w]
-    arr = np.stack([x * 255 // max(1, w - 1), y * 255 // max(1, h - 1),
-                    np.full_like(x, 60)], axis=-1).astype(np.uint8)
-    x0 = (i * 4) % max(1, w - 8)
-    arr[:, x0:x0 + 8] = 255
-    return arr
-
-
-def write_video(path, *, frames=8, fps=12, width=64, height=48, audio=True, tone=440.0):
-    container = av.open(str(path), "w")
-    stream = container.add_stream("libx264", rate=fps)
-    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    astream = None
-    if audio:
-        astream = container.add_stream("aac", rate=48000)
-        astream.layout = "stereo"
-    for i in range(frames):
-        frame = av.VideoFrame.from_ndarray(frame_at(i, width, height), format="rgb24")
-        frame.pts, frame.time_base = i, Fraction(1, fps)
-        container.mux(stream.encode(frame))
-    container.mux(stream.encode(None))
-    if astream is not None:
-        total = int(48000 * frames / fps)
-        t = np.arange(total) / 48000
-        signal = (0.3 * np.sin(2 * np.pi * tone * t)).astype(np.float32)
-        for pos in range(0, total, 1024):
-            chunk = signal[pos:pos + 1024]
-            af = av.AudioFrame.from_ndarray(np.stack([chunk, chunk]), format="fltp",
-                                            layout="stereo")
-            af.sample_rate, af.pts, af.time_base = 48000, pos, Fraction(1, 48000)
-            container.mux(astream.encode(af))
-        container.mux(astream.encode(None))
-    container.close()
-    return path
-
-
-def decoded(path):
-    """(frame timestamps in seconds, video duration, audio duration or None) of a file."""
-    with av.open(str(path)) as c:
-        v = c.streams.video[0]
-        times = [float(f.time) for f in c.decode(v)]
-        vdur = float(v.duration * v.time_base) if v.duration else None
-    with av.open(str(path)) as c:
-        adur = None
-        if c.streams.audio:
-            a = c.streams.audio[0]
-            adur = sum(f.samples for f in c.decode(a)) / a.codec_context.sample_rate
-    return times, vdur, adur
+from tests.conftest import gan_models_override
+from tests.video.helpers import add_media, grant_media, ifnet_state_dict, write_video
+from wagtail_gan.models_zoo import runtime
 
 
 @pytest.fixture
@@ -69,23 +18,6 @@ def make_video(tmp_path):
         return write_video(tmp_path / name, **kwargs)
 
     return _make
-
-
-def ifnet_state_dict(seed: int = 0) -> dict:
-    """Random weights for every tensor of RIFE 4.6 IFNet, keyed like the released file."""
-    import torch
-
-    from wagtail_gan.models_zoo.backends.rife import build_ifnet
-
-    torch.manual_seed(seed)
-    model = build_ifnet()
-    sd = {}
-    for key, value in model.state_dict().items():
-        if key.endswith("beta"):
-            sd[f"module.{key}"] = torch.ones_like(value)
-        else:
-            sd[f"module.{key}"] = torch.randn_like(value) * 0.02
-    return sd
 
 
 @pytest.fixture(scope="session")
@@ -99,9 +31,6 @@ def rife_weights(tmp_path_factory):
 @pytest.fixture
 def rife_model(settings, rife_weights):
     """The registry's ``interpolate`` model runs the random-weight IFNet."""
-    from tests.conftest import gan_models_override
-    from wagtail_gan.models_zoo import runtime
-
     gan_models_override(settings, {"rife_v4_6": {"path": str(rife_weights)}})
     runtime.cache.clear()
     yield rife_weights
@@ -115,33 +44,9 @@ def no_rife(settings, tmp_path):
     settings.WAGTAIL_GAN = {**current, "MODELS_DIR": str(tmp_path / "no-models")}
 
 
-def grant_media(group, collection, *codenames):
-    from django.contrib.auth.models import Permission
-    from wagtail.models import GroupCollectionPermission
-
-    for codename in codenames:
-        perm = Permission.objects.get(content_type__app_label="wagtailmedia", codename=codename)
-        GroupCollectionPermission.objects.get_or_create(group=group, collection=collection,
-                                                        permission=perm)
-
-
-def add_media(path, *, title="Harbour film", collection=None, type="video", **fields):
-    from django.core.files import File
-    from wagtailmedia.models import get_media_model
-
-    Media = get_media_model()
-    media = Media(title=title, type=type, collection=collection, **fields)
-    with open(path, "rb") as fh:
-        media.file.save(path.name, File(fh), save=False)
-    media.save()
-    return media
-
-
 @pytest.fixture
 def video_world(gan_world, make_video):
     """``gan_world`` plus media permissions for the editors (Team) and a short library video."""
-    from django.contrib.auth.models import Group
-
     pytest.importorskip("wagtailmedia")
     editors = Group.objects.get(name="GAN editors")
     grant_media(editors, gan_world.team, "add_media", "change_media")

@@ -3,16 +3,9 @@ GPU throttle shared with the image endpoints, and DELETE video/jobs/{id}/ (cance
 
 from __future__ import annotations
 
-from django.test import override_settings
-
-from wagtail_gan.conf import gan_settings
+from tests.api.helpers import API
+from tests.utils import gan_override
 from wagtail_gan.models import GenerationJob, VideoJob
-
-API = "/api/gan/"
-
-
-def gan_override(**values):
-    return override_settings(WAGTAIL_GAN={**gan_settings.user_settings, **values})
 
 
 def post(client, path, data, **headers):

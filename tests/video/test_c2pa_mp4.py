@@ -6,9 +6,10 @@ changed byte in the picture data breaks it; the signed file still plays."""
 from __future__ import annotations
 
 import pytest
+from wagtailmedia.models import get_media_model
 
 from tests.provenance.helpers import COMPOSITE, signing
-from tests.video.conftest import decoded
+from tests.video.helpers import decoded
 from wagtail_gan.video.submit import submit_interpolate_job, submit_stills_job
 from wagtail_gan.video.worker import run_video_job
 
@@ -35,8 +36,6 @@ def actions(manifest) -> list[dict]:
 
 
 def result_file(job):
-    from wagtailmedia.models import get_media_model
-
     return get_media_model().objects.get(pk=job.result_media_id).file.path
 
 

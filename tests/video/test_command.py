@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from tests.video.conftest import decoded, frame_at
+from tests.video.helpers import decoded, frame_at
+from wagtail_gan.models import VideoJob
 
 
 def run(*args):
@@ -66,8 +67,6 @@ def test_to_library_records_provenance(tmp_path, video_world):
             "--hold", "0.25", "--engine", "auto", "--to-library", "--title", "Demo clip", "--once", "--quiet")
     out, _ = run(*args)
     assert "added “Demo clip”" in out
-    from wagtail_gan.models import VideoJob
-
     job = VideoJob.objects.get()
     assert job.source == "command" and job.result_media_id and job.model_id
     out, _ = run(*args)

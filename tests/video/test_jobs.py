@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from huey.contrib.djhuey import HUEY
+from wagtailmedia.models import get_media_model
 
-from tests.video.conftest import add_media, decoded
+from tests.video.helpers import add_media, decoded, read_provenance
+from wagtail_gan import jobs, queue, tasks
 from wagtail_gan.exceptions import JobError
-from wagtail_gan.models import VideoJob
-from wagtail_gan.video import avio
+from wagtail_gan.models import GenerationJob, VideoJob
 from wagtail_gan.video.submit import submit_interpolate_job, submit_stills_job
 from wagtail_gan.video.worker import run_video_job
 
@@ -25,8 +27,6 @@ def test_interpolate_job_makes_a_linked_video(video_world):
     assert str(run_video_job(job.pk)) == "succeeded"
     job.refresh_from_db()
     assert job.progress == 100 and job.frames_done == job.frames_total == 12
-    from wagtailmedia.models import get_media_model
-
     media = get_media_model().objects.get(pk=job.result_media_id)
     assert media.type == "video" and media.collection == w.team
     assert media.duration == pytest.approx(0.5, abs=1e-3) and media.width == 64
@@ -34,7 +34,7 @@ def test_interpolate_job_makes_a_linked_video(video_world):
     assert media.thumbnail
     times, _, adur = decoded(media_path(media))
     assert len(times) == 12 and adur == pytest.approx(0.5, abs=0.05)
-    facts = avio.read_provenance(media_path(media))
+    facts = read_provenance(media_path(media))
     assert facts["model_id"] == "blend" == job.model_id
     assert facts["sources"] == [{"type": "media", "id": w.video.pk, "title": "Harbour film"}]
     assert facts["params"] == {"factor": 2, "mode": "fps"} and facts["user"] == w.editor.pk
@@ -110,10 +110,6 @@ def test_the_worker_checks_limits_on_the_file(video_world, settings):
 
 
 def test_video_kind_goes_through_the_task_seam(video_world):
-    from huey.contrib.djhuey import HUEY
-
-    from wagtail_gan import queue, tasks
-
     assert "video" in queue.KINDS and "video" in tasks.ENQUEUE
     job = submit_interpolate_job(user=video_world.editor, media=video_world.video,
                                  engine="blend")
@@ -130,9 +126,6 @@ def test_video_kind_goes_through_the_task_seam(video_world):
 def test_one_idempotency_key_space_for_image_and_video_jobs(video_world):
     """A key names one request of one kind, in both directions: an image job's key is refused
     for a video job, and a video job's key for an image job (no row either way)."""
-    from wagtail_gan import jobs
-    from wagtail_gan.models import GenerationJob
-
     w = video_world
     video = submit_interpolate_job(user=w.editor, media=w.video, engine="blend",
                                    idempotency_key="shared-1")

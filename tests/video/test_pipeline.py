@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.video.conftest import decoded, frame_at
+from tests.video.helpers import decoded, frame_at, interpolation_plan, read_provenance
 from wagtail_gan.video import avio, pipeline, timing
 from wagtail_gan.video.engines import blend_engine
 from wagtail_gan.video.limits import VideoLimit
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.ml
 
 
 def test_interpolation_plan_2x_keeps_duration():
-    plan = timing.interpolation_plan(5, Fraction(12), 2)
+    plan = interpolation_plan(5, Fraction(12), 2)
     assert plan.total == 10 and plan.fps == 24 and plan.duration == pytest.approx(5 / 12)
     assert plan.frames[:3] == [(0, 0.0), (0, 0.5), (1, 0.0)]
     assert plan.frames[-2:] == [(4, 0.0), (4, 0.0)]
@@ -25,7 +25,7 @@ def test_interpolation_plan_2x_keeps_duration():
 
 
 def test_slowmo_plan_keeps_fps_and_stretches_audio():
-    plan = timing.interpolation_plan(5, Fraction(30000, 1001), 4, "slowmo")
+    plan = interpolation_plan(5, Fraction(30000, 1001), 4, "slowmo")
     assert plan.fps == Fraction(30000, 1001) and plan.total == 20 and plan.tempo == 0.25
     assert [t for _, t in plan.frames[:4]] == [0.0, 0.25, 0.5, 0.75]
 
@@ -60,7 +60,7 @@ def test_interpolate_fps_frames_timestamps_duration_audio(make_video, tmp_path, 
     assert adur == pytest.approx(6 / 12, abs=0.05)  # audio kept, same length
     assert avio.probe(out).fps == 12 * factor
     assert seen[-1] == (6 * factor, 6 * factor)
-    assert avio.read_provenance(out) == {"engine": "blend"}
+    assert read_provenance(out) == {"engine": "blend"}
     assert result["generated"] == 5 * (factor - 1)
 
 

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from wagtailmedia.models import get_media_model
 
 from wagtail_gan import tasks
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import VideoJob, WorkerProcess
+from wagtail_gan.video import library
 from wagtail_gan.video import worker as video_worker
 from wagtail_gan.video.submit import cancel_job, submit_interpolate_job
 from wagtail_gan.work import liveness, sweep
@@ -38,8 +40,6 @@ def running(world, wid="", started_ago=0.0, beat_ago=0.0) -> VideoJob:
 
 
 def media_count():
-    from wagtailmedia.models import get_media_model
-
     return get_media_model().objects.count()
 
 
@@ -133,8 +133,6 @@ def test_running_job_cancellable_only_when_its_worker_is_dead(video_world):
 
 @pytest.mark.parametrize("when", ["before_save", "after_save"])
 def test_late_result_of_a_cancelled_job_leaves_no_media(video_world, monkeypatch, when):
-    from wagtail_gan.video import library
-
     job = video_job(video_world)
     before = media_count()
     saved = []

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from tests.video.conftest import decoded, frame_at
+from tests.video.helpers import decoded, frame_at
+from wagtail_gan.models_zoo import engine
+from wagtail_gan.models_zoo.backends.rife import build_ifnet, clean_state_dict, pad_multiple
+from wagtail_gan.models_zoo.errors import EngineError, ModelNotInstalled
+from wagtail_gan.video import pipeline
+from wagtail_gan.video.engines import model_engine
 
 pytestmark = pytest.mark.ml
 torch = pytest.importorskip("torch")
 
 
 def test_ifnet_layout_matches_release_keys(rife_weights):
-    from wagtail_gan.models_zoo.backends.rife import build_ifnet, clean_state_dict
-
     sd = torch.load(rife_weights, weights_only=True)
     assert all(k.startswith("module.") for k in sd)
     model = build_ifnet()
@@ -31,8 +35,6 @@ def test_ifnet_layout_matches_release_keys(rife_weights):
 
 
 def test_padding_crops_back_odd_sizes(rife_model):
-    from wagtail_gan.video.engines import model_engine
-
     engine = model_engine()
     assert engine.model_id == "rife_v4_6" and len(engine.model_sha256) == 64
     a, b = frame_at(0, 70, 45), frame_at(3, 70, 45)  # padded to 128x128 inside
@@ -43,15 +45,10 @@ def test_padding_crops_back_odd_sizes(rife_model):
 
 
 def test_pad_multiple_follows_upstream():
-    from wagtail_gan.models_zoo.backends.rife import pad_multiple
-
     assert pad_multiple(1.0) == 128 and pad_multiple(0.5) == 256
 
 
 def test_model_engine_in_pipeline(rife_model, make_video, tmp_path):
-    from wagtail_gan.video import pipeline
-    from wagtail_gan.video.engines import model_engine
-
     src = make_video(frames=3, fps=8, width=66, height=50)
     out = tmp_path / "rife.mp4"
     result = pipeline.interpolate_video(src, out, factor=2, engine=model_engine())
@@ -61,9 +58,6 @@ def test_model_engine_in_pipeline(rife_model, make_video, tmp_path):
 
 
 def test_missing_weights_one_line_with_install_command(no_rife):
-    from wagtail_gan.models_zoo.errors import ModelNotInstalled
-    from wagtail_gan.video.engines import model_engine
-
     with pytest.raises(ModelNotInstalled) as exc:
         model_engine()
     message = str(exc.value)
@@ -72,10 +66,5 @@ def test_missing_weights_one_line_with_install_command(no_rife):
 
 
 def test_image_operation_refused(rife_model):
-    from PIL import Image
-
-    from wagtail_gan.models_zoo import engine
-    from wagtail_gan.models_zoo.errors import EngineError
-
     with pytest.raises(EngineError, match="interpolates between two frames"):
         engine.run("interpolate", Image.new("RGB", (8, 8)))

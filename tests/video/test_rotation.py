@@ -10,11 +10,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from PIL import Image
+from wagtailmedia.models import get_media_model
 
-from tests.video.conftest import add_media
+from tests.video.helpers import add_media
 from wagtail_gan.video import avio, pipeline
 from wagtail_gan.video.engines import blend_engine
 from wagtail_gan.video.orientation import Orientation, UnsupportedTurn
+from wagtail_gan.video.submit import submit_interpolate_job
+from wagtail_gan.video.worker import run_video_job
 
 av = pytest.importorskip("av")
 pytestmark = pytest.mark.ml
@@ -134,11 +137,6 @@ def test_a_turn_that_is_not_a_quarter_is_refused_before_work(tmp_path):
 
 
 def test_job_result_and_library_thumbnail_are_upright(video_world, tmp_path):
-    from wagtailmedia.models import get_media_model
-
-    from wagtail_gan.video.submit import submit_interpolate_job
-    from wagtail_gan.video.worker import run_video_job
-
     w = video_world
     src = phone_video(tmp_path / "portrait.mp4", 90, frames=6)
     # The library records the stored (sideways) size, as an upload form would.

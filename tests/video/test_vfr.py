@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from tests.video.conftest import frame_at
+from tests.video.helpers import frame_at, interpolation_plan
 from wagtail_gan.video import avio, pipeline, timing
 from wagtail_gan.video.engines import blend_engine
 
@@ -104,7 +104,7 @@ def test_vfr_frames_are_placed_by_their_timestamps(tmp_path, factor, mode):
     expected = np.array([level(m) for m in ms])
     assert np.abs(np.array(got) - expected).max() < 3
     # Frames placed at a nominal rate (one every 1/18 s, as before) would be far off.
-    plan = timing.interpolation_plan(12, Fraction(18), factor, mode)
+    plan = interpolation_plan(12, Fraction(18), factor, mode)
     nominal = [level(TIMES_MS[i]) + t * (level(TIMES_MS[min(i + 1, 11)]) - level(TIMES_MS[i]))
                for i, t in plan.frames]
     assert np.abs(np.array(nominal) - expected).max() > 15

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wagtail_gan.models import VideoJob
+from wagtail_gan.models import Variant, VideoJob
 
 
 def test_interpolate_page_creates_a_job(client, video_world):
@@ -30,8 +30,6 @@ def test_interpolate_page_refusal_is_shown(client, video_world):
 
 
 def test_clip_page_offers_the_image_and_its_variants(client, video_world, make_image):
-    from wagtail_gan.models import Variant
-
     w = video_world
     variant = make_image(title="Harbour, stylized", collection=w.team)
     Variant.objects.create(image=variant, source_image=w.image, operation="stylize-3")

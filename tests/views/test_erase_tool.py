@@ -7,23 +7,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
+from tests.gan_admin_fixtures import login, variant_url
 from wagtail_gan.models import GenerationJob
 
 pytestmark = pytest.mark.django_db
 
 
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def post(gan_world, **data):
-    url = reverse("wagtail_gan_admin:generate_variant", args=[gan_world.image.pk])
-    return login(gan_world.editor).post(url, {"operation": "erase", **data})
+    return login(gan_world.editor).post(variant_url(gan_world.image),
+                                        {"operation": "erase", **data})
 
 
 def test_the_panel_shows_the_tool_with_the_source_size(gan_world):

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.api.fixtures import api_client_for
+from tests.api.helpers import api_client_for
 from tests.gan_admin_fixtures import write_pending_output
 from wagtail_gan import jobs
 from wagtail_gan.jobs.outputs import pending_storage

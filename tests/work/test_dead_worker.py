@@ -9,6 +9,7 @@ import json
 import time
 
 import pytest
+from huey.contrib.djhuey import HUEY
 
 from tests.utils import HueyConsumer, wait_for
 from wagtail_gan import jobs, tasks
@@ -26,8 +27,6 @@ def fast_liveness(settings):
     (10 / 15 minute) defaults, so a recovery within seconds is the liveness mechanism."""
     settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, **FAST}
     assert "JOB_HEARTBEAT_TIMEOUT" not in settings.WAGTAIL_GAN
-    from huey.contrib.djhuey import HUEY
-
     HUEY.flush()
     yield {"GAN_TEST_SETTINGS": json.dumps(FAST)}
     HUEY.flush()

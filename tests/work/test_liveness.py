@@ -11,10 +11,13 @@ import pytest
 from django.utils import timezone
 
 from wagtail_gan import jobs, tasks
+from wagtail_gan.checks import liveness_messages
 from wagtail_gan.conf import DEFAULTS, gan_settings
 from wagtail_gan.exceptions import JobError
+from wagtail_gan.jobs.worker import run_generation_job
 from wagtail_gan.models import GenerationJob, RenditionJob, WorkerProcess
 from wagtail_gan.renditions import sweeper as rendition_sweeper
+from wagtail_gan.renditions.worker import run_rendition_job
 from wagtail_gan.work import liveness, sweep
 
 pytestmark = pytest.mark.django_db
@@ -125,9 +128,6 @@ def test_owner_can_cancel_or_discard_a_running_job_whose_worker_died(gan_world):
 
 @pytest.mark.django_db(transaction=True)
 def test_claims_record_the_worker(gan_world, make_image, settings):
-    from wagtail_gan.jobs.worker import run_generation_job
-    from wagtail_gan.renditions.worker import run_rendition_job
-
     job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
                                   operation="stylize-3")
     run_generation_job(job.pk)  # outside a consumer: no worker recorded
@@ -154,8 +154,6 @@ def test_old_worker_rows_are_pruned():
 
 
 def test_check_warns_when_workers_could_be_declared_dead_while_alive(settings):
-    from wagtail_gan.checks import liveness_messages
-
     assert liveness_messages() == []
     settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, "WORKER_HEARTBEAT_SECONDS": 10,
                             "WORKER_DEAD_AFTER": 15}

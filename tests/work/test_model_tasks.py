@@ -14,10 +14,11 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from tests.conftest import gan_models_override
 from tests.utils import HueyConsumer, SlowFile, serve, wait_for
-from wagtail_gan import tasks
+from wagtail_gan import queue, tasks
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import ModelTask, WorkerProcess
 from wagtail_gan.models_admin import worker as model_worker
@@ -166,8 +167,6 @@ def test_outcomes_and_failures_are_sorted_once(model_entry, monkeypatch, action,
 
 def test_an_unreachable_queue_fails_the_task_with_the_reason(model_entry, monkeypatch,
                                                              django_capture_on_commit_callbacks):
-    from wagtail_gan import queue
-
     def down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
@@ -188,8 +187,6 @@ class SlowModelFile(SlowFile):
 def test_an_install_survives_a_sigkilled_worker(settings, tmp_path):
     """A real consumer is SIGKILLed in the middle of a download: within the liveness window
     (not JOB_HEARTBEAT_TIMEOUT) the task is re-queued, and a fresh worker installs it."""
-    from huey.contrib.djhuey import HUEY
-
     fast = {"WORKER_HEARTBEAT_SECONDS": 0.3, "WORKER_DEAD_AFTER": 2}
     settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, **fast}
     HUEY.flush()

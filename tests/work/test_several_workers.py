@@ -9,6 +9,8 @@ import os
 import threading
 
 import pytest
+from django.db import connection
+from huey.contrib.djhuey import HUEY
 
 from tests.utils import HueyConsumer, wait_for
 from wagtail_gan import jobs, tasks
@@ -25,8 +27,6 @@ FAST = {"WORKER_HEARTBEAT_SECONDS": 0.3, "WORKER_DEAD_AFTER": 2}
 
 @pytest.fixture
 def queue_env(settings):
-    from huey.contrib.djhuey import HUEY
-
     settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, **FAST}
     HUEY.flush()
     yield {"GAN_TEST_SETTINGS": json.dumps(FAST)}
@@ -65,8 +65,6 @@ def images(make_image, count):
 
 def render_concurrently(targets, spec):
     def one(image):
-        from django.db import connection
-
         try:
             type(image).objects.get(pk=image.pk).get_rendition(spec)
         finally:

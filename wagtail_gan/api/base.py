@@ -4,6 +4,7 @@ schema helpers, pagination."""
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import JsonResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -92,8 +93,6 @@ class GanAPIView(APIView):
 
 def not_found(request, *args, **kwargs):
     """A JSON 404 for any other URL under the API's prefix."""
-    from django.http import JsonResponse
-
     return JsonResponse({"detail": "Not found."}, status=404)
 
 

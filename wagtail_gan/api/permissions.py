@@ -17,6 +17,7 @@ from django.apps import apps
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import BasePermission
 
+from wagtail_gan.models import GenerationJob
 from wagtail_gan.permissions import image_permission_policy
 
 MAX_PK = 2**63 - 1
@@ -76,8 +77,6 @@ def get_visible_image(user, pk):
 
 def visible_jobs(user, queryset=None):
     """Generation jobs a user may follow: their own; superusers see all."""
-    from wagtail_gan.models import GenerationJob
-
     qs = GenerationJob.objects.all() if queryset is None else queryset
     if user.is_superuser:
         return qs

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from .views import GanAPIView
+
 
 def only_gan_endpoints(endpoints, **kwargs):
-    from .views import GanAPIView
-
     return [
         (path, regex, method, callback)
         for path, regex, method, callback in endpoints

@@ -16,6 +16,7 @@ from wagtail_gan import operations
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import MAX_COUNT, MAX_SEED
 from wagtail_gan.models import GenerationJob, Variant
+from wagtail_gan.provenance import rights_summary
 
 SEED_MAX = MAX_SEED
 RENDITIONS = {"thumbnail": "max-165x165", "medium": "max-800x800"}
@@ -218,8 +219,6 @@ class VariantSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RightsSerializer)
     def get_rights(self, variant):
-        from wagtail_gan.provenance import rights_summary
-
         return rights_summary(variant)
 
 

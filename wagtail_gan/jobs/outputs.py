@@ -15,6 +15,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
 from django.http import FileResponse, Http404
 from django.urls import NoReverseMatch, reverse
+from PIL import Image as PILImage
+from PIL import ImageOps
 
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.exceptions import JobError
@@ -70,9 +72,6 @@ def serve_output(job, index) -> FileResponse:
 
 
 def load_pixels(image):
-    from PIL import Image as PILImage
-    from PIL import ImageOps
-
     check_raster(image)
     try:
         with image.open_file() as fh:

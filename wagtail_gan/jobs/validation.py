@@ -26,7 +26,6 @@ def check_raster(image, field: str = "image") -> None:
         )
 
 
-
 def clean_seed(seed) -> int | None:
     if seed is None or seed == "":
         return None

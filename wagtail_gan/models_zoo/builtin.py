@@ -237,6 +237,5 @@ BUILTIN: tuple[ModelEntry, ...] = (
 )
 
 
-
 # removebg, erase / expand, restore and vintage: their own module (builtin_edits.py).
 BUILTIN = BUILTIN + EDIT_ENTRIES

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from wagtail.images.exceptions import InvalidFilterSpecError
 from wagtail.images.image_operations import FilterOperation
+from willow.plugins.pillow import PillowImage
 
 from ..conf import gan_settings
+from ..imaging import to_pil
 from ..operations import parse_int
 from ..work.context import current_worker_context
 from .slots import MAX_POOL
@@ -27,10 +29,7 @@ class PoolSlotOperation(FilterOperation):
             return willow  # the fallback (no model ran) is not marked
         if not gan_settings.WATERMARK:
             return willow
-        from willow.plugins.pillow import PillowImage
-
-        from ..imaging import to_pil
-        from ..provenance import watermark
+        from ..provenance import watermark  # noqa: PLC0415 - numpy: the worker has it, the web tier may not
 
         pil = to_pil(willow)
         if min(pil.size) < watermark.MIN_SIDE:

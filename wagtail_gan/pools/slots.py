@@ -7,6 +7,7 @@ import hashlib
 import logging
 import re
 
+from django.core.cache import cache
 from wagtail.images.exceptions import InvalidFilterSpecError
 
 from .. import queue
@@ -65,8 +66,6 @@ def get_pool_rendition(image, spec: str, pool: int, request=None):
 
 
 def _queue_pool(image, spec: str, pool: int) -> None:
-    from django.core.cache import cache
-
     key = "wagtail_gan:pool:" + hashlib.sha256(
         f"{image.pk}:{image.file_hash}:{normalise_spec(spec)}:{pool}".encode()
     ).hexdigest()

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from .. import __version__
 from ..conf import gan_settings
 from .metadata import COMPOSITE, IPTC_DST, TRAINED
 
@@ -40,7 +42,7 @@ class SigningError(RuntimeError):
 
 def available() -> bool:
     try:
-        import c2pa  # noqa: F401
+        import c2pa  # noqa: F401, PLC0415 - c2pa-python is the optional provenance extra
     except ImportError:
         return False
     return True
@@ -78,7 +80,7 @@ def trust_anchors_pem() -> str | None:
 
 
 def _signer():
-    import c2pa
+    import c2pa  # noqa: PLC0415 - the optional provenance extra
 
     chain = _pem(gan_settings.C2PA_CERT_CHAIN, "C2PA_CERT_CHAIN")
     key = _pem(gan_settings.C2PA_PRIVATE_KEY, "C2PA_PRIVATE_KEY")
@@ -88,9 +90,15 @@ def _signer():
 
 def _algorithm(key_pem: bytes):
     """ES256/ES384/ES512 for EC keys, PS256 for RSA, Ed25519: from the key itself."""
-    import c2pa
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    import c2pa  # noqa: PLC0415 - the optional provenance extra
+    from cryptography.hazmat.primitives.asymmetric import (  # noqa: PLC0415 - provenance extra
+        ec,
+        ed25519,
+        rsa,
+    )
+    from cryptography.hazmat.primitives.serialization import (  # noqa: PLC0415 - as above
+        load_pem_private_key,
+    )
 
     try:
         key = load_pem_private_key(key_pem, password=None)
@@ -112,8 +120,6 @@ def build_manifest(
 ) -> dict[str, Any]:
     """The manifest definition: ``c2pa.created`` (text-to-image) or ``c2pa.opened`` +
     ``c2pa.edited`` (variants of a source, which is the ``parentOf`` ingredient)."""
-    from .. import __version__
-
     agent = {"name": model_id or "unknown model"}
     if model_sha256:
         agent["version"] = f"sha256:{model_sha256}"
@@ -154,7 +160,7 @@ def sign(
     more sources the same way (``componentOf`` ingredients labelled ``component1``...).
     Returns the signed file. Raises SigningError with a one-line reason."""
     try:
-        import c2pa
+        import c2pa  # noqa: PLC0415 - the optional provenance extra
     except ImportError:
         raise SigningError(
             "C2PA signing is configured but c2pa-python is not installed "
@@ -192,10 +198,6 @@ class C2paReport:
     manifest: dict[str, Any] | None = None
     failures: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
-
-    @property
-    def present(self) -> bool:
-        return self.state is not None
 
     @property
     def actions(self) -> list[dict[str, Any]]:
@@ -248,7 +250,7 @@ class C2paReport:
 def read(data: bytes, fmt: str | None = None) -> C2paReport:
     """Read and validate the manifest embedded in ``data`` against ``C2PA_TRUST_ANCHORS``."""
     try:
-        import c2pa
+        import c2pa  # noqa: PLC0415 - the optional provenance extra
     except ImportError:
         return C2paReport(error="c2pa-python is not installed: C2PA manifests cannot be checked.")
     options: dict[str, Any] = {"verify": {"verify_trust": True}}
@@ -297,8 +299,6 @@ def _sniff_mime(data: bytes) -> str | None:
 
 def check_messages() -> list:
     """System check W006: C2PA settings that cannot work (read by ``checks.check_settings``)."""
-    from django.core.checks import Warning
-
     problems = []
     chain, key = gan_settings.C2PA_CERT_CHAIN, gan_settings.C2PA_PRIVATE_KEY
     if bool(chain) != bool(key):
@@ -315,6 +315,6 @@ def check_messages() -> list:
         problems.append("C2PA signing is configured but c2pa-python is not installed here; "
                         "jobs fail until the worker has it (pip install 'wagtail-gan[provenance]')")
     return [
-        Warning(p, hint="See the README section 'Provenance and rights'.", id="wagtail_gan.W006")
+        checks.Warning(p, hint="See the README section 'Provenance and rights'.", id="wagtail_gan.W006")
         for p in problems
     ]

@@ -10,8 +10,10 @@ import logging
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from wagtail.images import get_image_model
 
 from ..conf import gan_settings
+from ..models import GenerationJob, RenditionJob, Variant
 from . import c2pa
 from .metadata import read_xmp
 from .rights import rights_summary
@@ -25,8 +27,6 @@ def _candidate_sizes() -> list[tuple[int, int]]:
     """Sizes of the originals a resized copy may come from: our variants' and pooled
     renditions' sizes."""
     try:
-        from wagtail.images import get_image_model
-
         Image = get_image_model()
         rows = list(
             Image.objects.filter(gan_variant__isnull=False)
@@ -45,13 +45,10 @@ def _candidate_sizes() -> list[tuple[int, int]]:
 def resolve_payload(payload: Any) -> dict[str, Any]:
     """Look a watermark payload (``watermark.Payload``) up: which job, which output, which
     kept variant."""
-    from ..models import GenerationJob, Variant
-    from . import watermark
+    from . import watermark  # noqa: PLC0415 - numpy (provenance extra), the web tier may not have it
 
     found: dict[str, Any] = {"payload": str(payload)}
     if payload.kind == watermark.KIND_RENDITION:  # a pooled ML rendition (wagtail_gan.pools)
-        from ..models import RenditionJob
-
         rjob = RenditionJob.objects.filter(pk=payload.ident).select_related("image").first()
         if rjob is None:
             found["note"] = f"ML rendition job {payload.ident} no longer exists."
@@ -133,7 +130,7 @@ def inspect_file(data: bytes, *, name: str = "", use_database: bool = True) -> d
 
     wm: dict[str, Any] = {"found": False}
     try:
-        from . import watermark
+        from . import watermark  # noqa: PLC0415 - numpy may be missing: reported, not raised
     except ImportError:
         watermark = None
         report["errors"].append(

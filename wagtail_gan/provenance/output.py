@@ -67,7 +67,7 @@ def finalize_output(
     Images with transparency are stored as PNG, everything else as JPEG quality 92.
     """
     info = output_info(job, index, result)
-    from . import watermark  # numpy: the worker always has it
+    from . import watermark  # noqa: PLC0415 - numpy: the worker always has it, the web tier may not
 
     if gan_settings.WATERMARK and info["job_id"] is not None and min(image.size) >= watermark.MIN_SIDE:
         payload = watermark.Payload(watermark.KIND_JOB_OUTPUT, int(info["job_id"]) % 2**32, index % 32)

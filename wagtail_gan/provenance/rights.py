@@ -8,6 +8,8 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 
 from ..conf import gan_settings
+from ..models_zoo import registry
+from ..permissions import is_protected
 
 
 def _rights_fields(model_or_instance: Any) -> list[str]:
@@ -85,8 +87,6 @@ def _licence(model_id: str) -> str:
     if not model_id:
         return ""
     try:
-        from ..models_zoo import registry
-
         return registry.get(model_id).licence
     except Exception:  # unknown or site-removed model: the record still stands
         return ""
@@ -95,8 +95,6 @@ def _licence(model_id: str) -> str:
 def check_source_not_protected(image: Any) -> None:
     """PermissionDenied when ``image`` sits in a collection listed in
     ``WAGTAIL_GAN["PROTECTED_COLLECTIONS"]`` (licensed stock, for example)."""
-    from ..permissions import is_protected
-
     if image is not None and is_protected(image):
         raise PermissionDenied(
             f"Images in the collection “{image.collection}” may not be used as sources "

@@ -15,14 +15,14 @@ import re
 import sys
 import threading
 
+from PIL import Image as PILImage
 from wagtail.images import get_image_model
+from wagtail.images.models import Filter
 
 
 def find_filter_and_image(max_depth: int = 12):
     """Return (filter, image) of the ``Filter.run`` call that is running this operation.
     Works in Wagtail's rendition thread pool too (the frame is in the same thread)."""
-    from wagtail.images.models import Filter
-
     target = Filter.run.__code__
     frame = sys._getframe(1)
     depth = 0
@@ -114,8 +114,6 @@ def is_animated(image, env) -> bool:
     if env.get("original-format") not in ("gif", "webp"):
         return False
     if "gan-animated" not in env:
-        from PIL import Image as PILImage
-
         try:
             with image.open_file() as fh, PILImage.open(fh) as pil:
                 env["gan-animated"] = bool(getattr(pil, "is_animated", False))

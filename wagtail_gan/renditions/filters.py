@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import connection
 from wagtail.images.exceptions import InvalidFilterSpecError
 from wagtail.images.image_operations import FilterOperation
 from willow.plugins.pillow import PillowImage
@@ -81,7 +82,7 @@ class GanFilter(FilterOperation):
             if gan_settings.SYNC_RENDITIONS:
                 # Opt-in: this site runs models inside web requests (the one place the web
                 # tier reaches the engine; an `ignore_imports` entry of the contracts).
-                from . import model_run
+                from . import model_run  # noqa: PLC0415 - worker code, reached only by SYNC_RENDITIONS sites
 
                 return model_run.run_model_operation(self, willow, image, env, filter_, None)
             fallback = self.fallback(willow, env)
@@ -94,8 +95,6 @@ class GanFilter(FilterOperation):
         finally:
             if compat.in_rendition_pool():
                 # The pool thread opened its own DB connection for the job row: close it.
-                from django.db import connection
-
                 connection.close()
 
     def fallback(self, willow, env):

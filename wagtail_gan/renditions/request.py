@@ -16,6 +16,7 @@ import time
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
+from wagtail.utils.file import hash_filelike
 
 from wagtail_gan import queue
 from wagtail_gan.models import RenditionJob
@@ -87,8 +88,6 @@ def file_hash(image) -> str:
     one UPDATE, not ``image.save()`` (whose signals would re-index the image on a page render),
     and not at all from a pool thread (no write that would wait for the request's lock)."""
     if not image.file_hash:
-        from wagtail.utils.file import hash_filelike
-
         with image.file.storage.open(image.file.name) as fh:
             image.file_hash = hash_filelike(fh)
         if not compat.in_rendition_pool():

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
@@ -122,8 +123,6 @@ def store(image, generated) -> str:
 
 
 def _file_size(generated) -> tuple[int, int]:
-    from PIL import Image as PILImage
-
     generated.seek(0)
     with PILImage.open(generated) as pil:  # reads the header only
         size = pil.size

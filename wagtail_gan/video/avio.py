@@ -10,7 +10,6 @@ the web tier loads. Every problem with an input file raises :class:`VideoError` 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,7 +61,7 @@ class VideoInfo:
 
 def _av():
     try:
-        import av
+        import av  # noqa: PLC0415 - PyAV is the optional video extra
     except ImportError as exc:  # pragma: no cover - the extras install it
         raise VideoError("PyAV is not installed: pip install 'wagtail-gan[video]'") from exc
     return av
@@ -343,17 +342,3 @@ class _AudioOut:
             self._encode(self.pending)
         self.container.mux(self.stream.encode(None))
         return self.samples / self.rate
-
-
-def read_tags(path: str | Path) -> dict[str, str]:
-    """Container metadata (``title``, ``comment``...) of a file."""
-    with _open(path) as container:
-        return dict(container.metadata)
-
-
-def read_provenance(path: str | Path) -> dict[str, Any]:
-    """The provenance JSON wagtail-gan wrote into a file's ``comment`` tag ({} if none)."""
-    try:
-        return json.loads(read_tags(path).get("comment", "") or "{}")
-    except ValueError:
-        return {}

@@ -2,9 +2,9 @@
 
 * ``blend`` - a linear cross-fade of the two frames (numpy, no model): always available, so
   the whole pipeline (decode, timing, audio, encode) runs and is testable offline;
-* ``model`` (the default) - the registry's ``interpolate`` model (RIFE 4.6, ``backends/rife``),
-  with the site's threads and device; a missing model raises ``ModelNotInstalled`` whose one
-  line names the install command.
+* ``model`` (the default) - the registry's ``interpolate`` model (RIFE 4.6,
+  ``models_zoo/backends/rife.py``), with the site's threads and device; a missing model raises
+  ``ModelNotInstalled`` whose one line names the install command.
 
 Each engine records what made the frames (``model_id``, ``model_sha256``, ``params``), the
 same provenance an image variant carries.
@@ -12,10 +12,16 @@ same provenance an image variant carries.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
+from wagtail_gan.models_zoo import engine as zoo_engine
+from wagtail_gan.models_zoo import registry, runtime
+from wagtail_gan.models_zoo.backends import get_backend
+from wagtail_gan.models_zoo.errors import EngineError, ModelNotInstalled
 
 ENGINES = ("model", "blend")
 MODEL_KEY = "interpolate"
@@ -48,19 +54,12 @@ class Blend:
 
 
 def blend_engine() -> Engine:
-    import hashlib
-
     return Engine("blend", Blend(), "blend",
                   hashlib.sha256(b"wagtail-gan:blend:1").hexdigest(), {"method": "linear"})
 
 
 def model_engine(params: dict[str, Any] | None = None) -> Engine:
     """The registry's interpolation model, loaded (raises ``EngineError`` subclasses)."""
-    from wagtail_gan.models_zoo import engine as zoo_engine
-    from wagtail_gan.models_zoo import registry, runtime
-    from wagtail_gan.models_zoo.backends import get_backend
-    from wagtail_gan.models_zoo.errors import EngineError, ModelNotInstalled
-
     try:
         entry = registry.resolve(MODEL_KEY)
     except (registry.UnknownModel, registry.InvalidModelId) as exc:

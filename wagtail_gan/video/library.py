@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from django.apps import apps
 from django.core.files import File
 from django.core.files.base import ContentFile
 
@@ -17,8 +18,6 @@ AI_TAG = "ai-generated"
 
 
 def installed() -> bool:
-    from django.apps import apps
-
     return apps.is_installed("wagtailmedia")
 
 
@@ -26,13 +25,13 @@ def media_model():
     if not installed():
         raise JobError("Video needs wagtailmedia: pip install 'wagtail-gan[video]' and add "
                        "\"wagtailmedia\" to INSTALLED_APPS.", None)
-    from wagtailmedia.models import get_media_model
+    from wagtailmedia.models import get_media_model  # noqa: PLC0415 - the optional video extra
 
     return get_media_model()
 
 
 def media_policy():
-    from wagtailmedia import get_permission_policy
+    from wagtailmedia import get_permission_policy  # noqa: PLC0415 - the optional video extra
 
     media_model()
     return get_permission_policy()

@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from wagtail.images import get_image_model
+
+from wagtail_gan import __version__
 from wagtail_gan.provenance import COMPOSITE, c2pa
 
 MIME = {"mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime",
@@ -19,8 +22,6 @@ MIME = {"mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime",
 
 def info(*, job=None, kind: str, params: dict, engine, user=None,
          sources: list[dict] | None = None) -> dict[str, Any]:
-    from wagtail_gan import __version__
-
     return {
         "generator": f"wagtail-gan {__version__}",
         "digital_source_type": COMPOSITE,
@@ -84,7 +85,5 @@ def _other_stills(facts: dict[str, Any]) -> list[tuple[bytes, str, str]]:
     ids = [s["id"] for s in facts.get("sources") or [] if s.get("type") == "image"][1:]
     if not ids:
         return []
-    from wagtail.images import get_image_model
-
     found = get_image_model().objects.in_bulk(ids)
     return [still_ingredient(found[pk]) for pk in ids if pk in found]

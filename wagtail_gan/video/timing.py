@@ -139,17 +139,6 @@ def retime(line: Timeline, factor: int, mode: str = "fps") -> Plan:
     return Plan(frames, line.rate, 1.0 / factor)
 
 
-def interpolation_plan(n_frames: int, fps: Fraction, factor: int, mode: str = "fps") -> Plan:
-    """:func:`retime` of ``n_frames`` at a constant ``fps``: ``k - 1`` in-betweens after each
-    frame, the last frame held ``k`` times so the result lasts exactly as long as the source
-    (``fps`` mode) or ``factor`` x longer (``slowmo``)."""
-    if n_frames < 1:
-        raise ValueError("the video has no frames")
-    fps = Fraction(fps)
-    line = Timeline(tuple(i / fps for i in range(n_frames)), n_frames / fps, fps)
-    return retime(line, factor, mode)
-
-
 def stills_plan(n_stills: int, *, seconds: float, fps: int, hold: float) -> Plan:
     """A clip of ``round(seconds * fps)`` frames through ``n_stills`` images: each still shown
     for ``hold`` seconds, the remaining frames shared (as evenly as possible) by the

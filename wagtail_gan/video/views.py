@@ -5,18 +5,23 @@ The buttons are added to wagtailmedia's and Wagtail's edit pages by a script tha
 
 from __future__ import annotations
 
+import json
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.images import get_image_model
 
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import Variant, VideoJob
+from wagtail_gan.models_zoo import registry
 from wagtail_gan.permissions import can_manage_job
 
 from . import library, submit, validation
@@ -109,8 +114,6 @@ def cancel_view(request, pk):
 
 
 def _model_available() -> bool:
-    from wagtail_gan.models_zoo import registry
-
     return registry.is_available("interpolate")
 
 
@@ -134,12 +137,6 @@ document.addEventListener("DOMContentLoaded", function () {
 def admin_buttons_script() -> str:
     """The script of the ``insert_global_admin_js`` hook: edit-page URLs are reversed here,
     so the buttons follow the site's admin prefix."""
-    import json
-    import re
-
-    from django.urls import NoReverseMatch
-    from django.utils.safestring import mark_safe
-
     def pattern(name):
         try:
             url = reverse(name, args=[987654321])

@@ -9,10 +9,6 @@ from wagtail.images import get_image_model
 logger = logging.getLogger(__name__)
 
 
-def image_storage():
-    return get_image_model()._meta.get_field("file").storage
-
-
 def rendition_storage():
     return get_image_model().get_rendition_model()._meta.get_field("file").storage
 

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models_zoo import registry
+from wagtail_gan.models_zoo.backends import backend_paths  # torch-free
 
 
 class _Raw:
@@ -77,8 +78,6 @@ class Command(BaseCommand):
         return self._remove(opts)
 
     def _list(self):
-        from wagtail_gan.models_zoo.backends import backend_paths  # torch-free
-
         self.stdout.write(f"Models dir: {gan_settings.models_dir}")
         for error in registry.config_errors():
             self.stderr.write(error)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test import override_settings
 from wagtail.images import get_image_model
 from wagtail.images.exceptions import InvalidFilterSpecError
 from wagtail.images.models import Filter, SourceImageIOError
 from wagtail.models import Collection
+
+from wagtail_gan.conf import gan_settings
 
 
 class Command(BaseCommand):
@@ -38,12 +41,8 @@ class Command(BaseCommand):
         if collection:
             images = images.filter(collection__in=self._collections(collection))
         total = images.count()
-        from wagtail_gan.conf import gan_settings
-
         overrides = {}
         if sync:
-            from django.conf import settings
-
             overrides = {"WAGTAIL_GAN": {**getattr(settings, "WAGTAIL_GAN", {}),
                                          "SYNC_RENDITIONS": True}}
         errors = 0

@@ -13,9 +13,11 @@ import warnings
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from PIL import Image, UnidentifiedImageError
 
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.management.base import OneLineErrorCommand
+from wagtail_gan.operations import InvalidSpec, parse_spec
 
 FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".gif": "GIF",
            ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP"}
@@ -24,8 +26,6 @@ FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".gi
 def open_image(path: str):
     """Open and fully decode an image file with clear errors: missing, empty, not an image,
     SVG, truncated, decompression bomb (> MAX_INPUT_PIXELS)."""
-    from PIL import Image, UnidentifiedImageError
-
     p = Path(path)
     if not p.is_file():
         raise CommandError(f"{path}: no such file")
@@ -62,8 +62,6 @@ def open_image(path: str):
 
 def save_image(img, path: str) -> None:
     """Save atomically in the format of the extension; flatten alpha for formats without it."""
-    from PIL import Image
-
     out = Path(path)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
@@ -106,8 +104,6 @@ class Command(OneLineErrorCommand):
         parser.add_argument("--preserve-color", action="store_true")
 
     def handle(self, *args, **opts):
-        from wagtail_gan.operations import InvalidSpec, parse_spec
-
         try:
             spec = parse_spec(opts["spec"])
         except InvalidSpec as exc:

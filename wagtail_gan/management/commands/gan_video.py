@@ -17,9 +17,14 @@ import os
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.utils import timezone
+from wagtail.models import Collection
 
 from wagtail_gan.management.base import OneLineErrorCommand
 from wagtail_gan.management.commands.gan_run import open_image
+from wagtail_gan.models import VideoJob
+from wagtail_gan.models_zoo.errors import EngineError
+from wagtail_gan.video import library, provenance
 
 
 class Command(OneLineErrorCommand):
@@ -54,8 +59,6 @@ class Command(OneLineErrorCommand):
         except ImportError as exc:
             raise CommandError(f"video needs PyAV and numpy ({exc}): "
                                "pip install 'wagtail-gan[video]'") from None
-        from wagtail_gan.models_zoo.errors import EngineError
-
         self.quiet = opts["quiet"]
         title = opts["title"]
         if opts["to_library"] and opts["once"] and title and self._library_has(title):
@@ -128,8 +131,6 @@ class Command(OneLineErrorCommand):
             raise CommandError(f"{out.parent}: no such directory")
 
     def _facts(self, kind, params, engine, sources):
-        from wagtail_gan.video import provenance
-
         return provenance.info(kind=kind, params=params, engine=engine, sources=sources)
 
     def _progress(self, done: int, total: int) -> None:
@@ -144,16 +145,10 @@ class Command(OneLineErrorCommand):
         self.stderr.flush()
 
     def _library_has(self, title: str) -> bool:
-        from wagtail_gan.video import library
-
         return library.media_model().objects.filter(title=title, type="video").exists()
 
     def _to_library(self, out, kind, title, facts, result, engine):
-        from django.utils import timezone
-        from wagtail.models import Collection
-
-        from wagtail_gan.models import VideoJob
-        from wagtail_gan.video import library, pipeline
+        from wagtail_gan.video import pipeline  # noqa: PLC0415 - numpy + PyAV (video extra)
 
         collection = Collection.get_first_root_node()
         media = library.save_video(out, title=title, collection=collection, user=None,

@@ -6,6 +6,10 @@ import time
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
+from huey.contrib.djhuey import HUEY
+from huey.exceptions import HueyException
+
+from wagtail_gan.tasks import ping
 
 
 class Command(BaseCommand):
@@ -15,11 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait")
 
     def handle(self, *args, timeout, **options):
-        from huey.contrib.djhuey import HUEY
-        from huey.exceptions import HueyException
-
-        from wagtail_gan.tasks import ping
-
         token = uuid.uuid4().hex
         started = time.monotonic()
         result = ping(token)

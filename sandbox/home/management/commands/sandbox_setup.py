@@ -9,6 +9,7 @@ import os
 from django.contrib.auth import get_user_model
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
+from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, Site
 
@@ -37,8 +38,7 @@ class Command(BaseCommand):
         )
 
     def load_images(self):
-        from PIL import Image as PILImage
-        from skimage import data
+        from skimage import data  # noqa: PLC0415 - scikit-image (test extra): the sample photos
 
         Image = get_image_model()
         root = Collection.get_first_root_node()

@@ -1,9 +1,7 @@
-"""Fixtures for the REST API tests (imported by tests/test_api*.py; holds no tests).
+"""Helpers of the REST API tests (holds no tests; the fixtures ``api_world`` and the autouse
+throttle-cache reset are in this folder's conftest, built by ``build_world``).
 
-Import ``api_world_fixture`` and ``clear_throttle_cache_fixture``; tests use them as
-``api_world`` (and the autouse cache reset).
-
-``api_world`` builds collections, groups and users that exercise Wagtail's collection
+``build_world`` makes collections, groups and users that exercise Wagtail's collection
 permission policy:
 
 * ``editor``   access_admin + add/change/choose images in "Allowed";
@@ -17,14 +15,20 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from wagtail.models import Collection, GroupCollectionPermission
+
+from wagtail_gan.jobs.worker import run_generation_job
+from wagtail_gan.models import GenerationJob
+
+API = "/api/gan/"
 
 
 def api_client_for(user=None):
     """An APIClient authenticated with a real DRF token (or anonymous)."""
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
     client = APIClient()
     if user is not None:
         token, _ = Token.objects.get_or_create(user=user)
@@ -32,20 +36,7 @@ def api_client_for(user=None):
     return client
 
 
-@pytest.fixture(autouse=True, name="_clear_throttle_cache")
-def clear_throttle_cache_fixture():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def build_world(make_image):
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group, Permission
-    from wagtail.models import Collection, GroupCollectionPermission
-
     User = get_user_model()
     # an earlier transactional test may have flushed the root that migrations create
     root = Collection.get_first_root_node() or Collection.add_root(name="Root")
@@ -93,6 +84,22 @@ def build_world(make_image):
     )
 
 
-@pytest.fixture(name="api_world")
-def api_world_fixture(make_image, db):
-    return build_world(make_image)
+def post(client, path, data, **headers):
+    """POST ``data`` as JSON to the API path ``path`` (relative to ``API``)."""
+    return client.post(API + path, data, format="json", **headers)
+
+
+def make_job(world, user, **fields):
+    """A GenerationJob row (not run) of ``user`` on the world's image."""
+    defaults = {"operation": "stylize-3", "source_image": world.image,
+                "collection": world.allowed, "params": {"styles": [3]}}
+    return GenerationJob.objects.create(user=user, **{**defaults, **fields})
+
+
+def finished_job(world) -> GenerationJob:
+    """A stylize-3 variant submitted through the API by the editor and run (dummy backend)."""
+    response = post(api_client_for(world.editor), "variants/",
+                    {"image": world.image.pk, "operation": "stylize-3"})
+    assert response.status_code == 202, response.content
+    run_generation_job(response.json()["id"])
+    return GenerationJob.objects.get(pk=response.json()["id"])

@@ -1,18 +1,41 @@
-"""The OpenAPI schema of the endpoints that share one view or one POST (keep/discard, the four
-submitting endpoints) still tells each operation apart, and the status/kind enums of jobs,
-video jobs and model tasks keep their own component names."""
+"""The OpenAPI schema (JSON and YAML): every path of the API and its security schemes; the
+endpoints that share one view or one POST (keep/discard, the four submitting endpoints) still
+tell each operation apart, and the status/kind enums of jobs, video jobs and model tasks keep
+their own component names."""
 
 from __future__ import annotations
 
 import json
 
-from tests.api.fixtures import api_client_for
+from tests.api.helpers import API, api_client_for
 
 
 def get_schema():
     response = api_client_for(None).get("/api/gan/schema/?format=json")
     assert response.status_code == 200
     return json.loads(response.content)
+
+
+def test_schema_json_and_yaml(api_world):
+    client = api_client_for(None)
+    response = client.get(API + "schema/?format=json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {
+        "/api/gan/variants/", "/api/gan/generate/", "/api/gan/interpret/", "/api/gan/jobs/",
+        "/api/gan/jobs/{id}/",
+        "/api/gan/jobs/{id}/keep/", "/api/gan/jobs/{id}/discard/",
+        "/api/gan/jobs/{id}/outputs/{index}/",
+        "/api/gan/images/{id}/variants/", "/api/gan/models/", "/api/gan/operations/",
+        "/api/gan/video/interpolate/", "/api/gan/video/clips/", "/api/gan/video/jobs/{id}/",
+        "/api/gan/models/{id}/{action}/", "/api/gan/models/tasks/{id}/",
+    }
+    post_variants = schema["paths"]["/api/gan/variants/"]["post"]
+    assert {"202", "400", "401", "403", "404", "422", "429"} <= set(post_variants["responses"])
+    assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
+    yaml = client.get(API + "schema/")
+    assert yaml.status_code == 200 and b"openapi: 3." in yaml.content
 
 
 def test_keep_and_discard_are_two_operations(db):
