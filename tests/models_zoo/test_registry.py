@@ -93,8 +93,6 @@ def test_tasks_are_the_builtin_entries_tasks(settings, tmp_path):
     assert registry.get("my_nafnet").task == "restore" and not registry.config_errors()
 
 
-
-
 # -- resolve / is_available (what the web tier asks) -----------------------------------------
 
 

@@ -20,6 +20,8 @@ from .text import WORD, Speller, lemmas
 # "{it}" in a pattern: what editors call the picture.
 IT = (r"(?:it|this|that|them|everything|the (?:whole )?(?:image|photo|picture|pic|shot|"
       r"photograph|file|thing|one)|this (?:image|photo|picture|pic|shot|photograph|one))")
+
+
 def _inflections(word: str) -> set[str]:
     """``word`` and its usual endings, for typo correction ("snowy" from "snow")."""
     out = {word, word + "s", word + "es", word + "y", word + "ed", word + "ing"}

@@ -136,7 +136,6 @@ def parse_rect(token: str) -> list[int] | None:
     return [x, y, w, h] if w > 0 and h > 0 else None
 
 
-
 # How editors ask for it (read by wagtail_gan.instructions): anything removed that is not the
 # background (removebg), noise or damage (restore) or snow (the opposite of winterize).
 VOCABULARY = Vocabulary(

@@ -47,7 +47,6 @@ def padding(params: dict[str, Any], size: tuple[int, int]) -> tuple[int, int, in
     return tuple(int(params.get(side, 0)) for side in SIDES)  # type: ignore[return-value]
 
 
-
 # How editors ask for it (read by wagtail_gan.instructions). Parameters: an aspect ratio, the
 # sides to extend (pixels or 256 px), wider/taller; otherwise a 256 px border all round.
 VOCABULARY = Vocabulary(

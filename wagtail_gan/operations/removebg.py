@@ -30,7 +30,6 @@ def normalise_colour(token: str) -> str | None:
     return "".join(c * 2 for c in token) if len(token) == 3 else token
 
 
-
 # How editors ask for it (read by wagtail_gan.instructions). A named colour puts the subject
 # on that colour ("on white", "make the background black").
 VOCABULARY = Vocabulary(

@@ -54,7 +54,6 @@ def style_choices_text() -> str:
     )
 
 
-
 # How editors ask for it (read by wagtail_gan.instructions): a painter, a style by number or
 # name, the style of a library image, or a look described in words (the nearest style).
 VOCABULARY = Vocabulary(

@@ -12,7 +12,6 @@ from .vocabulary import Vocabulary
 SCALES = {"2x": 2, "4x": 4}
 
 
-
 # How editors ask for it (read by wagtail_gan.instructions).
 VOCABULARY = Vocabulary(
     words=("upscale", "upsample", "upres", "up res", "uprez", "super resolution", "super res",
