@@ -10,19 +10,15 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.api.fixtures import (  # noqa: F401 (fixtures)
-    api_client_for,
-    api_world_fixture,
-    clear_throttle_cache_fixture,
-)
+from tests.api.helpers import api_client_for
 from tests.conftest import DUMMY_MODELS, gan_models_override
-from tests.views.test_admin import login
+from tests.gan_admin_fixtures import login
 from wagtail_gan.instructions.intent import IntentModel
 from wagtail_gan.instructions.router import use_model
 from wagtail_gan.models import GenerationJob
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 API = "/api/gan/"
 
 
