@@ -10,13 +10,10 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.api.fixtures import (  # noqa: F401 (fixtures)
-    api_client_for,
-    api_world_fixture,
-    clear_throttle_cache_fixture,
-)
+from tests.api.conftest import _clear_throttle_cache, api_world  # noqa: F401 - the fixtures
+from tests.api.helpers import api_client_for
 from tests.conftest import DUMMY_MODELS, gan_models_override
-from tests.views.test_admin import login
+from tests.gan_admin_fixtures import login
 from wagtail_gan.instructions.intent import IntentModel
 from wagtail_gan.instructions.router import use_model
 from wagtail_gan.models import GenerationJob
@@ -142,7 +139,7 @@ def test_the_picked_reading_runs(gan_world, dummy_models):
 
 # -- REST API ----------------------------------------------------------------------------------
 
-def test_api_interpret(api_world):
+def test_api_interpret(api_world):  # noqa: F811
     client = api_client_for(api_world.editor)
     response = client.post(API + "interpret/", {
         "instruction": "remove the background and upscale 4x"}, format="json")
@@ -156,7 +153,7 @@ def test_api_interpret(api_world):
     assert GenerationJob.objects.count() == 0  # nothing queued
 
 
-def test_api_interpret_choices_and_errors(api_world):
+def test_api_interpret_choices_and_errors(api_world):  # noqa: F811
     client = api_client_for(api_world.editor)
     with _unsure():
         plan = client.post(API + "interpret/", {"instruction": "erase the background"},
