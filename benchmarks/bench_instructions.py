@@ -153,9 +153,8 @@ def main() -> None:
     django.setup()
     from wagtail_gan.instructions import interpret
     from wagtail_gan.instructions.router import use_model
-    from wagtail_gan.instructions.training import ensure_operations, read_corpus
+    from wagtail_gan.instructions.training import read_corpus
 
-    ensure_operations()
     examples = read_corpus(args.split)
     counts = Counter(e.source for e in examples)
     print(f"corpus/instructions/{args.split}/: {len(examples)} instructions "

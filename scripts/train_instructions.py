@@ -16,7 +16,10 @@ import argparse
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+
+import django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "sandbox")]
@@ -24,11 +27,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 
 def cross_validate(examples, folds: int) -> None:
-    from collections import Counter
-
-    from wagtail_gan.instructions import interpret
-    from wagtail_gan.instructions.router import use_model
-    from wagtail_gan.instructions.training import read_corpus, train
+    # after django.setup() (main): the operations read settings and models
+    from wagtail_gan.instructions import interpret  # noqa: PLC0415
+    from wagtail_gan.instructions.router import use_model  # noqa: PLC0415
+    from wagtail_gan.instructions.training import read_corpus, train  # noqa: PLC0415
 
     extra = read_corpus("train", ("multi", "negation"))
     right, total, per = 0, 0, Counter()
@@ -73,14 +75,12 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=0)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    import django
-
     django.setup()
-    from wagtail_gan.instructions import training
-    from wagtail_gan.instructions.intent import MODEL_PATH
-    from wagtail_gan.instructions.training import (
+    # after django.setup(): the operations read settings and models
+    from wagtail_gan.instructions import training  # noqa: PLC0415
+    from wagtail_gan.instructions.intent import MODEL_PATH  # noqa: PLC0415
+    from wagtail_gan.instructions.training import (  # noqa: PLC0415
         digest,
-        ensure_operations,
         train,
         training_examples,
     )
@@ -88,7 +88,6 @@ def main() -> None:
     for name in ("EPOCHS", "RATE", "L2"):  # experiments: EPOCHS=8 L2=1e-3 ...
         if os.environ.get(name):
             setattr(training, name, type(getattr(training, name))(os.environ[name]))
-    ensure_operations()
     examples = training_examples()
     if args.folds:
         cross_validate(examples, args.folds)

@@ -7,8 +7,15 @@ import os
 import socket
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.files.images import ImageFile
+from huey.contrib.djhuey import HUEY
+from PIL import Image as PILImage
+from wagtail.images import get_image_model
 
+from tests.utils import HueyConsumer, ensure_wagtail_roots
 from wagtail_gan import operations
+from wagtail_gan.management.commands.gan_c2pa_devcert import create_dev_identity
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -29,10 +36,8 @@ def reachable(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def pytest_configure(config):
-    from django.conf import settings
-
     needed = []
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         needed.append(("PostgreSQL", "127.0.0.1", 5432))
     if os.environ.get("GAN_TEST_QUEUE") == "redis":
         needed.append(("Redis", "127.0.0.1", 6379))
@@ -53,9 +58,6 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def make_image_file():
     """Build an in-memory image file (Pillow) for Wagtail's Image model."""
-    from django.core.files.images import ImageFile
-    from PIL import Image as PILImage
-
     def _make(width=64, height=48, fmt="PNG", name=None, mode="RGB"):
         # A two-axis gradient, so resizes and models have structure to work with.
         horizontal = PILImage.linear_gradient("L").rotate(90).resize((width, height))
@@ -73,8 +75,6 @@ def make_image_file():
 
 @pytest.fixture
 def make_image(make_image_file, db):
-    from wagtail.images import get_image_model
-
     Image = get_image_model()
 
     def _make(title="Test image", collection=None, **kwargs):
@@ -127,8 +127,6 @@ def slow_model(settings, dummy_models):
 @pytest.fixture(scope="module")
 def devcert(tmp_path_factory):
     """A development C2PA CA and signing identity (``gan_c2pa_devcert``): paths by file name."""
-    from wagtail_gan.management.commands.gan_c2pa_devcert import create_dev_identity
-
     return create_dev_identity(tmp_path_factory.mktemp("c2pa"))
 
 
@@ -142,8 +140,6 @@ def big_source(gan_world, make_image):
 @pytest.fixture
 def huey_consumer(transactional_db, tmp_path):
     """Start a real ``run_huey`` consumer subprocess on this run's queue; yield it; stop it."""
-    from tests.utils import HueyConsumer
-
     consumer = HueyConsumer(log_path=tmp_path / "consumer.log")
     consumer.start()
     try:
@@ -158,8 +154,6 @@ def pytest_sessionfinish(session, exitstatus):
         session.config, "_gan_missing_services", []
     ):
         try:
-            from huey.contrib.djhuey import HUEY
-
             HUEY.flush()
         except Exception:  # pragma: no cover - cleanup only
             pass
@@ -176,6 +170,4 @@ def _wagtail_roots(request):
         {"transactional_db", "live_server"} & names or (marker and marker.kwargs.get("transaction"))
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from tests.utils import ensure_wagtail_roots
-
     ensure_wagtail_roots()

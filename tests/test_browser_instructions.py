@@ -15,13 +15,14 @@ from tests.test_browser import (
     pytestmark,  # noqa: F401 - browser, slow, transactional db
 )
 from tests.test_browser_editor import editor_in_team
+from wagtail_gan.instructions.intent import IntentModel
+from wagtail_gan.instructions.router import use_model
+from wagtail_gan.models import GenerationJob
 
 
 def _unsure_model():
     """An intent model that can hardly tell erasing from removing the background (the live
     server runs in this process, so the router uses it)."""
-    from wagtail_gan.instructions.intent import IntentModel
-
     return IntentModel(["edit", "erase", "removebg"],
                        {"bias": [[0, -3.0], [1, 0.2], [2, 0.0]]}, [])
 
@@ -37,9 +38,6 @@ def open_panel(page, make_image, django_user_model):
 
 def test_unsure_instruction_offers_choices(browser_page, dummy_models, make_image,  # noqa: F811
                                            django_user_model):
-    from wagtail_gan.instructions.router import use_model
-    from wagtail_gan.models import GenerationJob
-
     page = browser_page
     open_panel(page, make_image, django_user_model)
     with use_model(_unsure_model()):
@@ -68,8 +66,6 @@ def test_unsure_instruction_offers_choices(browser_page, dummy_models, make_imag
 
 def test_two_steps_and_not_understood_preview(browser_page, dummy_models, make_image,  # noqa: F811
                                               django_user_model):
-    from wagtail_gan.models import GenerationJob
-
     page = browser_page
     open_panel(page, make_image, django_user_model)
     page.fill("textarea[name=instruction]", "in the sepia style and upscale 4x")

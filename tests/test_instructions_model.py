@@ -4,26 +4,14 @@ is a real, canonical spec, and the held-out part does not leak into training."""
 
 from __future__ import annotations
 
-import pytest
-
 from wagtail_gan import operations
 from wagtail_gan.instructions.intent import MODEL_PATH, default_model
 from wagtail_gan.instructions.training import (
     CORPUS,
     digest,
-    ensure_operations,
     read_corpus,
     training_examples,
 )
-
-
-@pytest.fixture
-def stand_ins():
-    """The training script's stand-in operations (vintage until it is registered)."""
-    added = ensure_operations()
-    yield
-    if added:
-        operations.unregister(added)
 
 
 def test_shipped_model_is_up_to_date():
@@ -43,7 +31,7 @@ def test_shipped_model_is_small_and_knows_every_operation_with_a_vocabulary():
     assert {"edit", "vintage"} <= set(model.classes)
 
 
-def test_corpus_specs_are_canonical(stand_ins):
+def test_corpus_specs_are_canonical():
     examples = read_corpus("train") + read_corpus("test")
     assert len(examples) > 2000
     for e in examples:

@@ -14,11 +14,15 @@ from pathlib import Path
 
 import pytest
 import wagtail
+from django.conf import settings
 from django.core import checks
 from django.template import Context, Engine, Template
 from django.test import RequestFactory, override_settings
 from django.urls import include, path, reverse
+from huey.contrib.djhuey import HUEY
+from PIL import Image
 from wagtail import urls as wagtail_urls
+from wagtail.models import Collection
 
 from tests.utils import ROOT
 from wagtail_gan import conf
@@ -57,8 +61,6 @@ def test_settings_snippet_makes_a_wagtail_start_project_pass_the_checks(tmp_path
     assert set(namespace["WAGTAIL_GAN"]) <= set(conf.SETTINGS)
     # The test site's own apps include the snippet's, so wagtail-gan's checks can run on the
     # snippet's queue, cache and WAGTAIL_GAN here.
-    from django.conf import settings
-
     assert set(apps) - {"home", "search", "django_filters"} <= set(settings.INSTALLED_APPS)
     with override_settings(HUEY=huey, CACHES=namespace["CACHES"],
                            WAGTAIL_GAN=namespace["WAGTAIL_GAN"]):
@@ -85,9 +87,6 @@ def render_snippet(name: str, **context) -> str:
 
 @pytest.fixture
 def hero(make_image, dummy_models):
-    from huey.contrib.djhuey import HUEY
-    from wagtail.models import Collection
-
     if not Collection.objects.exists():  # transactional tests flush the migrations' data
         Collection.add_root(name="Root")
     HUEY.flush()
@@ -150,8 +149,6 @@ def test_engine_snippet_runs_a_spec_on_a_file(tmp_path, monkeypatch, dummy_model
         exec(compile((SNIPPETS / "engine.py").read_text(), "engine.py", "exec"), {})
     model_id, sha256 = out.getvalue().split()
     assert model_id in dummy_models and len(sha256) == 64
-    from PIL import Image
-
     assert Image.open(tmp_path / "out.jpg").size == (64, 48)
 
 

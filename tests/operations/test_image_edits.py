@@ -6,9 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from PIL import Image
+from rest_framework.test import APIClient
+from wagtail.images.exceptions import InvalidFilterSpecError
 
+from tests.models_zoo.fixtures import photo
+from wagtail_gan.jobs.outputs import delete_outputs
+from wagtail_gan.jobs.worker import run_generation_job
+from wagtail_gan.models import GenerationJob, RenditionJob
+from wagtail_gan.models_zoo import engine
 from wagtail_gan.operations import InvalidSpec, parse_spec
+from wagtail_gan.operations.erase import clean_mask
+from wagtail_gan.renditions import worker
 
 NEW = ("removebg", "erase", "expand", "restore")
 
@@ -46,8 +57,6 @@ def test_bad_specs_say_what_is_valid(text, hint):
 
 
 def test_clean_mask_accepts_the_documented_shapes_and_refuses_others():
-    from wagtail_gan.operations.erase import clean_mask
-
     ok = clean_mask({"rects": [[1, 2, 3, 4]], "strokes": [{"points": [[1, 1]], "radius": 3}],
                      "size": [100, 80], "grow": 2})
     assert ok["rects"] == [[1, 2, 3, 4]] and ok["grow"] == 2
@@ -66,8 +75,6 @@ def test_filters_and_variants_are_declared():
 
 @pytest.mark.django_db
 def test_listed_by_the_api(dummy_models, gan_world):
-    from rest_framework.test import APIClient
-
     api = APIClient()
     api.force_authenticate(gan_world.admin)
     response = api.get("/api/gan/operations/")
@@ -87,9 +94,6 @@ def test_listed_by_the_api(dummy_models, gan_world):
     ("expand-square", (64, 64)), ("expand-left10-top2", (74, 50)),
 ])
 def test_renders_as_a_filter_then_the_worker_runs_it(dummy_models, make_image, spec, size):
-    from wagtail_gan.models import RenditionJob
-    from wagtail_gan.renditions import worker
-
     image = make_image(width=64, height=48)
     rendition = image.get_rendition(spec)
     assert (rendition.width, rendition.height) == size  # the fallback has the output size
@@ -116,19 +120,12 @@ def test_expand_fallback_is_mirrored_blurred_edges_around_the_original(dummy_mod
 
 @pytest.mark.django_db
 def test_erase_is_not_a_filter(dummy_models, make_image):
-    from wagtail.images.exceptions import InvalidFilterSpecError
-
     with pytest.raises(InvalidFilterSpecError):
         make_image().get_rendition("erase-1.1.5.5")
 
 
 @pytest.mark.django_db
 def test_erase_rectangles_travel_through_the_api_and_provenance(dummy_models, gan_world):
-    from rest_framework.test import APIClient
-
-    from wagtail_gan.jobs.worker import run_generation_job
-    from wagtail_gan.models import GenerationJob
-
     api = APIClient()
     api.force_authenticate(gan_world.admin)
     response = api.post("/api/gan/variants/", {"image": gan_world.image.pk,
@@ -140,8 +137,6 @@ def test_erase_rectangles_travel_through_the_api_and_provenance(dummy_models, ga
     assert job.status == "succeeded", job.error
     assert job.operation == "erase-2.2.10.10" and job.model_id == "dummy_inpaint"
     assert job.params.get("rects") == [[2, 2, 10, 10]]  # the engine's params are recorded
-    from wagtail_gan.jobs.outputs import delete_outputs
-
     delete_outputs([o["name"] for o in job.outputs])
 
 
@@ -149,10 +144,6 @@ def test_erase_rectangles_travel_through_the_api_and_provenance(dummy_models, ga
 @pytest.mark.parametrize("spec", ["erase-2.2.10.10", "expand-square", "removebg-fff",
                                   "restore-70"])
 def test_gan_run_runs_them(settings, dummy_models, tmp_path, spec):
-    from django.core.management import call_command
-
-    from tests.models_zoo.fixtures import photo
-
     photo(40, 32).save(tmp_path / "in.png")
     call_command("gan_run", "--spec", spec, str(tmp_path / "in.png"), str(tmp_path / "out.png"))
     assert Image.open(tmp_path / "out.png").size == (40, 32)  # the dummy keeps the size
@@ -164,16 +155,9 @@ def test_gan_run_runs_them(settings, dummy_models, tmp_path, spec):
                                                   ("big_lama", "big_lama", False)])
 def test_missing_model_is_one_line_naming_the_install_command(settings, tmp_path, spec, model,
                                                               offline):
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
-
-    from tests.models_zoo.fixtures import photo
-
     settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, "MODELS_DIR": str(tmp_path / "none")}
     photo(40, 32).save(tmp_path / "in.png")
     if spec == "big_lama":  # erase/expand fall back to the classical engine: ask for LaMa
-        from wagtail_gan.models_zoo import engine
-
         with pytest.raises(engine.ModelNotInstalled) as info:
             engine.run("big_lama", photo(40, 32), params={"rects": [[1, 1, 4, 4]]})
     else:
@@ -188,10 +172,6 @@ def test_missing_model_is_one_line_naming_the_install_command(settings, tmp_path
 @pytest.mark.ml
 @pytest.mark.parametrize("spec, size", [("erase-1.1.4.4", (40, 32)), ("expand-16x9", (57, 32))])
 def test_erase_and_expand_run_the_classical_engine_without_lama(settings, tmp_path, spec, size):
-    from tests.models_zoo.fixtures import photo
-    from wagtail_gan.models_zoo import engine
-    from wagtail_gan.operations import parse_spec
-
     settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, "MODELS_DIR": str(tmp_path / "none")}
     parsed = parse_spec(spec)
     assert parsed.available  # the classical engine stands in for LaMa

@@ -58,35 +58,6 @@ def read_corpus(split: str, names: tuple[str, ...] | None = None,
     return out
 
 
-def ensure_operations() -> str | None:
-    """Registers a stand-in ``vintage`` operation when none is (its vocabulary is the
-    router's fallback), so that the corpus's vintage phrasings train and score. Returns the
-    name it registered (for ``operations.unregister``), or None."""
-    if "vintage" in {op.name for op in operations.all_operations()}:
-        return None
-
-    from ..operations.restore import Restore
-
-    class Vintage(Restore):
-        """The ``<name>[-<1..100>]`` grammar of restore under vintage's name."""
-
-        name = "vintage"
-        label = "Vintage"
-        vocabulary = None  # the router's fallback words
-
-        def parse(self, args):
-            return self.spec(super().parse(args).params)
-
-        def format(self, params):
-            return super().format(params).replace("restore", self.name, 1)
-
-        def label_for(self, params):
-            return super().label_for(params).replace("restore", "vintage look", 1)
-
-    operations.register(Vintage())
-    return Vintage.name
-
-
 def training_examples() -> list[Example]:
     examples = read_corpus("train", SINGLE)
     examples += [e for e in read_corpus("train", ("negation",)) if "|" not in e.expected[0]]
@@ -119,7 +90,7 @@ def known_words(examples: list[Example], vocabs) -> list[str]:
                      if w.isalpha())
     known = {w for w, n in counts.items() if n >= MIN_COUNT}
     try:
-        from spellchecker import SpellChecker
+        from spellchecker import SpellChecker  # noqa: PLC0415 - optional (the dev extra)
     except ImportError:
         return sorted(known)
     speller = Lexicon(vocabs, known).speller
@@ -163,7 +134,6 @@ def featurize(text: str, lexicon: Lexicon, looks: dict[str, LookIndex]) -> list[
 
 def train(examples: list[Example], *, epochs: int = EPOCHS, seed: int = SEED,
           log=None) -> IntentModel:
-    ensure_operations()
     ops = operations.all_operations()
     vocabs = vocabularies(ops)
     known = known_words(examples, vocabs)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PIL import Image as PILImage
+
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import GenerationJob
 from wagtail_gan.models_zoo.jpeg import jpeg_quality  # re-exported: policy.jpeg_quality
@@ -27,8 +29,6 @@ CONDITIONS = ("smaller_than", "jpeg_quality_below", "collection", "formats")
 
 
 def _facts(image) -> dict[str, Any]:
-    from PIL import Image as PILImage
-
     with image.open_file() as fh, PILImage.open(fh) as pil:
         return {"size": pil.size, "format": (pil.format or "").lower(),
                 "jpeg_quality": jpeg_quality(pil) if pil.format == "JPEG" else None}

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from PIL import Image as PILImage
+
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models_zoo import registry
 
@@ -170,8 +172,6 @@ class Operation:
         unmodified pixels. ``fast``: a large output, where speed beats quality."""
         if self.fallback != "resize":
             return None
-        from PIL import Image as PILImage
-
         return image.resize(size, PILImage.BILINEAR if fast else PILImage.LANCZOS)
 
     def with_strength(self, spec: OperationSpec, strength: float) -> OperationSpec:

@@ -22,6 +22,8 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from PIL import Image as PILImage
+from PIL import ImageFilter
 
 from .base import FormChoice, InvalidSpec, Operation, dummy_entry, parse_int
 from .vocabulary import Vocabulary
@@ -174,16 +176,13 @@ class Expand(Operation):
     def fallback_image(self, image, params, size, *, fast=False):
         """The image padded with its mirrored, blurred edges (cheap: blurred at low
         resolution), the original pixels in place; scaled to ``size``."""
-        from PIL import Image as PILImage
-        from PIL import ImageFilter
-
         rgb = image.convert("RGB")
         left, top, right, bottom = padding(params, rgb.size)
         out_w, out_h = rgb.width + left + right, rgb.height + top + bottom
         factor = max(1.0, max(out_w, out_h) / 128)
         small = rgb.resize((max(1, round(rgb.width / factor)), max(1, round(rgb.height / factor))),
                            PILImage.BILINEAR)
-        import numpy as np
+        import numpy as np  # noqa: PLC0415 - numpy: the worker has it, the web tier may not
 
         pads = [round(v / factor) for v in (top, bottom, left, right)]
         arr = np.pad(np.asarray(small), ((pads[0], pads[1]), (pads[2], pads[3]), (0, 0)),

@@ -8,6 +8,8 @@ import importlib
 import pkgutil
 from typing import Any
 
+from wagtail import hooks
+
 from .base import InvalidSpec, Operation, OperationSpec
 
 _REGISTRY: dict[str, Operation] = {}
@@ -49,8 +51,6 @@ def _load_hooks() -> None:
     if _hooks_loaded:
         return
     _hooks_loaded = True
-    from wagtail import hooks
-
     for fn in hooks.get_hooks("register_gan_operations"):
         for op in fn():
             register(op)

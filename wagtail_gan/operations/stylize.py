@@ -8,6 +8,8 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from wagtail.images import get_image_model
+from wagtail.images.widgets import AdminImageChooser
 
 from .base import FormChoice, InvalidSpec, Operation, dummy_entry, parse_int
 from .vocabulary import Look, Vocabulary
@@ -276,9 +278,6 @@ class Stylize(Operation):
         ]
 
     def form_fields(self):
-        from wagtail.images import get_image_model
-        from wagtail.images.widgets import AdminImageChooser
-
         return {
             "style": forms.TypedChoiceField(label=_("Style"), choices=style_choices, coerce=int,
                                             required=False, widget=forms.RadioSelect),

@@ -10,9 +10,11 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 
+from .. import permissions
 from ..forms import VariantForm
 from ..jobs import review_state
 from ..jobs.review import operation_title
+from ..models import GenerationJob, Variant
 from ..models_admin.access import can_manage_models, models_url
 from ..operations import describe
 from ..operations.stylize import style_choices
@@ -26,8 +28,6 @@ FAILED_JOBS_SHOWN_FOR = timedelta(days=1)
 def style_swatches(image=None):
     """(index, label, swatch url, variant thumbnail image or None) for the 26 built-in styles.
     A style already applied to ``image`` (a kept variant) shows that variant instead."""
-    from ..models import Variant
-
     made = {}
     if image is not None:
         for v in Variant.objects.filter(source_image=image, operation__regex=r"^stylize-\d+$",
@@ -38,9 +38,6 @@ def style_swatches(image=None):
 
 @register.inclusion_tag("wagtail_gan/admin/image_panel.html", takes_context=True)
 def gan_image_panel(context, image, form=None):
-    from .. import permissions
-    from ..models import GenerationJob, Variant
-
     request = context["request"]
     user = request.user
     policy = permissions.image_permission_policy()
