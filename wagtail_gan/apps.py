@@ -13,6 +13,10 @@ class WagtailGanConfig(AppConfig):
             checks,  # noqa: F401  (registers system checks)
             tasks,  # noqa: F401  (the queue seam: receives wagtail_gan.queue.work_requested)
         )
+        from .models_admin.pins import pinned_revision  # noqa: PLC0415 - imports models
+        from .models_zoo import registry  # noqa: PLC0415 - as above
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+        # Revisions pinned on the Models page (database) for the registry's ``pinned``.
+        registry.set_pin_lookup(pinned_revision)
