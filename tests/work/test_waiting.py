@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.core.management import call_command
-from PIL import Image
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from tests.api.fixtures import api_client_for
 from tests.conftest import gan_models_override
@@ -28,7 +28,6 @@ from wagtail_gan import jobs, tasks
 from wagtail_gan.jobs.worker import run_generation_job
 from wagtail_gan.models import GenerationJob, RenditionJob
 from wagtail_gan.models_admin import worker as model_worker
-from wagtail_gan.models_admin.service import queue_action
 from wagtail_gan.models_zoo import engine, install, registry
 from wagtail_gan.models_zoo.backends.dummy import DummyBackend
 from wagtail_gan.models_zoo.errors import ModelNotInstalled
