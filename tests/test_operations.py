@@ -161,7 +161,7 @@ def test_every_operation_declares_its_grammar():
 
 def test_builtin_operations_are_found_in_their_order():
     assert [op.name for op in operations.all_operations()] == [
-        "upscale", "winterize", "stylize", "removebg", "erase", "expand", "restore", "edit",
+        "upscale", "winterize", "stylize", "removebg", "erase", "expand", "restore", "vintage", "edit",
         "generate"]
     assert all(type(op).__module__.startswith("wagtail_gan.operations.")
                for op in operations.all_operations())
