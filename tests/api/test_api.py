@@ -599,7 +599,7 @@ def test_schema_json_and_yaml(api_world):
         "/api/gan/jobs/{id}/outputs/{index}/",
         "/api/gan/images/{id}/variants/", "/api/gan/models/", "/api/gan/operations/",
         "/api/gan/video/interpolate/", "/api/gan/video/clips/", "/api/gan/video/jobs/{id}/",
-        "/api/gan/models/{id}/{action}/", "/api/gan/models/tasks/{id}/",
+        "/api/gan/models/{id}/{action}/", "/api/gan/models/tasks/{id}/", "/api/gan/models/{id}/pin/",
     }
     post_variants = schema["paths"]["/api/gan/variants/"]["post"]
     assert {"202", "400", "401", "403", "404", "422", "429"} <= set(post_variants["responses"])

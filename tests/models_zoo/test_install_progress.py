@@ -137,8 +137,10 @@ def test_an_interrupted_snapshot_is_never_used_and_resumes(hf_entry, monkeypatch
     assert (folder / "snapshot.tmp").is_dir()  # kept for the next attempt
     assert registry.weights_path(moved) is None  # the old revision is not the pinned one
     assert not install.verify(moved)[0] and "install it again" in install.verify(moved)[1]
+    (folder / "snapshot.tmp" / "stale.json").write_bytes(b"{}")  # not in this revision
     FakeHub(changed).install(monkeypatch)
     assert install.install(moved)["revision"] == REV_B
+    assert not (folder / "snapshot" / "stale.json").exists()
     assert (folder / "snapshot" / "unet" / "config.json").read_bytes() == b'{"x": 2}'
     assert registry.weights_path(moved) == folder / "snapshot"
 

@@ -50,11 +50,13 @@ def transparent(mode="RGBA", size=(48, 40)) -> Image.Image:
     return img if mode == "RGBA" else img.convert(mode)
 
 
-def library_image(pil: Image.Image, fmt: str, title="Cut-out", **save) -> object:
+def library_image(pil: Image.Image, fmt: str, title="Cut-out", collection=None, **save):
     buf = io.BytesIO()
     pil.save(buf, fmt, **save)
     ext = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}[fmt]
     image = get_image_model()(title=title, file=ImageFile(buf, name=f"source.{ext}"))
+    if collection is not None:
+        image.collection = collection
     image.save()
     return image
 
@@ -107,9 +109,7 @@ def test_a_site_conversion_to_jpeg_is_the_sites_choice(isnet, settings):
 def test_transparent_sources_keep_their_alpha_in_ml_renditions(dummy_models, fmt, mode,
                                                                written):
     pil = transparent(mode)
-    save = {"transparency": 0} if mode == "P" and "transparency" not in pil.info else {}
-    if mode == "P":  # index of a transparent pixel
-        save = {"transparency": pil.getpixel((0, 0))}
+    save = {"transparency": pil.getpixel((0, 0))} if mode == "P" else {}  # a transparent index
     source = library_image(pil, fmt, **save)
     out = rendition(source, "stylize-3")
     assert out.format == written and out.mode in ("RGBA", "LA")
@@ -117,7 +117,10 @@ def test_transparent_sources_keep_their_alpha_in_ml_renditions(dummy_models, fmt
     assert alpha[:, :10].max() == 0 and alpha[:, -10:].min() == 255
 
 
-def job_output(job: GenerationJob) -> tuple[str, Image.Image]:
+def job_output(world, source, operation: str) -> tuple[str, Image.Image]:
+    """Run an editor job on ``source``; the name and the decoded file of its output."""
+    job = jobs.submit_variant_job(user=world.editor, image=source, operation=operation)
+    run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     name = job.outputs[0]["name"]
@@ -128,25 +131,15 @@ def job_output(job: GenerationJob) -> tuple[str, Image.Image]:
 
 
 def test_editor_outputs_with_alpha_are_png_never_a_flattening_jpeg(gan_world, isnet):
-    source = library_image(transparent(), "PNG")
-    source.collection = gan_world.team
-    source.save()
-    job = jobs.submit_variant_job(user=gan_world.editor, image=source, operation="stylize-3")
-    run_generation_job(job.pk)
-    name, out = job_output(job)
+    source = library_image(transparent(), "PNG", collection=gan_world.team)
+    name, out = job_output(gan_world, source, "stylize-3")
     assert name.endswith(".png") and out.mode == "RGBA"
     assert np.array_equal(np.asarray(out.getchannel("A")),
                           np.asarray(transparent().getchannel("A")))
-    photo = library_image(transparent("RGB"), "JPEG", title="Photo")
-    photo.collection = gan_world.team
-    photo.save()
-    job = jobs.submit_variant_job(user=gan_world.editor, image=photo, operation="removebg")
-    run_generation_job(job.pk)
-    name, out = job_output(job)
+    photo = library_image(transparent("RGB"), "JPEG", title="Photo", collection=gan_world.team)
+    name, out = job_output(gan_world, photo, "removebg")
     assert name.endswith(".png") and out.mode == "RGBA"
-    opaque = jobs.submit_variant_job(user=gan_world.editor, image=photo, operation="stylize-3")
-    run_generation_job(opaque.pk)
-    assert job_output(opaque)[0].endswith(".jpg")  # no alpha: JPEG
+    assert job_output(gan_world, photo, "stylize-3")[0].endswith(".jpg")  # no alpha: JPEG
 
 
 @pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])

@@ -21,6 +21,7 @@ from wagtail_gan.models_admin.service import (
     task_state,
     unpin_model,
 )
+from wagtail_gan.models_zoo import registry
 
 from .base import AUTH_ERRORS, ERROR_RESPONSE, GanAPIView, api_doc, field_error
 from .permissions import parse_pk
@@ -68,7 +69,9 @@ class ModelTaskSerializer(serializers.ModelSerializer):
         }
 
 
-MODEL_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Registry model id.")
+MODEL_ID = OpenApiParameter(
+    "id", {"type": "string", "pattern": registry.MODEL_ID_RE.pattern, "maxLength": 128},
+    OpenApiParameter.PATH, description="Registry model id (letters, digits, '_' and '.').")
 ACTION = OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ModelTask.Action.values))
 TASK_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Model task id.")
 

@@ -13,12 +13,10 @@ from django.utils.translation import gettext as _
 
 from ..models import ModelTask
 from ..models_zoo import registry
-from ..models_zoo.entries import COMMIT_RE
 from ..work import submit as work_submit
 from . import pins
 
-__all__ = ["COMMIT_RE", "ActionRefused", "hf_source", "pin_model", "queue_action",
-           "task_state", "unpin_model", "unpinned"]
+__all__ = ["ActionRefused", "pin_model", "queue_action", "task_state", "unpin_model"]
 # A waiting or running task without a sign of life for this long (no worker took it, its
 # worker died and no sweeper ran): a new one may start. The sweeper (``work.sweep``) normally
 # re-queues or fails such a task long before.
@@ -33,15 +31,6 @@ class ActionRefused(Exception):
         self.message = message
         self.status = status
         self.field = field
-
-
-def hf_source(entry):
-    return entry.hf_source
-
-
-def unpinned(entry) -> bool:
-    """No revision pinned by the code, the settings or the Models page."""
-    return registry.pinned(entry).unpinned
 
 
 def task_state(task: ModelTask | None) -> dict | None:

@@ -140,11 +140,10 @@ def network_install_hint(entry: registry.ModelEntry) -> str:
         return f"run {command} with network"
     problem = (f"its revision {hf.revision!r} is not a 40-hex commit" if hf.revision
                else "this registry pins no revision")
-    return (f"{problem}: first pin one on the admin's Models page or set "
-            f"WAGTAIL_GAN['MODELS']['{entry.id}'] = "
-            f"{{'revision': '<40-hex commit sha of {hf.repo}>'}} and run {command} with "
-            f"network, or point it at a local diffusers folder with "
-            f"{{'path': '/path/to/{entry.id}'}}")
+    return (f"{problem}: first set WAGTAIL_GAN['MODELS']['{entry.id}'] = "
+            f"{{'revision': '<40-hex commit sha of {hf.repo}>'}} (or pin a commit on the "
+            f"admin's Models page) and run {command} with network, or point it at a local "
+            f"diffusers folder with {{'path': '/path/to/{entry.id}'}}")
 
 
 def verify(entry: registry.ModelEntry) -> tuple[bool, str]:

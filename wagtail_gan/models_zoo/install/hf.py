@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import registry
 from ..errors import SourceError
-from ..hashing import lines_sha256, tree_lines
+from ..hashing import folder_files, lines_sha256, tree_lines
 from .download import OnProgress, ProgressBar, write_manifest
 
 ALLOW_PATTERNS = ["*.json", "*.txt", "*.safetensors", "*.model"]
@@ -157,6 +157,10 @@ def install_from_hf(entry: registry.ModelEntry, source: registry.Source, *,
     if missing:
         raise SourceError(f"{entry.id}: the download left out {', '.join(missing[:3])}")
     shutil.rmtree(tmp / ".cache", ignore_errors=True)  # hf_hub_download's resume records
+    wanted = {name for name, _ in files}
+    for path in folder_files(tmp):  # left by an attempt at another revision
+        if path.relative_to(tmp).as_posix() not in wanted:
+            path.unlink()
     lines = tree_lines(tmp)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
