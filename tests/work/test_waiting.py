@@ -198,6 +198,7 @@ def test_the_editor_sees_what_it_waits_for(gan_world, weighted, enqueued, client
     assert "The job failed" not in page and 'data-gan-job-waiting="weighted"' in page
     listing = client.get(reverse("wagtail_gan_jobs:index")).content.decode()
     assert "Waiting for model weighted" in listing
+    assert reverse("wagtail_gan_admin:job_cancel", args=[job.pk]) in listing  # may cancel it
     body = api_client_for(gan_world.editor).get(
         reverse("wagtail_gan_api:job-detail", args=[job.pk])).json()
     assert (body["status"], body["waiting_for_model"]) == ("waiting", MODEL)

@@ -126,7 +126,7 @@ def release_installed(model, now=None) -> Outcome:
     """The sweeper's pass: release the ``model`` jobs whose model is installed now, however it
     arrived. One query for the models waited for; a registry check per model."""
     now = now or timezone.now()
-    waited = (model.objects.filter(status=model.Status.WAITING)
+    waited = (model.objects.filter(status=model.Status.WAITING).order_by()
               .values_list("waiting_for", flat=True).distinct())
     requeue = []
     for model_id in {m for m in waited if m}:
