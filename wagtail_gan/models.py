@@ -15,105 +15,16 @@
 
 from __future__ import annotations
 
-import uuid
-
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model_string
 
+# The abstract bases live in abstract_models (re-exported: ``from wagtail_gan.models import Job``).
+from .abstract_models import Job, JobStatus, SubmittedJob, user_field
 
-def user_field(related_name: str = "+"):
-    """The user a row belongs to (kept as NULL when the user is deleted)."""
-    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name=related_name)
-
-
-class JobStatus(models.TextChoices):
-    """The states of every job kind (``Job``): queued -> running -> succeeded, failed or
-    cancelled (``work.submit`` creates, enqueues and cancels; ``work.runner`` claims and ends;
-    ``work.sweep`` recovers what a dead worker left)."""
-
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-class Job(models.Model):
-    """The columns and state machine every job kind shares (editor/API jobs, video jobs, model
-    tasks). A kind declares what differs: its own columns, and the constants below."""
-
-    Status = JobStatus
-    ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
-    QUEUE = ""  # the ``queue.request`` kind that runs it
-    NOUN = "job"  # what messages call it ("No worker picked this job up")
-    SWEEP_PREFIX = ""  # the sweepers' counts: "<prefix>_failed", "<prefix>_requeued"
-    # A running job whose worker died: re-queued once (True), or failed at once (False: the
-    # editor was waiting for it and starts it again).
-    REQUEUE_LOST = False
-    LOST_HINT = "Nothing was added to the library; start the job again."
-    ERROR_FIELD = "error"  # the column that says why it failed (or was cancelled)
-
-    status = models.CharField(
-        max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
-    )
-    user = user_field()
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Last sign of life: set when a worker claims the job, refreshed while it runs (progress,
-    # and the worker's liveness thread) and when the sweeper re-queues it. ``work.sweep``
-    # recovers a running job whose worker (``worker_id``, a ``WorkerProcess``) is dead or
-    # whose heartbeat is older than JOB_HEARTBEAT_TIMEOUT.
-    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    requeue_count = models.PositiveSmallIntegerField(default=0)
-    worker_id = models.CharField(max_length=64, blank=True, default="")
-
-    class Meta:
-        abstract = True
-        ordering = ["-created_at"]
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES
-
-    @property
-    def duration(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
-
-    @classmethod
-    def ended(cls, status: str, message: str = "", now=None) -> dict:
-        """The columns of a job that ends in ``status`` with ``message`` (an UPDATE's kwargs)."""
-        return {"status": status, "finished_at": now or timezone.now(),
-                cls.ERROR_FIELD: message[:4000]}
-
-
-class SubmittedJob(Job):
-    """A job an editor or API client submits (image and video jobs): a uuid for its URLs and an
-    idempotency key, one key space across the kinds (``work.submit``)."""
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # Where the result goes, what it was asked with, how far it is, which model made it.
-    collection = models.ForeignKey("wagtailcore.Collection", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-    params = models.JSONField(default=dict, blank=True)
-    progress = models.PositiveSmallIntegerField(default=0)
-    model_id = models.CharField(max_length=128, blank=True)
-    model_sha256 = models.CharField(max_length=64, blank=True)
-    idempotency_key = models.CharField(max_length=255, blank=True)
-    # sha256 of the normalised request (``work.submit.fingerprint``): the same key with a
-    # different request is refused instead of silently replaying this job.
-    request_fingerprint = models.CharField(max_length=64, blank=True)
-
-    class Meta(Job.Meta):
-        abstract = True
+__all__ = ["GenerationJob", "Job", "JobStatus", "ModelPin", "ModelTask", "RenditionJob",
+           "SubmittedJob", "Variant", "VideoJob", "WorkerProcess", "user_field"]
 
 
 class RenditionJob(models.Model):
@@ -124,6 +35,7 @@ class RenditionJob(models.Model):
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Expired")
         SKIPPED = "skipped", _("Skipped (not sent to a model)")
+        WAITING = "waiting", _("Waiting for a model")
 
     image = models.ForeignKey(
         get_image_model_string(), on_delete=models.CASCADE, related_name="gan_rendition_jobs"
@@ -157,6 +69,9 @@ class RenditionJob(models.Model):
     # taken name (``compat.canonical_name``): maps the files of requests that lost Wagtail's
     # insert race (served to their visitors, never recorded) to this job.
     canonical_name = models.CharField(max_length=255, blank=True, db_index=True)
+    # The model (registry id) whose absence stopped it: status "waiting" until it is installed,
+    # then pending again, once (``work.waiting``); kept afterwards (a second miss fails).
+    waiting_for = models.CharField(max_length=128, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("ML rendition job")
@@ -205,6 +120,8 @@ class GenerationJob(SubmittedJob):
         get_image_model_string(), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    # As ``RenditionJob.waiting_for``: the model a "waiting" job waits for (``work.waiting``).
+    waiting_for = models.CharField(max_length=128, blank=True, db_index=True)
 
     class Meta(SubmittedJob.Meta):
         verbose_name = _("generation job")
@@ -341,9 +258,9 @@ class VideoJob(SubmittedJob):
 class ModelTask(Job):
     """One install, verify or remove of a registry model, asked for on the admin's Models page
     and run on the worker (downloads happen where the GPU is). The page follows ``done_bytes``
-    / ``total_bytes`` (the download's progress) and shows ``message``: the outcome, or the
-    exact error (hash mismatch, no network, unpinned Hugging Face revision). A task whose
-    worker died is re-queued once, then failed (``work.sweep``)."""
+    / ``total_bytes`` (bytes downloaded, or the steps of a conversion: ``progress_unit``) and
+    shows ``message``: the outcome, or the exact error (hash mismatch, no network, unpinned
+    Hugging Face revision). A task whose worker died is re-queued once, then failed."""
 
     QUEUE = "install"
     NOUN = "model task"
@@ -371,6 +288,8 @@ class ModelTask(Job):
     error = None  # ``message`` says what happened, also when it failed
     done_bytes = models.BigIntegerField(default=0)
     total_bytes = models.BigIntegerField(null=True, blank=True)
+    # What done_bytes / total_bytes count: "bytes" (downloads) or "steps" (conversions).
+    progress_unit = models.CharField(max_length=8, default="bytes")
     message = models.TextField(blank=True)
     # "hash", "network", "unpinned" or "" (see models_admin.worker.error_kind)
     error_kind = models.CharField(max_length=16, blank=True)
@@ -392,3 +311,30 @@ class ModelTask(Job):
         if self.total_bytes:
             return max(0, min(100, int(self.done_bytes * 100 / self.total_bytes)))
         return None
+
+    def eta_seconds(self, now=None) -> int | None:
+        """Seconds left at the rate so far (bytes or steps since the worker took it)."""
+        if self.status != self.Status.RUNNING or not (self.started_at and self.total_bytes):
+            return None
+        elapsed = ((now or timezone.now()) - self.started_at).total_seconds()
+        if self.done_bytes <= 0 or elapsed <= 0:
+            return None
+        left = max(0, self.total_bytes - self.done_bytes)
+        return round(left * elapsed / self.done_bytes)
+
+
+class ModelPin(models.Model):
+    """A Hugging Face revision entered on the Models page (or ``PUT models/{id}/pin/``) for a
+    registry entry that pins none: kept until removed, used by installs, verifications and
+    workers (``registry.pinned``). A revision in ``WAGTAIL_GAN["MODELS"]`` wins over it."""
+
+    model_id = models.CharField(max_length=128, unique=True)
+    revision = models.CharField(max_length=40)
+    user = user_field()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("model pin")
+
+    def __str__(self) -> str:
+        return f"{self.model_id}@{self.revision[:12]}"

@@ -20,14 +20,15 @@ from huey.exceptions import RetryTask
 
 from .conf import gan_settings
 from .jobs import worker as job_worker
-from .models import GenerationJob, ModelTask, VideoJob
+from .models import GenerationJob, ModelTask, RenditionJob, VideoJob
 from .models_admin import worker as model_worker
+from .models_zoo.signals import model_installed
 from .queue import work_requested
 from .renditions import pregenerate as rendition_pregenerate
 from .renditions import sweeper as rendition_sweeper
 from .renditions import worker as rendition_worker
 from .video import worker as video_worker
-from .work import liveness, sweep
+from .work import liveness, sweep, waiting
 from .work.outcome import Outcome
 
 logger = logging.getLogger(__name__)
@@ -118,12 +119,31 @@ def sweep_renditions() -> dict:
     """Every minute: re-enqueue lost rendition jobs, expire stuck ones, delete fallback files
     whose grace period is over; fail generation and video jobs a dead worker left running
     (model tasks are re-queued once first), re-queue (once) those whose queue message was
-    lost."""
+    lost; release the jobs waiting for a model that is installed now."""
     renditions = rendition_sweeper.sweep()
     act_on(renditions, enqueue_rendition)
     counts = {**renditions.counts, **_sweep_jobs(sweep.sweep_jobs)}
+    counts["released"] = _release_waiting(waiting.release_installed)
     liveness.prune()
     return counts
+
+
+def _release_waiting(release, *args) -> int:
+    """Put the jobs that ``release`` (a ``work.waiting`` function) frees back on the queue."""
+    released = 0
+    for model, enqueue in ((RenditionJob, enqueue_rendition),
+                           (GenerationJob, enqueue_generation)):
+        outcome = release(model, *args)
+        act_on(outcome, enqueue)
+        released += len(outcome.requeue)
+    return released
+
+
+@receiver(model_installed, dispatch_uid="wagtail_gan_tasks_model_installed")
+def on_model_installed(sender, model_id: str, **kwargs) -> int:
+    """A model was installed (Models page, API or ``gan_models install``): the rendition and
+    editor jobs waiting for it run again (``work.waiting``)."""
+    return _release_waiting(waiting.release, model_id)
 
 
 @db_task(name="wagtail_gan.pregenerate_renditions")

@@ -30,6 +30,7 @@ def test_schema_json_and_yaml(api_world):
         "/api/gan/images/{id}/variants/", "/api/gan/models/", "/api/gan/operations/",
         "/api/gan/video/interpolate/", "/api/gan/video/clips/", "/api/gan/video/jobs/{id}/",
         "/api/gan/models/{id}/{action}/", "/api/gan/models/tasks/{id}/",
+        "/api/gan/models/{id}/pin/",
     }
     post_variants = schema["paths"]["/api/gan/variants/"]["post"]
     assert {"202", "400", "401", "403", "404", "422", "429"} <= set(post_variants["responses"])
@@ -84,8 +85,9 @@ def test_status_and_kind_enums_keep_their_names(db):
         return ref.rsplit("/", 1)[1], schemas[ref.rsplit("/", 1)[1]]["enum"]
 
     statuses = ["queued", "running", "succeeded", "failed", "cancelled"]
-    assert enum_of("Job", "status") == ("StatusEnum", statuses)
-    assert enum_of("VideoJob", "status") == ("StatusEnum", statuses)
+    # "waiting": a job whose model is not installed waits for it (issue 24.1; one JobStatus)
+    assert enum_of("Job", "status") == ("StatusEnum", [*statuses, "waiting"])
+    assert enum_of("VideoJob", "status") == ("StatusEnum", [*statuses, "waiting"])
     assert enum_of("Job", "kind") == ("KindEnum", ["variant", "generate"])
     assert enum_of("VideoJob", "kind") == ("VideoJobKindEnum", ["interpolate", "stills"])
     assert enum_of("ModelTask", "status") == (

@@ -31,15 +31,17 @@ def test_failure_is_recorded_and_page_keeps_fallback(make_image):
     assert "<img" in render("{% image img width-20 stylize-image999999 %}", img=fresh(image))
 
 
-def test_model_not_installed_fails_with_clear_message(make_image, settings):
+def test_model_not_installed_waits_with_clear_message(make_image, settings):
     # winterize falls back to the built-in CycleGAN entry, not installed in the test run
     gan_models_override(settings, {"dummy_winterize": {**DUMMY_MODELS["dummy_winterize"],
                                                        "default_for": []}})
     image = make_image()
     image.get_rendition("winterize")
     job = RenditionJob.objects.get()
-    assert run_job(job.pk) == "failed"
+    # It waits for its model (issue 24.1; tests/work/test_waiting.py has the whole story).
+    assert run_job(job.pk) == "waiting"
     job.refresh_from_db()
+    assert job.waiting_for == "cyclegan_summer2winter_yosemite"
     assert job.error and "\n" not in job.error
 
 

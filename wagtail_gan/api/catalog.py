@@ -10,6 +10,7 @@ from rest_framework import serializers
 from wagtail_gan import operations as registry_operations
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import MAX_COUNT, MAX_SEED
+from wagtail_gan.models_admin.pins import pin_state
 from wagtail_gan.models_zoo import registry
 
 
@@ -35,12 +36,20 @@ class ModelInfoSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Specs this model runs by default."
     )
     origin = serializers.CharField(help_text="builtin, site or dropin.")
+    revision = serializers.CharField(
+        help_text="Hugging Face models: the revision installs use ('' when none is pinned).")
+    pinned_by = serializers.CharField(
+        help_text="Who pins that revision: page (the Models page or PUT models/{id}/pin/, "
+                  "kept in the database), settings, builtin, or ''.")
 
 
 def list_models() -> list[dict]:
     out = []
     for entry in sorted(registry.entries().values(), key=lambda e: (e.task, e.id)):
         manifest = registry.read_manifest(entry.id) or {}
+        pin = pin_state(entry)
+        if pin["pinned_by"] == "page":
+            entry = registry.pinned(entry, pin["revision"])
         sources = [s.describe() for s in entry.sources]
         out.append({
             "id": entry.id,
@@ -60,6 +69,7 @@ def list_models() -> list[dict]:
             "sources": sources,
             "default_for": list(entry.default_for),
             "origin": entry.origin,
+            **pin,
         })
     return out
 

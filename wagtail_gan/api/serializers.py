@@ -231,6 +231,9 @@ class JobSerializer(serializers.ModelSerializer):
     params = serializers.DictField()
     interpretation = serializers.DictField()
     variants = VariantSerializer(many=True, help_text="Provenance of the images kept from this job.")
+    waiting_for_model = serializers.SerializerMethodField(
+        help_text="Status \"waiting\": the model (registry id) the job waits for; it runs by "
+                  "itself once an administrator installs it (null otherwise).")
 
     class Meta:
         model = GenerationJob
@@ -238,9 +241,13 @@ class JobSerializer(serializers.ModelSerializer):
             "id", "uuid", "url", "kind", "status", "progress", "operation", "instruction",
             "interpretation", "params", "seed", "count", "user", "source_image", "collection",
             "result_image", "outputs", "model_id", "model_sha256", "error", "created_at",
-            "started_at", "finished_at", "duration", "variants",
+            "started_at", "finished_at", "duration", "variants", "waiting_for_model",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_waiting_for_model(self, job):
+        return job.waiting_for if job.status == GenerationJob.Status.WAITING else None
 
     @extend_schema_field(serializers.URLField())
     def get_url(self, job):

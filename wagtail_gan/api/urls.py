@@ -25,6 +25,7 @@ urlpatterns = [
     path("models/", views.ModelsView.as_view(), name="models"),
     path("operations/", views.OperationsView.as_view(), name="operations"),
     path("models/tasks/<str:pk>/", models_api.ModelTaskView.as_view(), name="model-task"),
+    path("models/<str:pk>/pin/", models_api.ModelPinView.as_view(), name="model-pin"),
     path("models/<str:pk>/<str:action>/", models_api.ModelActionView.as_view(),
          name="model-action"),
     path("schema/", views.SchemaView.as_view(), name="schema"),

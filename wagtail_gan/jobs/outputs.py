@@ -72,6 +72,7 @@ def serve_output(job, index) -> FileResponse:
 
 
 def load_pixels(image):
+    """The pixels of a library image, upright (EXIF orientation applied), for the worker."""
     check_raster(image)
     try:
         with image.open_file() as fh:
@@ -81,7 +82,13 @@ def load_pixels(image):
         # A missing, truncated or corrupt file: say so instead of "Unexpected error".
         raise JobError(f"The file of “{image.title}” cannot be read as an image ({exc}).") \
             from exc
-    return ImageOps.exif_transpose(pil)
+    upright = ImageOps.exif_transpose(pil)
+    # The copy keeps the JPEG's quantisation tables: the engine estimates the file's quality
+    # from them (restore's noise level, ``models_zoo.jpeg``) as it does for renditions.
+    tables = getattr(pil, "quantization", None)
+    if tables and upright is not pil:
+        upright.quantization = tables
+    return upright
 
 
 def write_output(job, pil, index: int, seed, result=None) -> dict:

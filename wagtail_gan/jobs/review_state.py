@@ -42,9 +42,18 @@ def review_state(job) -> str | None:
 
 
 def status_label(job) -> str:
-    """The status an editor cares about: the review state once the job succeeded."""
+    """The status an editor cares about: the review state once the job succeeded, the model a
+    waiting job waits for."""
     state = review_state(job)
-    return str(LABELS[state]) if state else str(job.get_status_display())
+    if state:
+        return str(LABELS[state])
+    if job.status == GenerationJob.Status.WAITING and job.waiting_for:
+        return waiting_label(job.waiting_for)
+    return str(job.get_status_display())
+
+
+def waiting_label(model_id: str) -> str:
+    return str(_("Waiting for model %(model)s")) % {"model": model_id}
 
 
 def awaiting_review(user):

@@ -23,7 +23,10 @@ def job_status(job) -> dict:
         "uuid": str(job.uuid),
         "kind": job.kind,
         "status": job.status,
-        "finished": job.status not in GenerationJob.ACTIVE_STATUSES,
+        "finished": job.status not in GenerationJob.UNFINISHED_STATUSES,
+        # "waiting": the model (registry id) it waits for, until an administrator installs it
+        "waiting_for_model": job.waiting_for if job.status == GenerationJob.Status.WAITING
+        else None,
         "progress": int(job.progress),
         "error": job.error,
         "operation": job.operation,

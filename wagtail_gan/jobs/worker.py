@@ -2,7 +2,8 @@
 what ``work.runner`` runs for it (claim, liveness, check-and-swap and failures are the
 runner's): the model through ``models_zoo.engine`` with progress and heartbeats, the outputs
 (with provenance) under ``gan_pending/``. Never raises for model or input errors: they end in
-status "failed" with the message in ``error``. The source image is only ever read."""
+status "failed" with the message in ``error`` (a model that is not installed: "waiting" for
+it, ``work.waiting``). The source image is only ever read."""
 
 from __future__ import annotations
 
@@ -88,6 +89,7 @@ class GenerationKind(runner.JobKind):
     kept), record the model; a late result's outputs are deleted."""
 
     model = GenerationJob
+    waits_for_models = True  # a missing model: "waiting for model X", run again once installed
 
     def claim_fields(self) -> dict:
         return {"progress": 0}

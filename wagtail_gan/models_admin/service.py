@@ -5,7 +5,6 @@ admin's Models page and the API (web tier: reads ``models_zoo.registry`` only)."
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django.db.models import Q
@@ -15,8 +14,9 @@ from django.utils.translation import gettext as _
 from ..models import ModelTask
 from ..models_zoo import registry
 from ..work import submit as work_submit
+from . import pins
 
-COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+__all__ = ["ActionRefused", "pin_model", "queue_action", "task_state", "unpin_model"]
 # A waiting or running task without a sign of life for this long (no worker took it, its
 # worker died and no sweeper ran): a new one may start. The sweeper (``work.sweep``) normally
 # re-queues or fails such a task long before.
@@ -33,15 +33,6 @@ class ActionRefused(Exception):
         self.field = field
 
 
-def hf_source(entry):
-    return next((s for s in entry.sources if s.kind == "hf"), None)
-
-
-def unpinned(entry) -> bool:
-    hf = hf_source(entry)
-    return hf is not None and not COMMIT_RE.fullmatch(hf.revision or "")
-
-
 def task_state(task: ModelTask | None) -> dict | None:
     if task is None:
         return None
@@ -50,8 +41,9 @@ def task_state(task: ModelTask | None) -> dict | None:
         "action_label": task.get_action_display(), "status": task.status,
         "status_label": task.get_status_display(), "active": task.is_active,
         "done_bytes": task.done_bytes, "total_bytes": task.total_bytes,
-        "percent": task.percent, "message": task.message, "error_kind": task.error_kind,
-        "revision": task.revision,
+        "percent": task.percent, "progress_unit": task.progress_unit,
+        "eta_seconds": task.eta_seconds(), "message": task.message,
+        "error_kind": task.error_kind, "revision": task.revision,
         "finished_at": task.finished_at.isoformat() if task.finished_at else None,
     }
 
@@ -61,18 +53,15 @@ def queue_action(user, model_id: str, action: str, revision: str = "") -> ModelT
     ``ActionRefused`` (404 unknown model or action, 400 bad revision, 409 busy)."""
     if action not in ModelTask.Action.values:
         raise ActionRefused(_("No such action."), 404)
-    try:
-        entry = registry.get(model_id)
-    except (registry.UnknownModel, registry.InvalidModelId):
-        raise ActionRefused(_("No such model."), 404) from None
+    entry = _entry(model_id)
     revision = (revision or "").strip().lower()
-    if revision and (action != ModelTask.Action.INSTALL or not hf_source(entry)):
-        raise ActionRefused(_("Only a Hugging Face model is pinned to a revision."),
-                            field="revision")
-    if revision and not COMMIT_RE.fullmatch(revision):
-        raise ActionRefused(_("A Hugging Face revision is a 40-character commit id "
-                              "(letters a–f and digits), not a branch or tag name."),
-                            field="revision")
+    if revision and action != ModelTask.Action.INSTALL:
+        raise ActionRefused(_("Only an install takes a revision."), field="revision")
+    if revision:
+        try:
+            revision = pins.clean_revision(entry, revision)
+        except pins.PinRefused as exc:
+            raise ActionRefused(str(exc), field="revision") from None
     if not entry.needs_weights:
         raise ActionRefused(_("“%(id)s” needs no weight files: there is nothing to "
                               "install, verify or remove.") % {"id": model_id})
@@ -82,5 +71,32 @@ def queue_action(user, model_id: str, action: str, revision: str = "") -> ModelT
     if busy.exists():
         raise ActionRefused(_("“%(id)s” already has a task waiting or running.")
                             % {"id": model_id}, 409)
+    if revision:  # kept for later installs, verifications and the worker's loads
+        pins.set_pin(entry, revision, user)
+    revision = registry.pinned(entry, revision).hf_source.revision if entry.hf_source else ""
     return work_submit.create(ModelTask, model_id=model_id, action=action, revision=revision,
                               user=user)
+
+
+def _entry(model_id: str):
+    try:
+        return registry.get(model_id)
+    except (registry.UnknownModel, registry.InvalidModelId):
+        raise ActionRefused(_("No such model."), 404) from None
+
+
+def pin_model(user, model_id: str, revision: str) -> dict:
+    """Keep ``revision`` as the pin of ``model_id`` (an unpinned Hugging Face entry); its
+    pin state. ``ActionRefused`` (404 unknown model, 400 on field ``revision``)."""
+    entry = _entry(model_id)
+    try:
+        pins.set_pin(entry, revision, user)
+    except pins.PinRefused as exc:
+        raise ActionRefused(str(exc), field="revision") from None
+    return pins.pin_state(entry)
+
+
+def unpin_model(user, model_id: str) -> bool:
+    """Forget the pin of ``model_id``; False when there was none (404 for an unknown id)."""
+    _entry(model_id)
+    return pins.remove_pin(model_id)

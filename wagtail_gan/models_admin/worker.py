@@ -9,7 +9,6 @@ Called by ``tasks.run_model_task`` only (it imports ``models_zoo.install``: work
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from django.utils import timezone
 
@@ -40,30 +39,26 @@ def error_kind(exc: BaseException) -> str:
     return ""
 
 
-def with_revision(entry, revision: str):
-    """``entry`` with its Hugging Face source pinned to ``revision`` (the page's pin field)."""
-    if not revision:
-        return entry
-    sources = tuple(replace(s, revision=revision) if s.kind == "hf" else s for s in entry.sources)
-    return replace(entry, sources=sources)
-
-
 class ProgressWriter:
-    """``on_progress(done, total)`` for ``install``: writes the row (and its heartbeat) at most
-    every ``PROGRESS_INTERVAL`` seconds (and always the last call), while it runs."""
+    """``on_progress(done, total, unit)`` for ``install`` (bytes of a download, or steps of a
+    conversion): writes the row (and its heartbeat) at most every ``PROGRESS_INTERVAL``
+    seconds (and always the last call and a change of unit), while it runs."""
 
     def __init__(self, task_id: int):
         self.task_id = task_id
         self.last = 0.0
+        self.unit = ""
 
-    def __call__(self, done: int, total: int | None) -> None:
+    def __call__(self, done: int, total: int | None, unit: str = "bytes") -> None:
         now = time.monotonic()
-        if now - self.last < PROGRESS_INTERVAL and not (total and done >= total):
+        if (now - self.last < PROGRESS_INTERVAL and unit == self.unit
+                and not (total and done >= total)):
             return
-        self.last = now
+        self.last, self.unit = now, unit
         moment = timezone.now()
         ModelTask.objects.filter(pk=self.task_id, status=ModelTask.Status.RUNNING).update(
-            done_bytes=done, total_bytes=total, updated_at=moment, heartbeat_at=moment)
+            done_bytes=done, total_bytes=total, progress_unit=unit, updated_at=moment,
+            heartbeat_at=moment)
 
 
 class ModelTaskKind(runner.JobKind):
@@ -78,12 +73,12 @@ class ModelTaskKind(runner.JobKind):
 
     def run(self, run: runner.Run) -> str:
         task = run.job
-        entry = registry.get(task.model_id)
+        # The revision the task was asked with, else the one pinned now (settings win).
+        entry = registry.pinned(registry.get(task.model_id), task.revision)
         if task.action == ModelTask.Action.INSTALL:
             if entry.size:
                 ModelTask.objects.filter(pk=task.pk).update(total_bytes=entry.size)
-            info = install(with_revision(entry, task.revision),
-                           on_progress=ProgressWriter(task.pk))
+            info = install(entry, on_progress=ProgressWriter(task.pk))
             if info.get("already"):
                 return "Already installed: its files ship with an installed package or path."
             message = f"Installed from {info.get('source') or info.get('kind')}"

@@ -20,6 +20,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,12 +122,15 @@ def run(
     prepared = runtime.prepare(image)
     _require_installed(backend, entry)
     start = time.perf_counter()
-    out, extra = backend.run(entry, prepared.rgb, params=dict(params), ctx=ctx)
+    with _missing_model(entry):
+        out, extra = backend.run(entry, prepared.rgb, params=dict(params), ctx=ctx)
+    background = extra.pop("composite_on", None)
     recorded = {**params, **extra}
     if entry.task in registry.PROMPT_TASKS:
         recorded["prompt"] = prompt
     result_image = runtime.finish(prepared, out, keep_greyscale=backend.keep_greyscale,
-                                  padding=_padding(extra, prepared.rgb.size, out.size))
+                                  padding=_padding(extra, prepared.rgb.size, out.size),
+                                  background=background)
     duration = time.perf_counter() - start
     if report:
         report(1.0)
@@ -173,7 +177,8 @@ def generate_images(
 
         ctx = RunContext(device=device, progress=sub, seed=base + i, prompt=prompt,
                          steps=steps, guidance=guidance)
-        img, extra = backend.txt2img(entry, prompt, width=width, height=height, ctx=ctx)
+        with _missing_model(entry):
+            img, extra = backend.txt2img(entry, prompt, width=width, height=height, ctx=ctx)
         sha = sha or model_sha256(entry)
         params = {"prompt": prompt, "width": width, "height": height, **extra}
         results.append(EngineResult(img, entry.id, sha, params, base + i,
@@ -188,9 +193,10 @@ def generate_images(
 
 def _resolve(model_key: str, params: dict | None) -> tuple[registry.ModelEntry, dict]:
     """The entry to run and the params to give it. A key whose model is not installed runs
-    its stand-in when that one is (``registry.STAND_INS``), asked for the original scale."""
+    its stand-in when that one is (``registry.STAND_INS``), asked for the original scale.
+    Revisions pinned on the Models page apply (``registry.pinned``)."""
     try:
-        entry = registry.resolve(model_key)
+        entry = registry.pinned(registry.resolve(model_key))
     except (registry.UnknownModel, registry.InvalidModelId) as exc:
         raise EngineError(str(exc)) from None
     params = dict(params or {})
@@ -199,7 +205,7 @@ def _resolve(model_key: str, params: dict | None) -> tuple[registry.ModelEntry, 
         if stand_in is not None:
             if entry.scale:
                 params.setdefault("scale", entry.scale)
-            entry = stand_in
+            entry = registry.pinned(stand_in)
     return entry, params
 
 
@@ -212,7 +218,17 @@ def _backend(entry: registry.ModelEntry) -> Backend:
 
 def _require_installed(backend: Backend, entry: registry.ModelEntry) -> None:
     if not backend.is_installed(entry):
-        raise ModelNotInstalled(backend.not_installed_message(entry))
+        raise ModelNotInstalled(backend.not_installed_message(entry), entry.id)
+
+
+@contextmanager
+def _missing_model(entry: registry.ModelEntry):
+    """A backend's ``ModelNotInstalled`` names the model it ran for (jobs wait for it)."""
+    try:
+        yield
+    except ModelNotInstalled as exc:
+        exc.model_id = exc.model_id or entry.id
+        raise
 
 
 def _setup(backend: Backend) -> str:

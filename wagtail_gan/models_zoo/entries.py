@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 # Families whose backend needs no weight files (always installed): the test backend and the
 # classical (not AI) inpainting engine.
 NO_WEIGHTS_FAMILIES = frozenset({"dummy", "opencv_inpaint"})
+
+# A Hugging Face revision that pins: a commit id.
+COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 
 # The note of a source with no published sha256.
 TOFU_NOTE = "no published sha256: the first download's hash is recorded and verified afterwards"
@@ -113,6 +117,25 @@ class ModelEntry:
     @property
     def needs_weights(self) -> bool:
         return self.family not in NO_WEIGHTS_FAMILIES
+
+    @property
+    def hf_source(self) -> Source | None:
+        return next((s for s in self.sources if s.kind == "hf"), None)
+
+    @property
+    def unpinned(self) -> bool:
+        """A Hugging Face entry whose code or settings pin no 40-hex commit (the Models page
+        may pin one: ``registry.pinned``)."""
+        hf = self.hf_source
+        return hf is not None and not COMMIT_RE.fullmatch(hf.revision or "")
+
+    def other_revision(self, manifest: dict[str, Any]) -> bool:
+        """An install record of a snapshot at another revision than the one this entry pins
+        (it is not used: the pinned one must be installed)."""
+        hf = self.hf_source
+        installed = manifest.get("revision") if manifest.get("kind") == "hf" else None
+        return bool(installed and hf and COMMIT_RE.fullmatch(hf.revision or "")
+                    and installed != hf.revision)
 
 
 def url_source(url: str, sha256: str | None, size: int | None, note: str = "") -> Source:

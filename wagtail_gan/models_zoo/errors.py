@@ -8,7 +8,14 @@ class EngineError(Exception):
 
 
 class ModelNotInstalled(EngineError):
-    """The model's weights are not installed (the message says how to install them)."""
+    """The model's weights are not installed (the message says how to install them).
+    ``model_id`` is the registry id of the missing model (the engine fills it in when a
+    backend did not): a job that fails only with this waits for that model
+    (``work.waiting``)."""
+
+    def __init__(self, message: str = "", model_id: str = ""):
+        super().__init__(message)
+        self.model_id = model_id
 
 
 class LimitExceeded(EngineError):

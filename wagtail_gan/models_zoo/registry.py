@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -297,6 +298,35 @@ def resolve_installed(key: str) -> ModelEntry | None:
     return None
 
 
+# -- revisions pinned on the Models page (kept in the database by the app) ---------------
+
+_pin_lookup: Callable[[str], str] | None = None
+
+
+def set_pin_lookup(lookup: Callable[[str], str] | None) -> None:
+    """The app's ``model id -> revision pinned on the Models page ("" for none)``
+    (``models_admin.pins``, set in ``AppConfig.ready``): the registry reads no database."""
+    global _pin_lookup
+    _pin_lookup = lookup
+
+
+def pinned(entry: ModelEntry, revision: str = "") -> ModelEntry:
+    """``entry`` with its Hugging Face source at ``revision``, else at the revision pinned on
+    the Models page; unchanged when the built-in entry or ``WAGTAIL_GAN["MODELS"]`` pins one
+    (settings win). Installs, verifications and model loads use it."""
+    if not entry.unpinned:
+        return entry
+    if not revision and _pin_lookup is not None:
+        try:
+            revision = _pin_lookup(entry.id) or ""
+        except Exception:  # no database here (a script, migrations not run): no pin
+            logger.debug("no pin lookup for %s", entry.id, exc_info=True)
+    if not revision:
+        return entry
+    return replace(entry, sources=tuple(replace(s, revision=revision) if s.kind == "hf" else s
+                                        for s in entry.sources))
+
+
 def is_available(key: str) -> bool:
     """Whether a run for ``key`` (model id or default key) can start now: it resolves and its
     model (or its stand-in) is installed. Never raises."""
@@ -353,7 +383,7 @@ def weights_path(entry: ModelEntry) -> Path | None:
     manifest = read_manifest(entry.id)
     if manifest and manifest.get("file"):
         path = model_dir(entry.id) / manifest["file"]
-        if path.exists():
+        if path.exists() and not entry.other_revision(manifest):
             return path
     for src in entry.sources:
         if src.kind == "package":
@@ -365,3 +395,4 @@ def weights_path(entry: ModelEntry) -> Path | None:
 
 def is_installed(entry: ModelEntry) -> bool:
     return not entry.needs_weights or weights_path(entry) is not None
+

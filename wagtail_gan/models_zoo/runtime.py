@@ -210,15 +210,18 @@ def _cmyk_to_rgb(img: Image.Image) -> Image.Image:
 
 
 def finish(prepared: Prepared, out_rgb: Image.Image, *, keep_greyscale: bool = False,
-           padding: tuple[int, int, int, int] | None = None) -> Image.Image:
+           padding: tuple[int, int, int, int] | None = None,
+           background: tuple[int, int, int] | None = None) -> Image.Image:
     """Put alpha back and return a sensible mode: RGBA when the input had transparency or the
     backend predicted an alpha (an RGBA output: removebg's cut-out), L/LA for greyscale inputs
-    when ``keep_greyscale``, else RGB.
+    when ``keep_greyscale``, else RGB. The rule is in docs/developer-guide/transparency.md.
 
     The input's alpha is resized to the output (a scale), or, with ``padding`` (left, top,
     right, bottom: expand), placed where the input is with its edges continued over the new
     border. A predicted alpha is multiplied with the input's, so pixels that were transparent
-    stay transparent."""
+    stay transparent. With ``background`` (an RGB colour: ``removebg-<hex>``) the result is
+    composited on that colour and opaque: what was transparent in the input is background
+    too."""
     out = out_rgb
     predicted = None
     if out.mode == "RGBA":
@@ -236,6 +239,10 @@ def finish(prepared: Prepared, out_rgb: Image.Image, *, keep_greyscale: bool = F
             alpha = alpha.resize(out.size, Image.Resampling.LANCZOS)
     if predicted is not None:
         alpha = predicted if alpha is None else ImageChops.multiply(alpha, predicted)
+    if background is not None:
+        flat = Image.new("RGB", out.size, tuple(background))
+        flat.paste(out.convert("RGB"), mask=alpha)
+        return flat
     if alpha is not None:
         out = out.convert("LA" if out.mode == "L" else "RGBA")
         out.putalpha(alpha)

@@ -1,9 +1,10 @@
 """``removebg`` | ``removebg-<hex colour>``: background removal (rembg, ISNet by default).
 
 ``removebg`` makes the background transparent: PNG and WebP outputs keep the alpha channel; a
-JPEG output has none, so Wagtail composites it on white (``removebg|format-png`` keeps the
-transparency of a JPEG source). ``removebg-<hex>`` (``removebg-fff``, ``removebg-1a2b3c``)
-replaces the background with that colour in every format. While the ML rendition is pending,
+rendition of a JPEG source is written as PNG (``renditions.model_run.keep_alpha_format``); an
+explicit ``format-jpeg`` has no alpha, so Wagtail composites it on white. ``removebg-<hex>``
+(``removebg-fff``, ``removebg-1a2b3c``) replaces the background with that colour in every
+format, opaque (docs/developer-guide/transparency.md). While the ML rendition is pending,
 pages get the unmodified pixels.
 """
 
@@ -86,7 +87,7 @@ class RemoveBackground(Operation):
     label = _("Remove background")
     description = (
         "Background removal (rembg with an ISNet model): removebg makes the background "
-        "transparent (PNG/WebP keep it; JPEG outputs are composited on white); "
+        "transparent (a JPEG source gives a PNG; format-jpeg composites on white); "
         "removebg-<hex colour> puts the subject on that colour."
     )
     synopsis = "removebg[-<hex colour>]"

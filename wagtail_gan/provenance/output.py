@@ -64,10 +64,14 @@ def finalize_output(
 ) -> tuple[bytes, str]:
     """Encode a generated image for storage with its provenance; returns (bytes, extension).
 
-    Images with transparency are stored as PNG, everything else as JPEG quality 92.
+    Images with transparency (RGBA, LA, a palette with a transparent index) are stored as PNG,
+    never as a JPEG that would flatten them; everything else as JPEG quality 92.
     """
     info = output_info(job, index, result)
     from . import watermark  # noqa: PLC0415 - numpy: the worker always has it, the web tier may not
+
+    if image.mode == "PA" or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")  # the watermark works on RGB(A): keep the alpha
 
     if gan_settings.WATERMARK and info["job_id"] is not None and min(image.size) >= watermark.MIN_SIDE:
         payload = watermark.Payload(watermark.KIND_JOB_OUTPUT, int(info["job_id"]) % 2**32, index % 32)
@@ -75,7 +79,7 @@ def finalize_output(
         info["watermark"] = payload.to_bytes().hex()
     xmp = build_xmp(info)
     buf = io.BytesIO()
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+    if image.mode in ("RGBA", "LA"):
         pnginfo = PngImagePlugin.PngInfo()
         pnginfo.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
         image.convert("RGBA").save(buf, "PNG", optimize=False, pnginfo=pnginfo)

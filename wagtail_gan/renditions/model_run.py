@@ -1,11 +1,13 @@
 """Running a spec's ML operations through the engine: in worker mode (inside
 ``worker.run_rendition_job``) errors propagate to the job; with ``SYNC_RENDITIONS`` the
-fallback is served and the failure recorded."""
+fallback is served and the failure recorded. A result with transparency keeps it where
+Wagtail would write a JPEG only because the source is one (``keep_alpha_format``)."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
 from willow.plugins.pillow import PillowImage
@@ -81,4 +83,26 @@ def run_model_operation(op, willow, image, env, filter_, worker: WorkerContext |
     expected = op.output_size(size)
     if op.size_known and out.size != tuple(expected):  # layouts rely on the fallback's size
         out = out.resize(expected, PILImage.LANCZOS)
+    keep_alpha_format(out, env)
     return PillowImage(out)
+
+
+# Wagtail's own conversions when a spec names no format (``Filter.run``), before the site's
+# WAGTAILIMAGES_FORMAT_CONVERSIONS.
+WAGTAIL_CONVERSIONS = {"bmp": "png", "heic": "jpeg", "gif": "png"}
+
+
+def keep_alpha_format(image, env) -> None:
+    """A result with transparency (removebg's cut-out, a transparent input kept transparent)
+    is not flattened behind the spec's back: where Wagtail would write a JPEG only because of
+    the source's format (no ``format-*`` before this operation, no site conversion to JPEG),
+    the rendition is a PNG. An explicit ``format-jpeg`` (or a site's conversion) still
+    flattens it on white (``bgcolor-<hex>`` picks the colour), as Wagtail does."""
+    if image.mode not in ("RGBA", "LA", "PA") or "output-format" in env:
+        return
+    original = env.get("original-format")
+    site = getattr(settings, "WAGTAILIMAGES_FORMAT_CONVERSIONS", {}) or {}
+    if original in site:
+        return  # the site chose the format of these sources
+    if WAGTAIL_CONVERSIONS.get(original, original) == "jpeg":
+        env["output-format"] = "png"

@@ -20,7 +20,8 @@ MAX_STATUS_URLS = 50
 
 def rendition_status(image, spec: str) -> str:
     """Status of the ML version of ``spec`` for ``image``: "ready", "pending", "running",
-    "failed", "skipped", "expired", "plain" (no ML operation in the spec) or "none"."""
+    "failed", "skipped", "expired", "waiting" (for its model), "plain" (no ML operation in the
+    spec) or "none"."""
     filter_ = image.clean_filter_for_svg(Filter(spec=spec))
     if not gan_filters(filter_):
         return "plain"

@@ -10,6 +10,7 @@ import os
 from datetime import timedelta
 
 from django.core.files.storage import FileSystemStorage
+from django.db.models import Q
 from django.utils import timezone
 
 from wagtail_gan.conf import gan_settings
@@ -26,12 +27,17 @@ Status = RenditionJob.Status
 
 def sweep(now=None) -> Outcome:
     """Re-queue lost jobs, expire stuck ones, delete superseded files past their grace.
-    ``Outcome.requeue`` lists the jobs the task puts back on the queue."""
+    ``Outcome.requeue`` lists the jobs the task puts back on the queue. Jobs waiting for
+    their model are left alone (``work.waiting`` releases them)."""
     now = now or timezone.now()
     expire = now - timedelta(seconds=int(gan_settings.RENDITION_EXPIRE_SECONDS))
     counts = {"requeued": 0, "expired": 0, "failed": 0, "files_deleted": 0}
     active = RenditionJob.objects.filter(status__in=[Status.PENDING, Status.RUNNING])
-    for job in active.filter(created_at__lt=expire):
+    # The clock runs from the request, or from the job's last end (a re-armed job, one
+    # released when its model was installed: ``work.waiting``).
+    old = active.filter(created_at__lt=expire).filter(
+        Q(finished_at=None) | Q(finished_at__lt=expire))
+    for job in old:
         if RenditionJob.objects.filter(pk=job.pk, status=job.status).update(
             status=Status.EXPIRED, finished_at=now, updated_at=now,
             error=f"No result after {gan_settings.RENDITION_EXPIRE_SECONDS}s; expired.",

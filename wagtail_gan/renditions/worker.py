@@ -5,8 +5,9 @@ rendition with a compare-and-swap guarded by the rendition's old file name and t
 ``file_hash``, purge the rendition cache, and schedule the fallback file for deletion after
 ``FALLBACK_GRACE_SECONDS`` (so cached HTML with the old URL never 404s).
 
-Returns an :class:`~wagtail_gan.work.outcome.Outcome`; the task acts on it (retry later, purge
-the cache again): nothing here enqueues.
+A job whose model is not installed waits for it (``work.waiting``: status "waiting", pending
+again once the model is installed). Returns an :class:`~wagtail_gan.work.outcome.Outcome`; the
+task acts on it (retry later, purge the cache again, re-queue): nothing here enqueues.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from wagtail.images.models import Filter
 
 from wagtail_gan.conf import gan_settings
 from wagtail_gan.models import RenditionJob
-from wagtail_gan.work import context, liveness
+from wagtail_gan.work import context, liveness, waiting
 from wagtail_gan.work.failures import classify
 from wagtail_gan.work.outcome import Outcome, backoff_delay
 from wagtail_gan.work.storage import rendition_storage
@@ -211,6 +212,12 @@ def retry_later(job, reason: str) -> Outcome:
 
 
 def record_failure(job, exc: Exception) -> Outcome:
+    model_id = waiting.waits(exc, job)
+    if model_id:  # only its model is missing: it waits for it, and runs once it is installed
+        rows = RenditionJob.objects.filter(pk=job.pk, status=Status.RUNNING)
+        outcome = waiting.wait(rows, model_id)
+        if outcome.status != "gone":
+            return outcome
     failure = classify(exc)
     if failure.kind == "retry":
         logger.exception("wagtail-gan: %s of image %s raised", job.filter_spec, job.image_id)

@@ -56,7 +56,7 @@ def gan_image_panel(context, image, form=None):
                        finished_at__gte=timezone.now() - FAILED_JOBS_SHOWN_FOR)
     open_jobs = list(
         GenerationJob.objects.filter(source_image=image, user=user)
-        .filter(Q(status__in=GenerationJob.ACTIVE_STATUSES) | recent_failure
+        .filter(Q(status__in=GenerationJob.UNFINISHED_STATUSES) | recent_failure
                 | review_state.QUERIES[review_state.AWAITING])
         .order_by("-created_at")[:5]
     )

@@ -3,8 +3,8 @@
 * ``{% if page.hero|gan_ready:"width-400|stylize-3" %}...{% endif %}`` - is the ML version of
   that spec swapped in yet?
 * ``{% gan_rendition_status page.hero "width-400|stylize-3" %}`` - "ready", "pending",
-  "running", "failed", "skipped", "expired", "none" (never requested) or "plain" (no ML
-  operation in the spec).
+  "running", "failed", "skipped", "expired", "waiting" (for its model to be installed),
+  "none" (never requested) or "plain" (no ML operation in the spec).
 * ``{% gan_swap_script %}`` - the optional script that swaps ``<img>``/``<source>`` URLs of
   pending ML renditions when they become ready, without a page reload.
 * ``{{ rendition|gan_background_position }}`` - a ``background-position`` that accounts for

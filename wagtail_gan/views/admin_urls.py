@@ -18,5 +18,6 @@ urlpatterns = [
     path("generate/", editor.generate_image, name="generate"),
     path("models/", models.models_index, name="models"),
     path("models/status/", models.models_status, name="models_status"),
+    path("models/<str:model_id>/pin/remove/", models.model_unpin, name="model_unpin"),
     path("models/<str:model_id>/<str:action>/", models.model_action, name="model_action"),
 ]

@@ -101,7 +101,8 @@ class ActionsColumn(Column):
         context = super().get_cell_context_data(instance, parent_context)
         request = parent_context.get("request")
         context["job"] = instance
-        context["can_cancel"] = instance.status == GenerationJob.Status.QUEUED
+        context["can_cancel"] = instance.status in (GenerationJob.Status.QUEUED,
+                                                    GenerationJob.Status.WAITING)
         context["cancel_url"] = reverse("wagtail_gan_admin:job_cancel", args=[instance.pk])
         # Wagtail renders cells with a plain dict: without the token the form is refused (403)
         context["csrf_token"] = get_token(request) if request else ""

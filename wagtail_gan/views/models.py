@@ -1,7 +1,9 @@
 """The admin's Models page: every registry model with its task, state, size, licence, source
 and speed class; install / verify / remove buttons that queue the work on the worker
 (``queue.request("install", ...)``: downloads run where the models run), a live progress bar
-and the exact error when it fails. Superusers and holders of ``wagtail_gan.manage_models``.
+(bytes, or the steps of a conversion) with an ETA, and the exact error when it fails; the
+Hugging Face revision pinned here (kept until removed). Superusers and holders of
+``wagtail_gan.manage_models``.
 
 Web tier: reads ``models_zoo.registry`` only; ``models_admin.worker`` does the work.
 """
@@ -20,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ..models import ModelTask
+from ..models_admin import pins
 from ..models_admin.access import can_manage_models
-from ..models_admin.service import ActionRefused, hf_source, queue_action, task_state, unpinned
+from ..models_admin.service import ActionRefused, queue_action, task_state, unpin_model
 from ..models_zoo import registry
 from .editor import _wants_json, forbidden_as_403
 
@@ -50,7 +53,9 @@ def model_rows() -> list[dict]:
     """One dict per registry entry, in task order, for the page and its JSON status."""
     latest = _latest_tasks()
     rows = []
-    for entry in registry.entries().values():
+    for raw in registry.entries().values():
+        pin = pins.pin_state(raw)
+        entry = registry.pinned(raw, pin["revision"] if pin["pinned_by"] == "page" else "")
         manifest = registry.read_manifest(entry.id) or {}
         task = latest.get(entry.id)
         rows.append({
@@ -69,8 +74,11 @@ def model_rows() -> list[dict]:
             # a speed class, where the registry entry has one ("fast", "slow", "gpu" ...)
             "speed": str(getattr(entry, "speed", "") or entry.defaults.get("speed_class", "")),
             "removable": entry.needs_weights and registry.model_dir(entry.id).is_dir(),
-            "unpinned": unpinned(entry),
-            "hf_repo": (hf_source(entry).repo if hf_source(entry) else ""),
+            "unpinned": entry.unpinned,
+            "hf_repo": entry.hf_source.repo if entry.hf_source else "",
+            "pin": pin,
+            "installed_revision": manifest.get("revision", "") if manifest.get("kind") == "hf"
+            else "",
             "installed_at": manifest.get("installed_at", ""),
             "sha256": manifest.get("sha256", ""),
             "tofu": bool(manifest.get("tofu")),
@@ -124,4 +132,20 @@ def model_action(request, model_id, action):
         return JsonResponse(task_state(task), status=202)
     messages.success(request, _("%(action)s of “%(id)s” queued: the worker does it.")
                      % {"action": task.get_action_display(), "id": model_id})
+    return redirect(reverse("wagtail_gan_admin:models") + f"#model-{model_id}")
+
+
+@manage_models_required
+@require_POST
+def model_unpin(request, model_id):
+    """Forget the Hugging Face revision pinned on this page for ``model_id``."""
+    try:
+        removed = unpin_model(request.user, model_id)
+    except ActionRefused as exc:
+        raise Http404(exc.message) from None
+    if _wants_json(request):
+        return JsonResponse({"removed": removed})
+    if removed:
+        messages.success(request, _("The pin of “%(id)s” was removed: later installs need a "
+                                    "revision again.") % {"id": model_id})
     return redirect(reverse("wagtail_gan_admin:models") + f"#model-{model_id}")

@@ -9,6 +9,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .. import queue
+from ..jobs.review_state import waiting_label
 from ..models import RenditionJob
 
 
@@ -38,6 +39,15 @@ class RenditionJobIndexView(generic.IndexView):
         return super()._get_title_column(field_name, column_class, **kwargs)
 
 
+class RenditionStatusColumn(StatusTagColumn):
+    """The status; for a job waiting for its model, which model (it runs once installed)."""
+
+    def get_value(self, instance):
+        if instance.status == RenditionJob.Status.WAITING and instance.waiting_for:
+            return waiting_label(instance.waiting_for)
+        return instance.get_status_display()
+
+
 class SecondsColumn(Column):
     def get_value(self, instance):
         value = getattr(instance, self.accessor)
@@ -63,9 +73,8 @@ class RenditionJobViewSet(ModelViewSet):
     list_display = [
         "filter_spec",
         Column("image", label=_("Image")),
-        StatusTagColumn("status", label=_("Status"), accessor="get_status_display",
-                        sort_key="status",
-                        primary=lambda job: job.status in ("pending", "running")),
+        RenditionStatusColumn("status", label=_("Status"), sort_key="status",
+                              primary=lambda job: job.status in ("pending", "running")),
         Column("attempts", label=_("Attempts"), sort_key="attempts"),
         ErrorColumn("error", label=_("Error"), width="25%"),
         Column("model_id", label=_("Model"), sort_key="model_id"),

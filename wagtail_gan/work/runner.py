@@ -12,7 +12,9 @@ check-and-swap -> sort the failures.
   visible step (``check_running``);
 * **failures**: sorted by ``work.failures.classify``: what the user can fix is shown as is;
   anything else is re-queued once where the kind says ``retry_failures``, else shown as
-  "Unexpected error (...)". The row says why (its ``ERROR_FIELD``); nothing is raised.
+  "Unexpected error (...)". The row says why (its ``ERROR_FIELD``); nothing is raised. Where
+  the kind ``waits_for_models``, a job that failed only because its model is not installed
+  waits for it instead (``work.waiting``).
 
 A kind (a ``JobKind`` subclass in its package's worker module) declares only what differs.
 Returns an ``Outcome``: ``tasks`` acts on it (re-queue).
@@ -28,7 +30,7 @@ from django.utils import timezone
 
 from wagtail_gan.models import Job
 
-from . import liveness
+from . import liveness, waiting
 from .failures import classify, first_line
 from .outcome import Outcome
 from .sweep import requeue_once
@@ -54,6 +56,8 @@ class JobKind:
     expected: ClassVar[tuple] = ()
     # A failure classify() calls "retry" (a bug, a flaky disk): re-queued once, or shown.
     retry_failures: ClassVar[bool] = False
+    # A missing model makes the job wait for it (status "waiting", ``work.waiting``), once.
+    waits_for_models: ClassVar[bool] = False
 
     def claim_fields(self) -> dict:
         """Columns set when the job is claimed, beside status, times and worker."""
@@ -132,6 +136,11 @@ def run_job(kind: JobKind, job_id: int) -> Outcome:
 def _failed(kind: JobKind, run: Run, exc: Exception, name: str) -> Outcome:
     failure = classify(exc, kind.expected)
     rows = running(kind.model, run.job.pk)
+    model_id = waiting.waits(exc, run.job) if kind.waits_for_models else ""
+    if model_id:
+        outcome = waiting.wait(rows, model_id)
+        if outcome.status != "gone":
+            return outcome
     if failure.kind != "retry":
         message = failure.message
         logger.warning("%s failed: %s", name, message)

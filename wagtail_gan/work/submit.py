@@ -9,8 +9,9 @@
   concurrent request that won the race on the key is replayed. The work is requested once
   the transaction commits (``enqueue``): a queue that cannot be reached fails the job with
   the reason instead of leaving it queued.
-* ``cancel``: a queued job (its queue message is revoked; the worker also skips it), or a
-  running one whose worker is gone (``cancel_orphan``).
+* ``cancel``: a queued job (its queue message is revoked; the worker also skips it), one
+  waiting for its model (``work.waiting``), or a running one whose worker is gone
+  (``cancel_orphan``).
 """
 
 from __future__ import annotations
@@ -93,10 +94,11 @@ def enqueue(job: Job, task_id: str | None = None) -> None:
 
 
 def cancel(job: Job) -> bool:
-    """Cancel a queued job, or a running one whose worker is gone. False when it runs on a
-    live worker or has ended. The caller checks who may."""
+    """Cancel a queued job, one waiting for its model, or a running one whose worker is gone.
+    False when it runs on a live worker or has ended. The caller checks who may."""
     model = type(job)
-    updated = model.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+    updated = model.objects.filter(
+        pk=job.pk, status__in=(Job.Status.QUEUED, Job.Status.WAITING)).update(
         **model.ended(Job.Status.CANCELLED, "Cancelled by the editor."))
     if updated and job.task_id:
         try:

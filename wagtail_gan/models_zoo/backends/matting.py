@@ -13,8 +13,9 @@ instead of rembg's ``RGB / max(RGB)`` (which brightens dark photos before the mo
 them); for the ISNet sessions the mask is then min-max normalised and resized back to the
 image bilinearly in floating point (no Lanczos ringing: no halo around the cut-out).
 
-Output: RGBA, the input's colours with the predicted alpha (rembg's ``putalpha`` cutout), or,
-with ``params["background"]`` (hex, from ``removebg-<hex>``), RGB on that colour.
+Output: RGBA, the input's colours with the predicted alpha (rembg's ``putalpha`` cutout); with
+``params["background"]`` (hex, from ``removebg-<hex>``) the engine composites it on that
+colour (``runtime.finish``: opaque RGB, the input's transparent pixels are background too).
 """
 
 from __future__ import annotations
@@ -156,8 +157,6 @@ class RembgBackend(Backend):
         extra: dict[str, Any] = {"session": session.model_name, "post_process": post}
         if entry.defaults.get("input_range"):
             extra["input_range"] = entry.defaults["input_range"]
-        if background is not None:
-            flat = Image.new("RGB", cutout.size, background)
-            flat.paste(cutout, mask=cutout.getchannel("A"))
-            return flat, extra
+        if background is not None:  # the engine composites (with the input's own alpha)
+            extra["composite_on"] = background
         return cutout, extra

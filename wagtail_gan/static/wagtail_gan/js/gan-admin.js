@@ -484,8 +484,18 @@
         if (status) status.textContent = state.status_label + (pct !== null && state.active ? ` ${pct} %` : '');
         const bytes = row.querySelector('[data-gan-task-bytes]');
         const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
-        if (bytes && state.done_bytes) {
+        if (bytes && state.progress_unit === 'steps' && state.total_bytes) {
+          bytes.textContent = `step ${state.done_bytes} of ${state.total_bytes}`;
+        } else if (bytes && state.done_bytes) {
           bytes.textContent = state.total_bytes ? `${mb(state.done_bytes)} / ${mb(state.total_bytes)}` : mb(state.done_bytes);
+        }
+        const eta = row.querySelector('[data-gan-task-eta]');
+        if (eta) {
+          const left = state.active ? state.eta_seconds : null;
+          eta.hidden = left === null || left === undefined;
+          if (!eta.hidden) {
+            eta.textContent = left < 90 ? `about ${Math.max(1, left)} s left` : `about ${Math.round(left / 60)} min left`;
+          }
         }
         const message = row.querySelector('[data-gan-task-message]');
         if (message && state.message) {
