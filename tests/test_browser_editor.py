@@ -221,6 +221,9 @@ def test_review_filter_and_job_queue_position(browser_page, dummy_models, make_i
     page.goto(page.base + "/admin/gan/jobs/")
     # the menu's count links to the filtered listing
     page.click("#wagtail-sidebar button:has-text('AI images')")
+    # the count arrives after the page has loaded (gan-admin-global.js): no query on the page
+    page.wait_for_selector("#wagtail-sidebar a:has-text('Results to review (1)')")
+    assert "AI images (1)" in page.inner_text("#wagtail-sidebar [data-gan-menu=ai-images]")
     page.click("#wagtail-sidebar a:has-text('to review')")
     page.wait_for_url(re.compile(r"review=mine"))
     assert page.locator("select[name=review]").input_value() == "mine"

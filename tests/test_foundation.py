@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ from tests.testapp.tasks import explode
 from tests.utils import ROOT, subprocess_env, wait_for
 from wagtail_gan.checks import app_order_messages
 from wagtail_gan.conf import DEFAULTS, gan_settings
+from wagtail_gan.models import RenditionJob
 from wagtail_gan.queue import huey_settings
 from wagtail_gan.tasks import ping, priority_for
 
@@ -127,6 +129,45 @@ def test_web_tier_imports_without_ml_libraries():
     assert "IMPORTED" in result.stdout
 
 
+STARTUP_WITHOUT_NUMPY = textwrap.dedent(
+    """
+    import sys
+
+    class Blocker:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("numpy", "torch", "av", "skimage", "scipy", "cv2"):
+                raise ImportError(f"the web tier imported {name} at start-up")
+            return None
+
+    sys.meta_path.insert(0, Blocker())
+    import django
+    django.setup()  # AppConfig.ready imports tasks (the queue seam) and the checks
+    from django.core.management import call_command
+    from django.template import engines
+    from django.urls import get_resolver
+
+    import wagtail_gan.tasks, wagtail_gan.wagtail_hooks, wagtail_gan.api.urls  # noqa
+    get_resolver().url_patterns  # every URLconf, the admin's hooks included
+    for library in ("gan_renditions", "gan_pools", "gan_admin"):
+        engines["django"].from_string("{% load " + library + " %}")
+    call_command("check")
+    print("STARTED", sorted(m for m in sys.modules if m.split(".")[0] == "numpy"))
+    """
+)
+
+
+def test_web_tier_starts_without_numpy():
+    """numpy is not a dependency of the web tier (``pip install wagtail-gan``): Django starts,
+    the tasks seam, hooks, URLconfs and template tags load and the checks pass with numpy
+    (and torch, PyAV, scikit-image) blocked."""
+    result = subprocess.run(
+        [sys.executable, "-c", STARTUP_WITHOUT_NUMPY], cwd=ROOT, env=subprocess_env(),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "STARTED []" in result.stdout
+
+
 @pytest.mark.slow
 def test_consumer_round_trip_and_failure(huey_consumer):
     """A real run_huey consumer on this run's queue (SqliteHuey, or Redis with
@@ -146,13 +187,18 @@ def test_consumer_round_trip_and_failure(huey_consumer):
 
 @pytest.mark.django_db
 def test_sandbox_setup_and_home_page(client):
-    pytest.importorskip("skimage")
+    # without scikit-image (a web-tier install) the samples are drawn stand-ins
     call_command("sandbox_setup", "--password", "pw", verbosity=0)
     call_command("sandbox_setup", "--password", "pw", verbosity=0)  # idempotent
     assert get_image_model().objects.filter(tags__name="sample").count() == 4
     response = client.get("/", HTTP_HOST="localhost")
     assert response.status_code == 200
     assert b"<img" in response.content
+    # the ML filters render correct-size fallbacks at once and queue their jobs
+    fallback = re.search(rb'<img[^>]*src="[^"]*\.stylize-3\.[^"]*"[^>]*>', response.content)
+    assert fallback and b'width="480"' in fallback.group(0)
+    assert RenditionJob.objects.filter(filter_spec="width-480|stylize-3",
+                                       status=RenditionJob.Status.PENDING).exists()
     gallery = client.get("/gallery/", HTTP_HOST="localhost")
     assert gallery.status_code == 200
     assert gallery.content.count(b"<img") == 4
@@ -161,7 +207,7 @@ def test_sandbox_setup_and_home_page(client):
 def test_no_module_imports_another_in_a_circle():
     """The architecture contracts (.importlinter) keep packages layered; this keeps modules
     acyclic too (function-level imports count: they are imports)."""
-    import grimp  # noqa: PLC0415 - it comes with import-linter (dev extra): only this test needs it
+    grimp = pytest.importorskip("grimp", reason="import-linter (the dev extra) brings grimp")
 
     graph = grimp.build_graph("wagtail_gan")
     cycles = sorted({

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.images import get_image_model
 from wagtail.models import Collection, Locale, Page, Site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def subprocess_env(**extra: str) -> dict[str, str]:
     """Environment for a child that must see this test's database and queue."""
     env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    # the settings of this run (tests.settings, or tests.settings_custom_image ...)
+    env["DJANGO_SETTINGS_MODULE"] = settings.SETTINGS_MODULE or "tests.settings"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "sandbox"), env.get("PYTHONPATH", "")])
     env["GAN_TEST_DB_NAME"] = str(connection.settings_dict["NAME"])
     env["PYTHONUNBUFFERED"] = "1"
@@ -155,3 +157,10 @@ def gan_override(**values):
     test run's models, e.g. the dummy backend)."""
     return override_settings(WAGTAIL_GAN={**(getattr(settings, "WAGTAIL_GAN", None) or {}),
                                           **values})
+
+
+def image_model_label() -> tuple[str, str]:
+    """(app label, model name) of the site's image model: URLs such as Wagtail's bulk actions
+    name it (``wagtailimages/image``, or ``custom_image/customimage`` on a custom model)."""
+    meta = get_image_model()._meta
+    return meta.app_label, meta.model_name

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, gan_settings
 from .jobs.policy import config_errors as policy_errors
@@ -38,7 +41,8 @@ def check_settings(app_configs=None, **kwargs):
         messages.append(
             Error(
                 "No HUEY setting: wagtail-gan cannot queue jobs for the worker.",
-                hint="Set HUEY = wagtail_gan.queue.huey_settings(BASE_DIR / 'data') or a Redis config.",
+                hint="Set HUEY = wagtail_gan.queue.huey_settings(Path(BASE_DIR, 'data')) or a Redis "
+                "config (docs/snippets/install_settings.py).",
                 id="wagtail_gan.E002",
             )
         )
@@ -56,7 +60,7 @@ def check_settings(app_configs=None, **kwargs):
     messages += liveness_messages()
     messages += c2pa_messages()
     messages += [
-        Error(message, hint="See IMPROVE_ON_UPLOAD in the README's settings table.",
+        Error(message, hint="See IMPROVE_ON_UPLOAD in the settings reference (docs/reference/settings.md).",
               id="wagtail_gan.E003")
         for message in policy_errors()
     ]
@@ -88,15 +92,33 @@ def app_order_messages(apps: list[str]) -> list:
 
 
 LOCMEM_CACHE = "django.core.cache.backends.locmem.LocMemCache"
+# Django's cache backends that import their client library on first use (a page with an
+# image would be a 500): the module each needs.
+CACHE_CLIENT_MODULES = {
+    "django.core.cache.backends.redis.RedisCache": ("redis", "pip install 'wagtail-gan[redis]'"),
+    "django.core.cache.backends.memcached.PyMemcacheCache": ("pymemcache", "pip install pymemcache"),
+    "django.core.cache.backends.memcached.PyLibMCCache": ("pylibmc", "pip install pylibmc"),
+}
 
 
 def rendition_cache_messages() -> list:
-    """W005: Wagtail's rendition cache must be shared by web and worker processes, or the
-    web keeps serving fallbacks after the worker has swapped the ML rendition in. (A
-    DummyCache caches nothing, so it never serves a stale fallback.)"""
+    """E004: the renditions cache backend (or its client library) cannot be imported: every
+    page with an image would fail. W005: Wagtail's rendition cache must be shared by web and
+    worker processes, or the web keeps serving fallbacks after the worker has swapped the ML
+    rendition in. (A DummyCache caches nothing, so it never serves a stale fallback.)"""
     caches = getattr(settings, "CACHES", {}) or {}
     alias = "renditions" if "renditions" in caches else "default"
     backend = (caches.get(alias) or {}).get("BACKEND", LOCMEM_CACHE)
+    problem = cache_import_problem(backend)
+    if problem:
+        return [
+            Error(
+                f"The {alias!r} cache cannot be used: {problem}. Wagtail reads renditions "
+                "through it, so every page with an image would fail.",
+                hint=CACHE_CLIENT_MODULES.get(backend, ("", f"Fix CACHES[{alias!r}]['BACKEND']."))[1],
+                id="wagtail_gan.E004",
+            )
+        ]
     if backend == LOCMEM_CACHE:
         return [
             Warning(
@@ -129,3 +151,34 @@ def liveness_messages() -> list:
         hint="The defaults are 10 and 30 seconds.",
         id="wagtail_gan.W007",
     )]
+
+
+def cache_import_problem(backend: str) -> str | None:
+    """Why a cache BACKEND cannot be used in this environment (None when it can)."""
+    try:
+        import_string(backend)
+    except ImportError as exc:
+        return f"{backend} cannot be imported ({exc})"
+    module = CACHE_CLIENT_MODULES.get(backend, (None,))[0]
+    if module and importlib.util.find_spec(module) is None:
+        return f"{backend.rsplit('.', 1)[-1]} needs the {module!r} package, which is not installed"
+    return None
+
+
+@register(Tags.urls)
+def check_public_urls(app_configs=None, **kwargs):
+    """W008: without ``include("wagtail_gan.urls")`` the status endpoint is missing, so
+    ``{% gan_swap_script %}`` renders nothing and fallbacks are only replaced on a reload."""
+    try:
+        reverse("wagtail_gan:rendition_status")
+    except NoReverseMatch:
+        return [
+            Warning(
+                "wagtail_gan.urls is not included in the site's URLconf: {% gan_swap_script %} "
+                "renders nothing, so pages show fallback renditions until they are reloaded.",
+                hint='Add path("gan/", include("wagtail_gan.urls")) to urls.py '
+                "(docs/snippets/install_urls.py).",
+                id="wagtail_gan.W008",
+            )
+        ]
+    return []

@@ -11,6 +11,7 @@ Markdown, one paragraph). The docs' settings reference is generated from them
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +32,13 @@ SETTINGS: dict[str, Setting] = {
     "MODELS_DIR": Setting(None, """
         Where model weights live (downloaded, converted or dropped in by hand), one folder
         per model with a `manifest.json`. Must be writable by whoever runs
-        `gan_models install` and readable by the worker. `None` means
-        `<BASE_DIR or the current directory>/gan-models`."""),
+        `gan_models install` and readable by the worker and the web server. `None` means
+        `<data home>/wagtail-gan/models`, outside the site's source tree (`$XDG_DATA_HOME`,
+        else `~/.local/share`). A `str` or a `Path`."""),
     "PENDING_DIR": Setting(None, """
         Where editor/API outputs wait for review: a private folder, never under
         `MEDIA_ROOT` (files are streamed to their owner only). `None` means
-        `<BASE_DIR or the current directory>/gan-private`. A site that defines
+        `<data home>/wagtail-gan/pending`. A `str` or a `Path`. A site that defines
         `STORAGES["wagtail_gan_pending"]` (e.g. a private S3 bucket, no public ACL) uses
         that storage instead."""),
     "DEVICE": Setting("auto", """
@@ -183,6 +185,15 @@ SETTINGS: dict[str, Setting] = {
 DEFAULTS: dict[str, Any] = {name: setting.default for name, setting in SETTINGS.items()}
 
 
+def data_home() -> Path:
+    """``$XDG_DATA_HOME/wagtail-gan`` (else ``~/.local/share/wagtail-gan``): the default home of
+    MODELS_DIR and PENDING_DIR, outside the site's source tree (like Hugging Face's cache).
+    The web server and the worker must see the same folders: set both settings when they run
+    as different users or on different machines."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "wagtail-gan"
+
+
 class GanSettings:
     """Attribute access to WAGTAIL_GAN with defaults; unknown names raise AttributeError."""
 
@@ -206,18 +217,12 @@ class GanSettings:
     @property
     def models_dir(self) -> Path:
         configured = self.MODELS_DIR
-        if configured:
-            return Path(configured)
-        base = getattr(settings, "BASE_DIR", None) or Path.cwd()
-        return Path(base) / "gan-models"
+        return Path(configured) if configured else data_home() / "models"
 
     @property
     def pending_dir(self) -> Path:
         configured = self.PENDING_DIR
-        if configured:
-            return Path(configured)
-        base = getattr(settings, "BASE_DIR", None) or Path.cwd()
-        return Path(base) / "gan-private"
+        return Path(configured) if configured else data_home() / "pending"
 
     def reload(self) -> None:
         self._cache = None

@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from wagtail.images import get_image_model
-from wagtail.permissions import policy_registry
 
+from .compat import image_permission_policy
 from .conf import gan_settings
 
-
-def image_permission_policy():
-    return policy_registry.get_by_type(get_image_model())
+__all__ = ["image_permission_policy", "check_can_generate_from", "check_can_add_to",
+           "collections_user_can_add_to", "is_protected", "can_manage_job", "check_manage"]
 
 
 def check_can_generate_from(user, image) -> None:

@@ -3,22 +3,24 @@ pool slots), admin URLs, menus, viewsets and the bulk action."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.models import Permission
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
-from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 
 from . import operations
-from .jobs import review_state
 from .models_admin.access import can_manage_models
-from .permissions import collections_user_can_add_to
+from .permissions import image_permission_policy
 from .pools.operation import OPERATIONS as POOL_OPERATIONS
 from .provenance.views import CheckImageView, user_can_check
 from .renditions.filters import filter_operations
 from .video import urls as video_urls
-from .video.views import admin_buttons_script
+from .video.views import edit_page_buttons
 from .views import admin_urls
 from .views.bulk import GenerateVariantBulkAction
 from .views.listing import JobViewSet
@@ -68,28 +70,10 @@ class GenerateMenuItem(MenuItem):
     """Shown to those who may add images, once a text-to-image model is installed."""
 
     def is_shown(self, request):
+        # Wagtail's own image permission check (as its Images menu item): the permissions it
+        # has already loaded for this request, no query of ours.
         return (operations.get("generate").is_available()
-                and collections_user_can_add_to(request.user).exists())
-
-
-def _awaiting_count(request) -> int:
-    if not hasattr(request, "_gan_awaiting_review"):
-        request._gan_awaiting_review = review_state.awaiting_review(request.user).count()
-    return request._gan_awaiting_review
-
-
-class JobsMenuItem(MenuItem):
-    """"AI jobs", with the number of the user's results waiting to be kept or discarded (and
-    then a link to exactly those)."""
-
-    def render_component(self, request):
-        count = _awaiting_count(request)
-        if not count:
-            return super().render_component(request)
-        label = _("AI jobs (%(count)d to review)") % {"count": count}
-        return LinkMenuItemComponent(self.name, label, f"{self.url}?review=mine",
-                                     icon_name=self.icon_name, classname=self.classname,
-                                     attrs=self.attrs)
+                and image_permission_policy().user_has_permission(request.user, "add"))
 
 
 class ModelsMenuItem(MenuItem):
@@ -97,32 +81,28 @@ class ModelsMenuItem(MenuItem):
         return can_manage_models(request.user)
 
 
-class AIImagesMenuItem(SubmenuMenuItem):
-    def render_component(self, request):
-        component = super().render_component(request)
-        count = _awaiting_count(request)
-        if count:
-            component.label = f"{self.label} ({count})"
-        return component
-
-
+# The menu adds no query to admin pages: the number of results waiting for the user's review
+# is fetched after the page has loaded by the global admin script (views/menu.py), which
+# appends it to the items marked data-gan-menu.
 @hooks.register("register_admin_menu_item")
 def register_ai_images_menu():
-    return AIImagesMenuItem(
+    jobs_url = reverse("wagtail_gan_jobs:index")
+    return SubmenuMenuItem(
         _("AI images"),
         Menu(items=[
             GenerateMenuItem(_("Generate new image"), reverse("wagtail_gan_admin:generate"),
                              icon_name="image", order=100),
-            JobsMenuItem(_("AI jobs"), reverse("wagtail_gan_jobs:index"), icon_name="resubmit",
-                         name="ai-jobs", order=200),
+            MenuItem(_("AI jobs"), jobs_url, icon_name="resubmit", name="ai-jobs", order=200),
+            # The user's results waiting to be kept or discarded.
+            MenuItem(_("Results to review"), jobs_url + "?review=mine", icon_name="tick",
+                     name="ai-to-review", order=210, attrs={"data-gan-menu": "to-review"}),
             # IMPROVE_ON_UPLOAD proposals waiting for review.
-            MenuItem(_("Suggested improvements"),
-                     reverse("wagtail_gan_jobs:index") + "?source=policy&review=mine",
+            MenuItem(_("Suggested improvements"), jobs_url + "?source=policy&review=mine",
                      icon_name="tick-inverse", name="ai-suggestions", order=250),
             ModelsMenuItem(_("Models"), reverse("wagtail_gan_admin:models"), icon_name="cogs",
                            name="ai-models", order=300),
         ]),
-        icon_name="image", name="ai-images", order=310,
+        icon_name="image", name="ai-images", order=310, attrs={"data-gan-menu": "ai-images"},
     )
 
 
@@ -142,9 +122,9 @@ hooks.register("register_bulk_action", GenerateVariantBulkAction)
 
 
 # -- video (wagtail_gan.video) -----------------------------------------------------------------
-# Admin URLs under gan/video/, and a small script that adds "Interpolate (AI)" to wagtailmedia's
-# video edit page and "Make a clip with its variants" to the image edit page (no template of
-# Wagtail's or wagtailmedia's is overridden).
+# Admin URLs under gan/video/, and a small static script that adds "Interpolate (AI)" to
+# wagtailmedia's video edit page and "Make a clip with its variants" to the image edit page
+# when wagtailmedia is installed (no template of Wagtail's or wagtailmedia's is overridden).
 
 
 @hooks.register("register_admin_urls")
@@ -154,8 +134,13 @@ def register_gan_video_urls():
 
 
 @hooks.register("insert_global_admin_js")
-def gan_video_buttons():
-    return admin_buttons_script()
+def gan_global_admin_js():
+    """A static script (no inline script: a strict CSP lets it run) with its data in a data-*
+    attribute, as Wagtail's own icons.js: the count of results to review in the menu, the
+    video buttons on edit pages."""
+    config = {"awaiting": reverse("wagtail_gan_admin:awaiting"), **edit_page_buttons()}
+    return format_html('<script src="{}" data-gan-config="{}" defer></script>',
+                       static("wagtail_gan/js/gan-admin-global.js"), json.dumps(config))
 
 
 @hooks.register("register_permissions")

@@ -1,13 +1,14 @@
 from django.db import models
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.images import get_image_model_string
 from wagtail.models import Orderable, Page
 
 
 class HomePage(Page):
     intro = models.TextField(blank=True)
     hero = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        get_image_model_string(), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("hero")]
@@ -23,7 +24,7 @@ class GalleryPage(Page):
 
 class GalleryItem(Orderable):
     page = ParentalKey(GalleryPage, on_delete=models.CASCADE, related_name="items")
-    image = models.ForeignKey("wagtailimages.Image", on_delete=models.CASCADE, related_name="+")
+    image = models.ForeignKey(get_image_model_string(), on_delete=models.CASCADE, related_name="+")
     caption = models.CharField(max_length=255, blank=True)
 
     panels = [FieldPanel("image"), FieldPanel("caption")]

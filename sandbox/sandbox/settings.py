@@ -5,6 +5,7 @@ Embedded default: SQLite + SqliteHuey in ``sandbox/data`` (no server needed).
 switches the queue (PriorityRedisHuey) and the shared renditions cache to Redis.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -31,8 +32,9 @@ INSTALLED_APPS = [
     "wagtail.users",
     "wagtail.snippets",
     "wagtail.documents",
-    # wagtailmedia (the "video" extra): the library of videos that wagtail_gan.video uses.
-    "wagtailmedia",
+    # wagtailmedia (the "video" extra): the library of videos that wagtail_gan.video uses;
+    # without it the video features are hidden.
+    *(["wagtailmedia"] if importlib.util.find_spec("wagtailmedia") else []),
     "wagtail.images",
     "wagtail.search",
     "wagtail.admin",

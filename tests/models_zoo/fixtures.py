@@ -41,6 +41,12 @@ import pytest
 # -- builders --------------------------------------------------------------------------
 
 
+def needs_torch() -> None:
+    """Skip a test that builds exact-layout torch models where the worker extra (torch) is not
+    installed (the Wagtail/Django matrix venvs, noxfile.py)."""
+    pytest.importorskip("torch", reason="needs the worker extra (torch)")
+
+
 def photo(w=48, h=40, seed=0):
     """A structured RGB image: gradients plus blocks, so models have something to work on."""
     import numpy as np
@@ -224,26 +230,31 @@ def tiny_models_dict(sr4, sr2, cyclegan, pix2pix, txt2img) -> dict:
 
 @pytest.fixture(scope="session")
 def tiny_sr_model(tmp_path_factory):
+    needs_torch()
     return build_sr_model(tmp_path_factory.mktemp("sr") / "tiny_x4.safetensors", scale=4)
 
 
 @pytest.fixture(scope="session")
 def tiny_sr2_model(tmp_path_factory):
+    needs_torch()
     return build_sr_model(tmp_path_factory.mktemp("sr2") / "tiny_x2.safetensors", scale=2)
 
 
 @pytest.fixture(scope="session")
 def tiny_cyclegan_model(tmp_path_factory):
+    needs_torch()
     return build_cyclegan_model(tmp_path_factory.mktemp("cyclegan") / "tiny_cyclegan.pth")
 
 
 @pytest.fixture(scope="session")
 def tiny_pix2pix_dir(tmp_path_factory):
+    needs_torch()
     return build_tiny_pix2pix(tmp_path_factory.mktemp("pix2pix") / "pipeline")
 
 
 @pytest.fixture(scope="session")
 def tiny_txt2img_dir(tmp_path_factory):
+    needs_torch()
     return build_tiny_txt2img(tmp_path_factory.mktemp("txt2img") / "pipeline")
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.gan_admin_fixtures import login
+from tests.utils import image_model_label
 from wagtail_gan.models import GenerationJob
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_bulk_action_generates_for_each_permitted_image(gan_world, make_image):
     w = gan_world
     second = make_image(title="Second", collection=w.team)
-    url = reverse("wagtail_bulk_action", args=("wagtailimages", "image", "gan_generate_variant"))
+    url = reverse("wagtail_bulk_action", args=(*image_model_label(), "gan_generate_variant"))
     query = f"?id={w.image.pk}&id={second.pk}&id={w.stock_image.pk}&next=/admin/images/"
     client = login(w.editor)
     page = client.get(url + query)
@@ -43,7 +44,7 @@ def test_bulk_action_generates_for_each_permitted_image(gan_world, make_image):
 def test_bulk_action_with_an_unavailable_operation_queues_nothing(gan_world, missing_models):
     w = gan_world
     client = login(w.admin)
-    url = (reverse("wagtail_bulk_action", args=["wagtailimages", "image", "gan_generate_variant"])
+    url = (reverse("wagtail_bulk_action", args=[*image_model_label(), "gan_generate_variant"])
            + f"?id={w.image.pk}&next=/admin/images/")
     html = client.get(url).content.decode()
     assert '<option value="upscale-2x" selected>' in html  # never pre-selects a missing one

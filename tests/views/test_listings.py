@@ -102,9 +102,14 @@ def test_listing_shows_review_state_and_filters_awaiting_my_review(gan_world):
     html = login(w.admin).get(url, {"review": "kept"}).content.decode()
     assert reverse(job_url, args=[kept.pk]) in html and reverse(job_url, args=[awaiting.pk]) \
         not in html
-    # the menu counts what waits for the user
+    # the menu counts what waits for the user: the admin script fetches the number after the
+    # page has loaded (no query on the page) and puts it on the items marked data-gan-menu
     home = client.get(reverse("wagtailadmin_home")).content.decode()
-    assert "AI jobs (1 to review)" in home and "?review=mine" in home
+    assert "?review=mine" in home and "data-gan-menu" in home
+    assert "Results to review (1)" not in home
+    counts = client.get(reverse("wagtail_gan_admin:awaiting")).json()
+    assert counts == {"count": 1, "labels": {"ai-images": "AI images (1)",
+                                             "to-review": "Results to review (1)"}}
 
 
 def test_listing_cancel_carries_the_csrf_token(gan_world):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from tests.api.fixtures import api_client_for
+from tests.api.helpers import api_client_for
 from tests.conftest import gan_models_override
 from tests.models_zoo.test_install_progress import FILES, REV_A, REV_B, WANTED, FakeHub
 from wagtail_gan.models import ModelPin, ModelTask

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from tests.api.fixtures import api_client_for
+from tests.api.helpers import api_client_for
 from tests.conftest import gan_models_override
 from tests.utils import serve
 from wagtail_gan import jobs, tasks

@@ -5,7 +5,7 @@ public media URL until kept.
 
 The storage is ``STORAGES["wagtail_gan_pending"]`` when the site defines it (e.g. a private
 S3 bucket), else a ``FileSystemStorage`` without a base URL at ``WAGTAIL_GAN["PENDING_DIR"]``
-(default ``<BASE_DIR>/gan-private``, outside ``MEDIA_ROOT``)."""
+(default ``<data home>/wagtail-gan/pending``, see ``conf.data_home``; outside ``MEDIA_ROOT``)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,11 @@ import django.utils.timezone
 import uuid
 from django.conf import settings
 from django.db import migrations, models
+from wagtail.images import get_image_model_string
+
+# The site's image model (WAGTAILIMAGES_IMAGE_MODEL), as the models reference it: a site with
+# a custom image model gets foreign keys to its own table.
+IMAGE_MODEL = get_image_model_string()
 
 
 class Migration(migrations.Migration):
@@ -12,8 +17,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
-        ('wagtailimages', '0027_image_description'),
+        # Wagtail 7.4 LTS and 8.x: any wagtailcore migration that has Collection will do.
+        ('wagtailcore', '0097_baselogentry_uuid_action_timestamp_indexes'),
+        migrations.swappable_dependency(IMAGE_MODEL),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -44,8 +50,8 @@ class Migration(migrations.Migration):
                 ('heartbeat_at', models.DateTimeField(blank=True, db_index=True, null=True)),
                 ('requeue_count', models.PositiveSmallIntegerField(default=0)),
                 ('collection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.collection')),
-                ('result_image', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailimages.image')),
-                ('source_image', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='gan_jobs', to='wagtailimages.image')),
+                ('result_image', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=IMAGE_MODEL)),
+                ('source_image', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='gan_jobs', to=IMAGE_MODEL)),
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='gan_jobs', to=settings.AUTH_USER_MODEL)),
             ],
             options={
@@ -75,7 +81,7 @@ class Migration(migrations.Migration):
                 ('result_name', models.CharField(blank=True, db_index=True, max_length=255)),
                 ('superseded_files', models.JSONField(blank=True, default=list)),
                 ('delete_after', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='gan_rendition_jobs', to='wagtailimages.image')),
+                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='gan_rendition_jobs', to=IMAGE_MODEL)),
             ],
             options={
                 'verbose_name': 'ML rendition job',
@@ -96,9 +102,9 @@ class Migration(migrations.Migration):
                 ('interpretation', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('duration', models.FloatField(blank=True, null=True)),
-                ('image', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='gan_variant', to='wagtailimages.image')),
+                ('image', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='gan_variant', to=IMAGE_MODEL)),
                 ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='variants', to='wagtail_gan.generationjob')),
-                ('source_image', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='gan_variants', to='wagtailimages.image')),
+                ('source_image', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='gan_variants', to=IMAGE_MODEL)),
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={

@@ -4,18 +4,21 @@ handling of inputs (prepare/finish) and size limits. Tiled inference is in ``til
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PIL import Image, ImageChops, ImageCms, ImageOps
 
 from wagtail_gan.conf import gan_settings
 
 from .errors import EngineError, LimitExceeded
+
+if TYPE_CHECKING:  # numpy is a worker dependency: imported where used
+    import numpy as np
 
 _threads_applied: int | None = None
 
@@ -24,18 +27,30 @@ def configure_threads() -> None:
     """Apply WAGTAIL_GAN["TORCH_THREADS"] once per process (and again if it changes)."""
     global _threads_applied
     wanted = gan_settings.TORCH_THREADS
-    if wanted and wanted != _threads_applied:
+    if wanted and wanted != _threads_applied and has_torch():
         import torch
 
         torch.set_num_threads(int(wanted))
         _threads_applied = int(wanted)
 
 
+def has_torch() -> bool:
+    """Whether torch is installed: a worker without it still runs the ONNX models (the style
+    networks, background removal) on the CPU; torch models then fail with a clear message."""
+    return importlib.util.find_spec("torch") is not None
+
+
 def select_device(setting: str | None = None) -> str:
-    """``auto`` picks cuda, then mps, then cpu; anything else is validated and returned."""
+    """``auto`` picks cuda, then mps, then cpu; anything else is validated and returned.
+    Without torch, ``auto`` and ``cpu`` are the CPU (ONNX models run there)."""
+    setting = (setting or gan_settings.DEVICE or "auto").lower()
+    if not has_torch():
+        if setting in ("auto", "cpu"):
+            return "cpu"
+        raise EngineError(f"WAGTAIL_GAN['DEVICE'] is {setting!r} but torch is not installed: "
+                          "pip install 'wagtail-gan[worker]'")
     import torch
 
-    setting = (setting or gan_settings.DEVICE or "auto").lower()
     if setting == "auto":
         if torch.cuda.is_available():
             return "cuda"
@@ -140,6 +155,8 @@ class Prepared:
 
 def _to_8bit(img: Image.Image) -> Image.Image:
     """16-bit / 32-bit integer and float greyscale to 8-bit L (full range preserved)."""
+    import numpy as np  # worker only: the web tier imports this module without numpy
+
     arr = np.asarray(img)
     if img.mode == "F":
         hi = 1.0 if float(arr.max(initial=0.0)) <= 1.0 else 255.0
@@ -232,6 +249,8 @@ def finish(prepared: Prepared, out_rgb: Image.Image, *, keep_greyscale: bool = F
     alpha = prepared.alpha
     if alpha is not None:
         if padding and any(padding):
+            import numpy as np  # worker only: the web tier imports this module without numpy
+
             left, top, right, bottom = padding
             alpha = Image.fromarray(np.pad(np.asarray(alpha), ((top, bottom), (left, right)),
                                            mode="edge"), "L")
@@ -270,6 +289,7 @@ def check_output_limits(width: int, height: int, what: str = "Output") -> None:
 
 
 def pil_to_tensor(img: Image.Image):
+    import numpy as np
     import torch
 
     arr = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
@@ -278,6 +298,7 @@ def pil_to_tensor(img: Image.Image):
 
 def pil_to_uint8_tensor(img: Image.Image):
     """(1,3,H,W) uint8 view of an RGB image: 4x smaller than float; tiles convert themselves."""
+    import numpy as np
     import torch
 
     arr = np.asarray(img.convert("RGB"), dtype=np.uint8)

@@ -9,8 +9,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
-from wagtail.images.widgets import AdminImageChooser
 
+from ..widgets import ImageChooser  # Wagtail's, initialised without inline script
 from .base import FormChoice, InvalidSpec, Operation, dummy_entry, parse_int
 from .vocabulary import Look, Vocabulary
 
@@ -286,7 +286,7 @@ class Stylize(Operation):
                                          required=False),
             "style_image": forms.ModelChoiceField(
                 label=_("Style of image"), queryset=get_image_model().objects.all(),
-                required=False, widget=AdminImageChooser,
+                required=False, widget=ImageChooser,
             ),
         }
 

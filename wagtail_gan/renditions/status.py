@@ -36,8 +36,8 @@ def status_for_urls(urls: list[str]) -> dict[str, dict]:
     indexed ``RenditionJob`` columns (``fallback_name``, ``result_name``, ``canonical_name``;
     Wagtail's rendition table has no index on its file column). A fallback written by a
     request that lost Wagtail's insert race (served to its visitor, never recorded) is found
-    through its canonical name (``compat.lookup_keys``). URLs not known yet (a job the worker
-    has not claimed) or not ML renditions are left out."""
+    through its canonical name (``wagtail_gan.renditions.compat.lookup_keys``). URLs not known
+    yet (a job the worker has not claimed) or not ML renditions are left out."""
     storage = rendition_storage()
     # The storage's URL prefix (e.g. /media/): a page's rendition URL minus it is the file name.
     base = urlsplit(storage.url("images/x")).path[: -len("images/x")]

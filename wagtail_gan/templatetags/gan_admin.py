@@ -38,6 +38,10 @@ def style_swatches(image=None):
 
 @register.inclusion_tag("wagtail_gan/admin/image_panel.html", takes_context=True)
 def gan_image_panel(context, image, form=None):
+    if not isinstance(image, Variant._meta.get_field("image").related_model):
+        # An image of another model than the one wagtail-gan's tables point at (a
+        # WAGTAILIMAGES_IMAGE_MODEL changed after migrating, or overridden in tests): no panel.
+        return {"unsupported": True}
     request = context["request"]
     user = request.user
     policy = permissions.image_permission_policy()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import timing
+from .errors import VideoError
 from .orientation import UPRIGHT, Orientation, UnsupportedTurn, orientation
 
 logger = logging.getLogger(__name__)
@@ -28,10 +29,6 @@ VIDEO_CODEC = "libx264"
 AUDIO_CODEC = "aac"
 CRF = "20"
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
-
-
-class VideoError(ValueError):
-    """A file that cannot be read as a video, or one this site does not accept."""
 
 
 @dataclass(frozen=True)

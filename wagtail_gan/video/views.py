@@ -1,11 +1,10 @@
 """Admin views of video (web tier): "Interpolate (AI)" on a library video, "Make a clip with
 its variants" from an image, and the job page with its progress in frames (polled as JSON).
-The buttons are added to wagtailmedia's and Wagtail's edit pages by a script that
-``wagtail_hooks`` inserts (no template of theirs is overridden)."""
+The buttons are added to wagtailmedia's and Wagtail's edit pages by a static script that
+``wagtail_hooks`` inserts (no template of theirs is overridden, no inline script)."""
 
 from __future__ import annotations
 
-import json
 import re
 
 from django.contrib import messages
@@ -14,7 +13,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.images import get_image_model
@@ -117,26 +115,15 @@ def _model_available() -> bool:
     return registry.is_available("interpolate")
 
 
-BUTTONS_JS = """<script>
-document.addEventListener("DOMContentLoaded", function () {
-    var cfg = %(cfg)s, path = window.location.pathname, m;
-    function add(href, label) {
-        var a = document.createElement("a");
-        a.href = href; a.className = "button button-small button-secondary gan-video-action";
-        a.textContent = label;
-        var p = document.createElement("p"); p.className = "nice-padding"; p.appendChild(a);
-        var header = document.querySelector("#main header, main header");
-        if (header) { header.after(p); } else { (document.querySelector("main") || document.body).prepend(p); }
-    }
-    if ((m = path.match(new RegExp(cfg.image)))) { add(cfg.clip + "?image=" + m[1], cfg.clipLabel); }
-    if (cfg.media && (m = path.match(new RegExp(cfg.media)))) { add(cfg.interpolate.replace("/0/", "/" + m[1] + "/"), cfg.interpolateLabel); }
-});
-</script>"""
+def edit_page_buttons() -> dict:
+    """What the global admin script (``static/wagtail_gan/js/gan-admin-global.js``) needs to
+    add "Make a clip with its variants" to an image's edit page and "Interpolate (AI)" to a
+    video's: edit-page URL patterns (reversed here, so they follow the site's admin prefix),
+    our URLs and labels. Both need wagtailmedia (results go to its library): without it,
+    nothing."""
+    if not library.installed():
+        return {}
 
-
-def admin_buttons_script() -> str:
-    """The script of the ``insert_global_admin_js`` hook: edit-page URLs are reversed here,
-    so the buttons follow the site's admin prefix."""
     def pattern(name):
         try:
             url = reverse(name, args=[987654321])
@@ -144,15 +131,11 @@ def admin_buttons_script() -> str:
             return None
         return "^" + re.escape(url).replace("987654321", "(\\d+)") + "$"
 
-    cfg = {
+    return {
         "image": pattern("wagtailimages:edit"),
-        "media": pattern("wagtailmedia:edit") if library.installed() else None,
+        "media": pattern("wagtailmedia:edit"),
         "clip": reverse("wagtail_gan_video:clip"),
         "interpolate": reverse("wagtail_gan_video:interpolate", args=[0]),
         "clipLabel": _("Make a clip with its variants"),
         "interpolateLabel": _("Interpolate (AI): smoother or slow motion"),
     }
-    if cfg["image"] is None:
-        return ""
-    data = json.dumps(cfg).replace("</", "<\\/")
-    return mark_safe(BUTTONS_JS % {"cfg": data})  # noqa: S308 - JSON-escaped data in our own script

@@ -20,8 +20,8 @@ from wagtail_gan.work import runner
 from wagtail_gan.work.outcome import Outcome
 from wagtail_gan.work.progress import job_reporter
 
-from . import avio, library, limits, pipeline, provenance
-from .engines import get_engine
+from . import library, limits, provenance
+from .errors import VideoError
 
 FRAMES_INTERVAL = 0.5
 
@@ -55,6 +55,11 @@ def _copy_source(media, folder: Path) -> Path:
 
 
 def _run(job: VideoJob, folder: Path, progress) -> tuple[dict, dict, object]:
+    # numpy and PyAV (the video/worker extras) are imported where a job runs, never when the
+    # web tier imports ``tasks``.
+    from . import pipeline  # noqa: PLC0415
+    from .engines import get_engine  # noqa: PLC0415
+
     engine = get_engine(job.engine)
     out = folder / "out.mp4"
     if job.kind == VideoJob.Kind.INTERPOLATE:
@@ -103,7 +108,7 @@ class VideoKind(runner.JobKind):
     A video job's own errors (unreadable video, limits, signing) are shown as they are."""
 
     model = VideoJob
-    expected = (avio.VideoError, limits.VideoLimit, provenance.c2pa.SigningError)
+    expected = (VideoError, limits.VideoLimit, provenance.c2pa.SigningError)
 
     def claim_fields(self) -> dict:
         return {"progress": 0, "frames_done": 0, "frames_total": 0}
@@ -112,6 +117,8 @@ class VideoKind(runner.JobKind):
         return VideoJob.objects.select_related("user", "collection").get(pk=job_id)
 
     def run(self, run: runner.Run):
+        from . import pipeline  # noqa: PLC0415  (numpy, PyAV: worker only)
+
         job = run.job
         with tempfile.TemporaryDirectory(prefix="gan-video-") as tmp:
             result, facts, out = _run(job, Path(tmp), FrameProgress(job.pk))

@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from . import editor, models
+from . import editor, menu, models
 
 app_name = "wagtail_gan_admin"
 
 urlpatterns = [
     path("images/<int:image_id>/variant/", editor.generate_variant, name="generate_variant"),
     path("images/<int:image_id>/interpret/", editor.interpret_instruction, name="interpret"),
+    path("jobs/awaiting/", menu.awaiting_review, name="awaiting"),
     path("jobs/<int:job_id>/", editor.job_detail, name="job"),
     path("jobs/<int:job_id>/status/", editor.job_status_view, name="job_status"),
     path("jobs/<int:job_id>/output/<int:index>/", editor.job_output, name="job_output"),
