@@ -84,7 +84,10 @@ SETTINGS: dict[str, Setting] = {
         Upscales whose output would be larger (in pixels) are refused; their fallback is
         capped to this size."""),
     "PRIORITY_INTERACTIVE": Setting(100, """
-        Huey priority of editor and API jobs: they jump ahead of renditions."""),
+        Huey priority of editor and API jobs (image and video): they jump ahead of
+        renditions. Each job runs at this priority lowered by a fraction (less than 1) for
+        every job of the same user ahead of it, so users take turns; keep the priorities
+        integers at least 1 apart."""),
     "PRIORITY_RENDITION": Setting(10, """
         Huey priority of ML renditions requested by pages."""),
     "PRIORITY_BACKGROUND": Setting(0, """
