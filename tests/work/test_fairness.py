@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from tests.utils import HueyConsumer, wait_for
@@ -69,6 +70,7 @@ def test_a_backlog_delays_another_users_job_by_at_most_one_run(
     try:
         a = [submit(gan_world.editor, gan_world.image, f"stylize-{i}") for i in range(1, 6)]
         b = submit(second_editor, gan_world.image)
+        queued = timezone.now()  # B's message is on the queue (enqueued on commit)
         wait_for(lambda: not GenerationJob.objects.filter(
             status__in=["queued", "running"]).exists(), timeout=120, interval=0.1,
             message=consumer.log()[-2000:])
@@ -79,13 +81,16 @@ def test_a_backlog_delays_another_users_job_by_at_most_one_run(
     b, a = done[b.pk], [done[job.pk] for job in a]
     assert {job.status for job in done.values()} == {"succeeded"}, consumer.log()[-2000:]
     order = sorted(done.values(), key=lambda job: job.started_at)
-    # A's jobs that started after B's arrived and before B's start: none
-    overtook = [job.pk for job in a if b.created_at < job.started_at < b.started_at]
-    assert overtook == [], [job.pk for job in order]
+    runs = [(job.pk, job.created_at, job.started_at, job.finished_at) for job in order]
+    # A's jobs that started after B's was queued and before B's started: none
+    overtook = [job.pk for job in a if queued < job.started_at < b.started_at]
+    assert overtook == [], runs
     a_done_first = sum(job.finished_at <= b.finished_at for job in a)
-    assert a_done_first <= 1 + sum(job.started_at <= b.created_at for job in a)
+    # those A had started when B's was queued, or A's first (queued first at the same rank)
+    assert a_done_first <= max(1, sum(job.started_at <= queued for job in a)), runs
     waited = (b.started_at - b.created_at).total_seconds()
-    assert waited <= RUN + 2.0, waited  # at most one run, plus the queue's polling
+    # at most the run under way, plus the queue's polling (and a busy test machine)
+    assert waited <= RUN + 2.5, (waited, runs)
     assert [job.pk for job in order if job.user_id == gan_world.editor.pk] == [
         job.pk for job in a]  # A's own jobs keep their order
     print(f"B waited {waited:.2f} s (one run: {RUN} s); A jobs done before B: {a_done_first}; "
