@@ -176,6 +176,12 @@ def test_remove_asks_first_and_says_what_it_switches_off(gan_world, settings, mo
     html = client.get(reverse("wagtail_gan_admin:model_action",
                               args=["spanx2_ch52", "remove"])).content.decode()
     assert "data-gan-not-used" in html and "data-gan-switches-off" not in html
+    # what an unfinished install left behind
+    registry.model_dir("realesrgan_x2plus").mkdir()
+    (registry.model_dir("realesrgan_x2plus") / "RealESRGAN_x2plus.pth.part").write_bytes(b"0")
+    html = client.get(reverse("wagtail_gan_admin:model_action",
+                              args=["realesrgan_x2plus", "remove"])).content.decode()
+    assert "data-gan-partial" in html and "data-gan-stand-in" not in html
     assert client.get(reverse("wagtail_gan_admin:model_action",
                               args=["nope", "remove"])).status_code == 404
     assert login(gan_world.editor).get(confirm_url).status_code == 403
