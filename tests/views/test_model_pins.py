@@ -67,7 +67,7 @@ def test_a_pin_entered_on_the_page_is_kept_and_used_until_removed(gan_world, hf_
     assert (task.progress_unit, task.done_bytes, task.total_bytes) == ("bytes", WANTED, WANTED)
     assert registry.read_manifest(MODEL)["revision"] == REV_A
     page = client.get(reverse("wagtail_gan_admin:models")).content.decode()
-    assert "Pinned here to <code>aaaaaaaaaaaa…</code>" in row(page)
+    assert "Pinned here to version <code>aaaaaaaaaaaa…</code>" in row(page)
     assert "data-gan-unpin" in row(page) and f'id="rev-{MODEL}"' not in row(page)
     # Later installs and verifications use it (no revision given).
     assert run(action(client, "verify").json()["id"]).status == "succeeded"
@@ -116,7 +116,7 @@ def test_settings_win_over_a_pin(gan_world, hf_model, settings):
     assert entry.hf_source.revision == REV_C
     client = admin(gan_world)
     page = client.get(reverse("wagtail_gan_admin:models")).content.decode()
-    assert "Pinned by the site settings" in row(page) and "data-gan-unpin" not in row(page)
+    assert "Version pinned by the site settings" in row(page) and "data-gan-unpin" not in row(page)
     refused = action(client, "install", revision=REV_B)
     assert refused.status_code == 400 and "site settings" in refused.json()["error"]
     api = api_client_for(gan_world.admin)

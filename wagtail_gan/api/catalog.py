@@ -19,7 +19,9 @@ class ModelInfoSerializer(serializers.Serializer):
     id = serializers.CharField()
     task = serializers.CharField(help_text="upscale, translate, stylize, edit or generate.")
     family = serializers.CharField()
-    description = serializers.CharField()
+    summary = serializers.CharField(
+        help_text="What the model does, in plain words (the Models page's main line).")
+    description = serializers.CharField(help_text="Technical description.")
     scale = serializers.IntegerField(allow_null=True)
     installed = serializers.BooleanField()
     installable_offline = serializers.BooleanField()
@@ -56,6 +58,7 @@ def list_models() -> list[dict]:
             "id": entry.id,
             "task": entry.task,
             "family": entry.family,
+            "summary": entry.summary,
             "description": entry.description,
             "scale": entry.scale,
             "installed": registry.is_installed(entry),
