@@ -155,11 +155,11 @@ def test_progress_in_steps_and_the_eta_on_the_page_and_the_api(gan_world, hf_mod
     model_worker.ProgressWriter(task.pk)(2, 5, "steps")
     client = admin(gan_world)
     page = client.get(reverse("wagtail_gan_admin:models")).content.decode()
-    assert "step 2 of 5" in page and re.search(r"about 1[45] s left", page)
+    assert "step 2 of 5" in page and re.search(r"about (1[4-9]|2[0-2]) s left", page)
     body = api_client_for(gan_world.admin).get(
         reverse("wagtail_gan_api:model-task", args=[task.pk])).json()
     assert (body["progress_unit"], body["done_bytes"], body["total_bytes"]) == ("steps", 2, 5)
-    assert body["percent"] == 40 and body["eta_seconds"] in (14, 15)
+    assert body["percent"] == 40 and 14 <= body["eta_seconds"] <= 22  # 15 s + 1.5x the test's own time
     status = client.get(reverse("wagtail_gan_admin:models_status")).json()
     assert status["models"][MODEL]["state"]["eta_seconds"] in (14, 15)
     model_worker.ProgressWriter(task.pk)(3_000_000, 12_000_000)  # a download: bytes
