@@ -310,9 +310,11 @@ def test_worker_style_of_another_image(gan_world):
 
 def test_worker_failure_is_reported_and_leaves_nothing(gan_world, tmp_path):
     w = gan_world
+    job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-1")
+    # the limit lowered after submission: the worker refuses the run (submission checks it
+    # too, see test_every_step_is_checked_against_the_pixel_limits_at_submission)
     with override_settings(WAGTAIL_GAN={"MODELS_DIR": str(tmp_path / "empty"),
                                         "MAX_INPUT_PIXELS": 100}):
-        job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-1")
         job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "failed" and job.outputs == []
