@@ -3,13 +3,17 @@ rows, and ``WAGTAIL_GAN`` overrides."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
+from PIL import Image
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images import get_image_model
 from wagtail.models import Collection, Locale, Page, Site
@@ -164,3 +169,21 @@ def image_model_label() -> tuple[str, str]:
     name it (``wagtailimages/image``, or ``custom_image/customimage`` on a custom model)."""
     meta = get_image_model()._meta
     return meta.app_label, meta.model_name
+
+
+def png_b64(width: int, height: int) -> str:
+    """A PNG of ``width`` x ``height``: real pixels when small, else only its header (IHDR),
+    an empty image stream and IEND (what the size checks read; no 400 MB in the test)."""
+    if width * height <= 4_000_000:
+        buf = io.BytesIO()
+        Image.new("L", (width, height), 0).save(buf, "PNG")
+        return base64.b64encode(buf.getvalue()).decode()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
+            + chunk(b"IEND", b""))
+    return base64.b64encode(data).decode()

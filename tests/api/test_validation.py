@@ -9,8 +9,10 @@ from django.test import override_settings
 from wagtail.images.exceptions import InvalidFilterSpecError
 
 from tests.api.helpers import API, api_client_for, finished_job, post
-from tests.utils import gan_override
+from tests.conftest import DUMMY_MODELS, gan_models_override
+from tests.utils import gan_override, png_b64
 from wagtail_gan.models import GenerationJob
+from wagtail_gan.models_zoo import registry
 
 BAD_VARIANT_BODIES = [
     ({"operation": "stylize-3"}, "image"),                              # image missing
@@ -36,12 +38,25 @@ BAD_VARIANT_BODIES = [
     ({"image": 1, "operation": "stylize-3", "strength": 0}, "strength"),
     ({"image": 1, "operation": "stylize-3", "collection": "x"}, "collection"),
     ({"image": 1, "operation": "x" * 300}, "operation"),
+    # strict numbers: no booleans, no other scripts' digits, no fractions, nothing infinite
+    ({"image": True, "operation": "stylize-3"}, "image"),
+    ({"image": "１", "operation": "stylize-3"}, "image"),
+    ({"image": 1, "operation": "stylize-3", "seed": True}, "seed"),
+    ({"image": 1, "operation": "stylize-3", "seed": "４２"}, "seed"),
+    ({"image": 1, "operation": "stylize-3", "seed": "٤٢"}, "seed"),
+    ({"image": 1, "operation": "stylize-3", "seed": 4.5}, "seed"),
+    ({"image": 1, "operation": "stylize-3", "strength": True}, "strength"),
+    ({"image": 1, "operation": "stylize-3", "strength": "٠.٥"}, "strength"),
+    ({"image": 1, "operation": "stylize-3", "strength": "nan"}, "strength"),
+    ({"image": 1, "operation": "stylize-3", "collection": True}, "collection"),
+    ({"image": 1, "instruction": "x" * 100_000}, "instruction"),        # refused, not cut
 ]
 
 
 @pytest.mark.parametrize("body,field", BAD_VARIANT_BODIES)
 def test_bad_variant_input_is_400_with_field_error(api_world, body, field):
-    body = {k: (api_world.image.pk if k == "image" and v == 1 else v) for k, v in body.items()}
+    body = {k: (api_world.image.pk if k == "image" and type(v) is int and v == 1 else v)
+            for k, v in body.items()}
     response = post(api_client_for(api_world.editor), "variants/", body)
     assert response.status_code == 400, response.content
     errors = response.json()
@@ -121,6 +136,10 @@ BAD_GENERATE_BODIES = [
     ({"prompt": "a cat", "collection": "allowed", "count": 0}, "count"),
     ({"prompt": "a cat", "collection": "allowed", "seed": -5}, "seed"),
     ({"prompt": "a cat", "collection": 999999}, "collection"),
+    ({"prompt": "a cat", "collection": "allowed", "count": True}, "count"),
+    ({"prompt": "a cat", "collection": "allowed", "count": "２"}, "count"),
+    ({"prompt": "a cat", "collection": "allowed", "seed": False}, "seed"),
+    ({"prompt": "z" * 100_000, "collection": "allowed"}, "prompt"),
 ]
 
 
@@ -131,6 +150,73 @@ def test_bad_generate_input_is_400(api_world, body, field):
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert GenerationJob.objects.count() == 0
+
+
+def test_numbers_as_ascii_strings_are_still_accepted(api_world):
+    response = post(api_client_for(api_world.editor), "variants/",
+                    {"image": str(api_world.image.pk), "operation": "stylize-3", "seed": "42",
+                     "strength": "0.5"})
+    assert response.status_code == 202, response.content
+    job = GenerationJob.objects.get()
+    assert job.seed == 42 and job.params["strength"] == 0.5
+
+
+def test_generate_without_its_model_is_400_naming_the_model(api_world, settings):
+    gan_models_override(settings, {"dummy_generate": {**DUMMY_MODELS["dummy_generate"],
+                                                      "default_for": []}})
+    model = registry.resolve("generate").id
+    response = post(api_client_for(api_world.editor), "generate/",
+                    {"prompt": "a cat", "collection": api_world.allowed.pk})
+    assert response.status_code == 400, response.content
+    message = response.json()["prompt"][0]
+    assert "not installed" in message and f"gan_models install {model}" in message
+    assert GenerationJob.objects.count() == 0
+
+
+@pytest.mark.parametrize("spec,limit,message", [
+    # 48x32 source: 2x then 4x makes 384x256 = 98,304 pixels
+    ("upscale-2x|upscale-4x", {"MAX_OUTPUT_PIXELS": 50_000}, "Step 2 (upscale-4x) would make"),
+    ("upscale-2x|stylize-3", {"MAX_INPUT_PIXELS": 5_000}, "Step 2 (stylize-3) would get"),
+    ("expand-32x1", {"MAX_OUTPUT_PIXELS": 30_000}, "“expand-32x1” would make a 1024x32"),
+])
+def test_every_step_is_checked_against_the_pixel_limits_at_submission(api_world, spec, limit,
+                                                                       message):
+    client = api_client_for(api_world.editor)
+    with gan_override(**limit):
+        response = post(client, "variants/", {"image": api_world.image.pk, "operation": spec})
+    assert response.status_code == 400, response.content
+    assert message in response.json()["operation"][0]
+    assert GenerationJob.objects.count() == 0
+    # within the limits it is accepted
+    assert post(client, "variants/", {"image": api_world.image.pk,
+                                      "operation": spec}).status_code == 202
+
+
+def test_a_mask_png_larger_than_the_image_is_400_before_any_decoding(api_world):
+    client = api_client_for(api_world.editor)
+    for size in ((20000, 20000), (49, 32), (32, 64)):  # the image is 48x32
+        response = post(client, "variants/", {"image": api_world.image.pk,
+                                              "operation": "erase",
+                                              "mask": {"png": png_b64(*size)}})
+        assert response.status_code == 400, response.content
+        assert "larger than the image (48x32)" in response.json()["mask"][0]
+    assert GenerationJob.objects.count() == 0
+    for size in ((48, 32), (32, 48), (24, 16)):  # either way round, or smaller
+        response = post(client, "variants/", {"image": api_world.image.pk,
+                                              "operation": "erase",
+                                              "mask": {"png": png_b64(*size)}})
+        assert response.status_code == 202, response.content
+
+
+def test_a_huge_brush_is_clamped_to_the_image(api_world):
+    response = post(api_client_for(api_world.editor), "variants/", {
+        "image": api_world.image.pk, "operation": "erase",
+        "mask": {"strokes": [{"points": [[0, 0], [1, 1], [5, 5]], "radius": 1000}],
+                 "size": [1, 1]}})
+    assert response.status_code == 202, response.content
+    stroke = GenerationJob.objects.get().params["mask"]["strokes"][0]
+    assert stroke["radius"] == pytest.approx(2 ** 0.5)  # the 1x1 canvas's diagonal
+    assert stroke["points"] == [[0, 0], [1, 1], [1, 1]]
 
 
 def test_instruction_is_interpreted(api_world):

@@ -13,7 +13,7 @@ from wagtail.utils.file import hash_filelike
 
 from tests.conftest import DUMMY_MODELS, gan_models_override
 from tests.gan_admin_fixtures import write_pending_output
-from tests.utils import wait_for
+from tests.utils import gan_override, wait_for
 from wagtail_gan import jobs
 from wagtail_gan.jobs import worker as job_worker
 from wagtail_gan.jobs.outputs import pending_storage
@@ -310,9 +310,11 @@ def test_worker_style_of_another_image(gan_world):
 
 def test_worker_failure_is_reported_and_leaves_nothing(gan_world, tmp_path):
     w = gan_world
+    job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-1")
+    # the limit lowered after submission: the worker refuses the run (submission checks it
+    # too, see test_every_step_is_checked_against_the_pixel_limits_at_submission)
     with override_settings(WAGTAIL_GAN={"MODELS_DIR": str(tmp_path / "empty"),
                                         "MAX_INPUT_PIXELS": 100}):
-        job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="stylize-1")
         job_worker.run_generation_job(job.pk)
     job.refresh_from_db()
     assert job.status == "failed" and job.outputs == []
@@ -415,3 +417,28 @@ def test_an_operation_whose_model_is_not_installed_creates_no_job(gan_world, set
             jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image, **kwargs)
         assert excinfo.value.field == field
     assert GenerationJob.objects.count() == 0
+
+
+def test_generate_whose_model_is_not_installed_creates_no_job(gan_world, settings):
+    gan_models_override(settings, {"dummy_generate": {**DUMMY_MODELS["dummy_generate"],
+                                                      "default_for": []}})
+    with pytest.raises(jobs.Unavailable, match="not installed") as excinfo:
+        jobs.submit_generate_job(user=gan_world.editor, prompt="a cat",
+                                 collection=gan_world.team)
+    assert excinfo.value.field == "prompt"
+    assert "gan_models install" in str(excinfo.value)
+    assert GenerationJob.objects.count() == 0
+
+
+def test_pixel_limits_allow_for_the_sources_orientation(gan_world):
+    # 40x30 (EXIF may turn it to 30x40): expand-4x1 makes 120x30 = 3,600 or 160x40 = 6,400
+    w = gan_world
+    with gan_override(MAX_OUTPUT_PIXELS=5_000):
+        job = jobs.submit_variant_job(user=w.editor, image=w.image, operation="expand-4x1")
+        assert job.operation == "expand-4x1"  # within the limit one way round: the worker decides
+    with gan_override(MAX_OUTPUT_PIXELS=3_000):
+        with pytest.raises(jobs.JobError, match="would make a 120x30 image") as excinfo:
+            jobs.submit_variant_job(user=w.editor, image=w.image, operation="expand-4x1")
+    assert excinfo.value.field == "operation"
+    assert GenerationJob.objects.count() == 1
+

@@ -92,6 +92,14 @@ def test_an_operation_that_cannot_run_is_never_proposed(gan_world, make_image, s
     assert GenerationJob.objects.count() == 1
 
 
+def test_a_proposal_past_the_pixel_limits_is_never_made(gan_world, make_image):
+    # 64x48: upscale-2x makes 128x96 = 12,288 pixels, then upscale-4x 512x384
+    with rules({"spec": "upscale-2x|upscale-4x"}, {"spec": "upscale-2x"},
+               MAX_OUTPUT_PIXELS=20_000):
+        make_image(collection=gan_world.team)
+    assert list(GenerationJob.objects.values_list("operation", flat=True)) == ["upscale-2x"]
+
+
 def test_bad_rules_are_system_check_errors():
     with rules({"spec": "sharpen-2"}, {"spec": "upscale-2x", "if": {"bigger_than": 3}}, {}):
         errors = [m for m in run_checks() if m.id == "wagtail_gan.E003"]

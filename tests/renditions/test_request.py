@@ -137,6 +137,21 @@ def test_max_output_pixels_caps_upscale(make_image, caplog):
     assert "MAX_OUTPUT_PIXELS" in caplog.text
 
 
+def test_every_ml_step_of_a_spec_is_checked_with_the_size_it_gets(make_image):
+    # 64x48: upscale-2x makes 128x96 (within), then upscale-4x would make 512x384; Wagtail's
+    # resizes (width-32) run before every filter, so the steps see 32x24 -> 64x48 -> 256x192
+    image = make_image(width=64, height=48)
+    with gan_override(MAX_OUTPUT_PIXELS=100_000):
+        before = huey_counts()
+        image.get_rendition("upscale-2x|upscale-4x")
+        assert huey_counts() == before  # no model runs step 1 to have step 2 refused
+        assert image.get_rendition("width-32|upscale-2x|upscale-4x").width == 256
+    jobs = {job.filter_spec: job for job in RenditionJob.objects.all()}
+    skipped = jobs["upscale-2x|upscale-4x"]
+    assert skipped.status == "skipped" and "upscale-4x: output 512x384" in skipped.error
+    assert jobs["width-32|upscale-2x|upscale-4x"].status != "skipped"
+
+
 def test_serve_view_and_image_url_get_fallback(make_image, client):
     image = make_image(width=64, height=48)
     spec = "width-20|upscale-2x"

@@ -4,6 +4,8 @@ budget of jobs shared with the image endpoints and the admin, and DELETE video/j
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.helpers import API
 from tests.utils import gan_override
 from wagtail_gan.models import GenerationJob, VideoJob
@@ -46,13 +48,36 @@ def test_idempotency_key_replays_the_same_video_job(client, video_world):
 def test_clip_idempotency(client, video_world):
     w = video_world
     client.force_login(w.editor)
-    body = {"images": [w.image.pk, w.image.pk], "seconds": 1, "fps": 10, "engine": "blend"}
+    body = {"images": [w.image.pk, w.image.pk], "seconds": 1, "fps": 10, "hold": 0.2,
+            "engine": "blend"}
     first = post(client, "video/clips/", body, HTTP_IDEMPOTENCY_KEY="c-1")
     again = post(client, "video/clips/", {**body, "seconds": 1.0}, HTTP_IDEMPOTENCY_KEY="c-1")
     assert first.status_code == again.status_code == 202, first.content
     assert first.json()["id"] == again.json()["id"] and again["Idempotent-Replayed"] == "true"
     assert post(client, "video/clips/", {**body, "fps": 12},
                 HTTP_IDEMPOTENCY_KEY="c-1").status_code == 422
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("video/clips/", {"hold": 1e308}, "hold"),
+    ("video/clips/", {"hold": True}, "hold"),
+    ("video/clips/", {"seconds": "３"}, "seconds"),
+    ("video/clips/", {"fps": True}, "fps"),
+    ("video/clips/", {"fps": "١٠"}, "fps"),
+    ("video/clips/", {"images": [True, True]}, "images"),
+    ("video/clips/", {"title": "t" * 100_000}, "title"),
+    ("video/interpolate/", {"media": True}, "media"),
+    ("video/interpolate/", {"media": "１"}, "media"),
+])
+def test_strict_numbers_and_bounded_strings(client, video_world, path, body, field):
+    w = video_world
+    client.force_login(w.editor)
+    base = ({"images": [w.image.pk, w.image.pk], "seconds": 2, "fps": 10, "engine": "blend"}
+            if path == "video/clips/" else {"media": w.video.pk, "engine": "blend"})
+    response = post(client, path, {**base, **body})
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not VideoJob.objects.exists()
 
 
 def test_throttle_counts_image_and_video_jobs_together(client, video_world):

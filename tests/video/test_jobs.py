@@ -85,6 +85,32 @@ def test_refusals_create_no_row(video_world, no_rife):
     assert not VideoJob.objects.exists()
 
 
+@pytest.mark.parametrize("kwargs, field, message", [
+    ({"hold": 1e308}, "hold", "longer than the clip"),
+    ({"hold": float("inf")}, "hold", "must be a number"),
+    ({"hold": "nan"}, "hold", "must be a number"),
+    ({"hold": 2.5, "seconds": 2}, "hold", "longer than the clip"),
+    ({"hold": 1, "seconds": 2}, "hold", "too short for 2 images held 1 s"),
+    ({"hold": True}, "hold", "must be a number"),
+    ({"seconds": "３"}, "seconds", "must be a number"),
+    ({"fps": "٢٤"}, "fps", "whole number"),
+    ({"fps": 24.5}, "fps", "whole number"),
+    ({"fps": False}, "fps", "whole number"),
+    ({"title": "t" * 100_000}, "title", "100,000 characters long; the limit is 255"),
+])
+def test_clip_parameters_are_checked_together(video_world, kwargs, field, message):
+    w = video_world
+    with pytest.raises(JobError, match=message) as excinfo:
+        submit_stills_job(user=w.editor, images=[w.image, w.image], engine="blend",
+                          **{"seconds": 3, "fps": 10, **kwargs})
+    assert excinfo.value.field == field
+    assert not VideoJob.objects.exists()
+    # the same clip with room for the holds, numbers as ASCII strings (the admin's form)
+    job = submit_stills_job(user=w.editor, images=[w.image, w.image], engine="blend",
+                            seconds="2", fps="10", hold="0.8", title="t" * 255)
+    assert job.params == {"seconds": 2.0, "fps": 10, "hold": 0.8}
+
+
 def test_broken_file_fails_the_job_in_one_line(video_world, tmp_path):
     w = video_world
     bad = tmp_path / "broken.mp4"

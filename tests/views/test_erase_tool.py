@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tests.gan_admin_fixtures import login, variant_url
+from tests.utils import png_b64
 from wagtail_gan.models import GenerationJob
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,26 @@ def test_a_bad_mask_is_a_field_error_and_no_job(gan_world, value, message):
     assert message in " ".join(response.context["form"].errors["erase_mask_json"])
     assert message in response.content.decode()  # shown beside the tool
     assert not GenerationJob.objects.exists()
+
+
+def test_a_mask_png_larger_than_the_image_is_a_field_error(gan_world):
+    # the image is 40x30; the PNG's size is read from its header (nothing decoded)
+    response = post(gan_world, erase_mask_json=json.dumps({"png": png_b64(20000, 20000)}))
+    assert response.status_code == 400
+    message = " ".join(response.context["form"].non_field_errors()
+                       + response.context["form"].errors.get("erase_mask_json", []))
+    assert "larger than the image (40x30)" in message or "MAX_INPUT_PIXELS" in message
+    response = post(gan_world, erase_mask_json=json.dumps({"png": png_b64(41, 30)}))
+    assert response.status_code == 400
+    assert "larger than the image (40x30)" in response.content.decode()
+    assert not GenerationJob.objects.exists()
+
+
+def test_a_huge_brush_is_clamped_to_the_canvas(gan_world):
+    mask = {"strokes": [{"points": [[3, 4], [400, 12]], "radius": 1000}], "size": [40, 30]}
+    assert post(gan_world, erase_mask_json=json.dumps(mask)).status_code == 302
+    stroke = GenerationJob.objects.get().params["mask"]["strokes"][0]
+    assert stroke == {"points": [[3, 4], [40, 12]], "radius": 50.0}
 
 
 def test_nothing_marked_says_so_and_no_job(gan_world):

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from wagtail.images import get_image_model
 
 from tests.gan_admin_fixtures import grant, login, variant_url, write_pending_output
+from tests.utils import gan_override
 from wagtail_gan import jobs
 from wagtail_gan.models import GenerationJob
 from wagtail_gan.templatetags.gan_admin import SWATCH_PATH
@@ -180,6 +181,21 @@ def test_invalid_variant_form_shows_errors_and_creates_nothing(gan_world, data, 
     response = login(gan_world.editor).post(variant_url(gan_world.image), data)
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert GenerationJob.objects.count() == 0
+
+
+def test_past_the_pixel_limits_is_refused_before_a_job(gan_world):
+    # 40x30: upscale-4x would make 160x120 = 19,200 pixels; "make it snowy and twice as
+    # big" plans winterize then upscale-2x: step 2 would make 80x60
+    client = login(gan_world.editor)
+    with gan_override(MAX_OUTPUT_PIXELS=4_000):
+        response = client.post(variant_url(gan_world.image), {"operation": "upscale-4x"})
+        assert response.status_code == 400
+        assert "“upscale-4x” would make a 160x120 image" in response.content.decode()
+        response = client.post(variant_url(gan_world.image),
+                               {"instruction": "make it snowy and twice as big"})
+        assert response.status_code == 400
+        assert "would make a 80x60 image" in response.content.decode()
     assert GenerationJob.objects.count() == 0
 
 

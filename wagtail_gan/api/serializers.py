@@ -7,6 +7,9 @@ not a row (requests, errors, the catalogue) is a plain ``Serializer``."""
 
 from __future__ import annotations
 
+import math
+import re
+
 from django.urls import reverse
 from django.utils.functional import lazy
 from drf_spectacular.utils import extend_schema_field
@@ -21,6 +24,39 @@ from wagtail_gan.provenance import rights_summary
 
 SEED_MAX = MAX_SEED
 RENDITIONS = {"thumbnail": "max-165x165", "medium": "max-800x800"}
+# Numbers as strings: ASCII digits only (Python's int() and float() also read "١٢", "１２",
+# "inf" and "nan").
+ASCII_INTEGER = re.compile(r"-?[0-9]{1,20}")
+ASCII_DECIMAL = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,20})?")
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A whole number: a JSON integer or a string of ASCII digits. Not a boolean (``true``
+    is 1 to Python), not other scripts' digits, not a fraction."""
+
+    default_error_messages = {"invalid": "A whole number is required (ASCII digits)."}
+
+    def to_internal_value(self, data):
+        if (isinstance(data, bool) or (isinstance(data, str) and not ASCII_INTEGER.fullmatch(data))
+                or (isinstance(data, float) and not data.is_integer())):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    """A finite number: a JSON number or a decimal in ASCII digits. Not a boolean, not
+    other scripts' digits, not ``inf``/``nan``."""
+
+    default_error_messages = {"invalid": "A number is required (ASCII digits, finite)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (isinstance(data, str)
+                                      and not ASCII_DECIMAL.fullmatch(data)):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
 
 
 def operation_help() -> str:
@@ -45,7 +81,7 @@ def _text_length_error(value: str, field: str) -> str:
 
 
 class VariantRequestSerializer(serializers.Serializer):
-    image = serializers.IntegerField(
+    image = StrictIntegerField(
         min_value=1, max_value=2**31 - 1, help_text="Id of the source image."
     )
     operation = serializers.CharField(
@@ -57,16 +93,16 @@ class VariantRequestSerializer(serializers.Serializer):
         help_text="A free-text edit instead of an operation, e.g. 'make it snowy'. "
         "At most WAGTAIL_GAN['MAX_INSTRUCTION_LENGTH'] characters (default 500).",
     )
-    seed = serializers.IntegerField(
+    seed = StrictIntegerField(
         required=False, allow_null=True, min_value=0, max_value=SEED_MAX,
         help_text="Random seed (recorded in the provenance); random when omitted.",
     )
-    strength = serializers.FloatField(
+    strength = StrictFloatField(
         required=False, allow_null=True, min_value=0.0, max_value=1.0,
         help_text="Effect strength, greater than 0 and at most 1, where the operation "
         "supports it (winterize: scales the spec's 1..100).",
     )
-    collection = serializers.IntegerField(
+    collection = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=2**31 - 1,
         help_text="Collection for the result; the source image's collection when omitted.",
     )
@@ -107,13 +143,13 @@ class GenerateRequestSerializer(serializers.Serializer):
         max_length=10_000,
         help_text="What to draw. At most WAGTAIL_GAN['MAX_INSTRUCTION_LENGTH'] characters.",
     )
-    collection = serializers.IntegerField(
+    collection = StrictIntegerField(
         min_value=1, max_value=2**31 - 1, help_text="Collection the new images go to."
     )
-    seed = serializers.IntegerField(
+    seed = StrictIntegerField(
         required=False, allow_null=True, min_value=0, max_value=SEED_MAX
     )
-    count = serializers.IntegerField(
+    count = StrictIntegerField(
         required=False, default=1, min_value=1, max_value=MAX_COUNT,
         help_text="Number of candidates (1..4).",
     )

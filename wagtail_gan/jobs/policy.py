@@ -18,6 +18,7 @@ from typing import Any
 from PIL import Image as PILImage
 
 from wagtail_gan.conf import gan_settings
+from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob
 from wagtail_gan.models_zoo.jpeg import jpeg_quality  # re-exported: policy.jpeg_quality
 from wagtail_gan.operations import InvalidSpec, parse_steps
@@ -25,6 +26,7 @@ from wagtail_gan.work import submit as work_submit
 from wagtail_gan.work.budget import OverBudget
 
 from .submit import step_params
+from .validation import check_pixel_limits
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +107,12 @@ def propose_improvements(image) -> list[GenerationJob]:
                    and not spec.op.needs_instruction and not spec.op.inputs for spec in steps):
             logger.info("wagtail-gan: not proposing %s for image %s: not available here",
                         rule["spec"], image.pk)
+            continue
+        try:
+            check_pixel_limits(steps, (image.width, image.height))
+        except JobError as exc:  # e.g. upscale-4x of an upload already near the limits
+            logger.info("wagtail-gan: not proposing %s for image %s: %s", rule["spec"],
+                        image.pk, exc)
             continue
         text = "|".join(spec.text for spec in steps)
         label = ", then ".join(spec.label for spec in steps)

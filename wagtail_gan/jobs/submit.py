@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.core.exceptions import PermissionDenied
 from wagtail.models import Collection
 
+from wagtail_gan import operations
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.instructions import InstructionError, clean_instruction
 from wagtail_gan.models import GenerationJob
@@ -19,7 +20,9 @@ from wagtail_gan.work.submit import enqueue as enqueue_job  # noqa: F401 (jobs.e
 
 from .validation import (
     MAX_COUNT,
+    check_available,
     check_enabled,
+    check_pixel_limits,
     check_raster,
     clean_seed,
     clean_strength,
@@ -67,7 +70,8 @@ def submit_variant_job(
     if strength is not None:
         steps = [spec.op.with_strength(spec, strength) if spec.op.strength else spec
                  for spec in steps]
-    params = step_params(steps, instruction, clean_inputs(steps, {"mask": mask}))
+    sizes = check_pixel_limits(steps, (image.width, image.height))
+    params = step_params(steps, instruction, clean_inputs(steps, {"mask": mask}, sizes))
     return work_submit.create(
         GenerationJob, user=user, idempotency_key=idempotency_key,
         request_fingerprint=request_fp, admit=admit, kind=GenerationJob.Kind.VARIANT,
@@ -77,18 +81,20 @@ def submit_variant_job(
     )
 
 
-def clean_inputs(steps, inputs: dict) -> list[dict]:
-    """Per step, the cleaned inputs its operation takes beside the spec (erase's mask). An
-    input no step takes is refused."""
+def clean_inputs(steps, inputs: dict, sizes=None) -> list[dict]:
+    """Per step, the cleaned inputs its operation takes beside the spec (erase's mask),
+    bounded by the step's input size (``sizes``, from ``check_pixel_limits``). An input no
+    step takes is refused."""
     given = {name for name, value in inputs.items() if value is not None}
     taken = set().union(*(spec.op.inputs for spec in steps))
     for name in given - taken:
         raise JobError(f"“{name}” is only for operations that take it, not for "
                        f"{' | '.join(spec.text for spec in steps)}.", name)
     cleaned = []
-    for spec in steps:
+    for spec, size in zip(steps, sizes or [None] * len(steps), strict=True):
         try:
-            cleaned.append(spec.op.clean_inputs(spec, inputs))
+            cleaned.append(spec.op.clean_inputs(spec, inputs, size=size) if spec.op.inputs
+                           else spec.op.clean_inputs(spec, inputs))
         except InvalidSpec as exc:
             raise JobError(str(exc), spec.op.inputs[0] if spec.op.inputs else "operation") \
                 from None
@@ -129,6 +135,7 @@ def submit_generate_job(
     if existing is not None:
         return existing
     check_enabled("generate", "prompt")
+    check_available("generate", "prompt", operations.get("generate").label)
     try:
         prompt = clean_instruction(prompt)
     except InstructionError as exc:

@@ -8,8 +8,10 @@ from typing import Any
 from wagtail.images import get_image_model
 
 from wagtail_gan import operations
+from wagtail_gan.conf import gan_settings
 from wagtail_gan.exceptions import JobError, NotVisible, Unavailable
 from wagtail_gan.instructions import InstructionError, clean_instruction, interpret
+from wagtail_gan.models_zoo import registry
 from wagtail_gan.operations import InvalidSpec, parse_steps
 from wagtail_gan.permissions import image_permission_policy, is_protected
 
@@ -53,6 +55,63 @@ def clean_strength(strength) -> float | None:
 def check_enabled(op: str, field: str = "operation") -> None:
     if not operations.get(op).is_enabled():
         raise JobError(f"The operation “{op}” is not enabled on this site.", field)
+
+
+def missing_model_message(label, key: str) -> str:
+    """Why ``label`` cannot run: its model (the registry's for ``key``) is not installed, and
+    how to install it."""
+    try:
+        model_id = registry.resolve(key).id
+    except registry.UnknownModel:
+        model_id = ""
+    named = f" ({model_id})" if model_id else ""
+    return (f"“{label}” cannot run here yet: its model{named} is not installed. An "
+            "administrator can install it (the admin's Models page, or manage.py gan_models "
+            f"install{' ' + model_id if model_id else ''}).")
+
+
+def check_available(op_name: str, field: str, label) -> None:
+    """Unavailable (a 400, the editor's "can't run yet") when the model of the operation
+    ``op_name`` (its default) is not installed: no job is created that could only fail."""
+    op = operations.get(op_name)
+    if not op.is_available():
+        raise Unavailable(missing_model_message(label, op.model_key({})), field, label)
+
+
+def check_pixel_limits(steps, size: tuple[int, int]) -> list[tuple[int, int] | None]:
+    """Every step of a job within MAX_INPUT_PIXELS (its input) and MAX_OUTPUT_PIXELS (its
+    output), with the sizes the steps before it will produce from the source's ``size``:
+    JobError naming the step, before a job exists (so no step runs for a minute to have the
+    next refused). A step whose output size only its model knows ends the check. The source's
+    EXIF orientation may turn it, which only changes what ``expand-<w>x<h>`` adds: a job is
+    refused when it is over a limit either way round. Returns each step's input size."""
+    problems = [_pixel_problem(steps, size), _pixel_problem(steps, (size[1], size[0]))]
+    if problems[0] and problems[1]:
+        raise JobError(problems[0], "operation")
+    sizes: list[tuple[int, int] | None] = []
+    current: tuple[int, int] | None = size
+    for spec in steps:
+        sizes.append(current)
+        current = spec.op.output_size(spec.params, current) if current else None
+    return sizes
+
+
+def _pixel_problem(steps, size: tuple[int, int]) -> str:
+    max_in, max_out = int(gan_settings.MAX_INPUT_PIXELS), int(gan_settings.MAX_OUTPUT_PIXELS)
+    for i, spec in enumerate(steps):
+        what = f"Step {i + 1} ({spec.text})" if len(steps) > 1 else f"“{spec.text}”"
+        w, h = size
+        if w * h > max_in:
+            return (f"{what} would get a {w}x{h} image = {w * h:,} pixels; the limit "
+                    f"(WAGTAIL_GAN['MAX_INPUT_PIXELS']) is {max_in:,}.")
+        out = spec.op.output_size(spec.params, size)
+        if out is None:
+            return ""
+        if out[0] * out[1] > max_out:
+            return (f"{what} would make a {out[0]}x{out[1]} image = {out[0] * out[1]:,} "
+                    f"pixels; the limit (WAGTAIL_GAN['MAX_OUTPUT_PIXELS']) is {max_out:,}.")
+        size = out
+    return ""
 
 
 def lookup_image_by_title(user):
@@ -120,10 +179,8 @@ def plan_variant(*, user, operation: str | None = None, instruction: str | None 
                            "instruction")
         check_enabled(spec.operation)
         if not spec.available:
-            raise Unavailable(
-                f"“{spec.label}” cannot run here yet: its model is not installed. An "
-                "administrator can install it (the admin's Models page, or manage.py "
-                "gan_models install).", field, spec.label)
+            raise Unavailable(missing_model_message(spec.label, spec.model_key), field,
+                              spec.label)
     text = "|".join(spec.text for spec in steps)
     if interpretation and interpretation.get("spec") != text:
         interpretation["overridden_by"] = text

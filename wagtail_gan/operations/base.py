@@ -188,9 +188,12 @@ class Operation:
     # cleaned by ``clean_inputs``, stored in the job's params and passed to the engine.
     inputs: tuple[str, ...] = ()
 
-    def clean_inputs(self, spec: OperationSpec, inputs: dict[str, Any]) -> dict[str, Any]:
+    def clean_inputs(self, spec: OperationSpec, inputs: dict[str, Any],
+                     size: tuple[int, int] | None = None) -> dict[str, Any]:
         """The cleaned ``inputs`` this operation takes (raise InvalidSpec for bad ones), and
-        InvalidSpec when a required one is missing."""
+        InvalidSpec when a required one is missing. ``size``: the step's input size where
+        known (the source's width and height, either way round), to bound the work an input
+        asks for (erase's mask)."""
         return {}
 
     # -- admin form -------------------------------------------------------------------

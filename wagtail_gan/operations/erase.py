@@ -30,11 +30,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
+import struct
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from wagtail_gan.conf import gan_settings
 
 from .base import FormChoice, InvalidSpec, Operation, dummy_entry
 from .vocabulary import Vocabulary
@@ -95,9 +99,57 @@ def decode_png(value: str) -> bytes:
     return data
 
 
-def clean_mask(value: Any) -> dict[str, Any]:
+def png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's (width, height) from its header (IHDR): no pixel is decoded."""
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise InvalidSpec("mask: png is not a PNG file (no IHDR header)")
+    width, height = struct.unpack(">II", data[16:24])
+    if not width or not height:
+        raise InvalidSpec("mask: png has no pixels")
+    return width, height
+
+
+def check_png_size(data: bytes, image_size: tuple[int, int] | None) -> None:
+    """Refuse a mask PNG larger than the image it masks (either way round: the source's EXIF
+    orientation may turn it), or without an image, larger than MAX_INPUT_PIXELS; read from
+    the header, before a worker would decode it."""
+    pw, ph = png_size(data)
+    if image_size is not None:
+        w, h = image_size
+        if pw * ph > w * h or max(pw, ph) > max(w, h):
+            raise InvalidSpec(f"mask: the png is {pw}x{ph} pixels, larger than the image "
+                              f"({w}x{h}); send it at the image's size or smaller")
+    limit = int(gan_settings.MAX_INPUT_PIXELS)
+    if pw * ph > limit:
+        raise InvalidSpec(f"mask: the png is {pw}x{ph} = {pw * ph:,} pixels; the limit "
+                          f"(WAGTAIL_GAN['MAX_INPUT_PIXELS']) is {limit:,}")
+
+
+def _clamp(mask: dict[str, Any], canvas: tuple[float, float]) -> None:
+    """Clamp ``mask``'s shapes to ``canvas`` (width, height) in place: points to it, a
+    brush to its diagonal (a larger one paints no more), rectangles cut at its edges (one
+    that starts outside is refused)."""
+    cw, ch = canvas
+    diagonal = math.hypot(cw, ch)
+    for stroke in mask.get("strokes", ()):
+        stroke["radius"] = min(stroke["radius"], max(0.5, diagonal))
+        stroke["points"] = [[min(x, cw), min(y, ch)] for x, y in stroke["points"]]
+    for rect in mask.get("rects", ()):
+        x, y, w, h = rect
+        if x >= cw or y >= ch:
+            raise InvalidSpec(f"mask: the rect {[x, y, w, h]} starts outside the image "
+                              f"({cw:g}x{ch:g})")
+        rect[2], rect[3] = min(w, cw - x), min(h, ch - y)
+
+
+def clean_mask(value: Any, image_size: tuple[int, int] | None = None) -> dict[str, Any]:
     """Validate a mask dict (see the module docstring); returns a normalised copy. Raises
-    :class:`InvalidSpec` with a one-line message. Does not decode the PNG's pixels."""
+    :class:`InvalidSpec` with a one-line message. Does not decode the PNG's pixels.
+
+    With ``image_size`` (the source's width and height) the work it asks for is bounded:
+    shapes are clamped to the canvas (``size``, else the image either way round), a brush to
+    the canvas's diagonal, and a PNG larger than the image (read from its header) is
+    refused. The worker clamps and bounds again (``models_zoo/backends/masks.py``)."""
     if not isinstance(value, dict) or not value:
         raise InvalidSpec("mask must be an object with rects, strokes and/or png")
     unknown = set(value) - MASK_KEYS
@@ -110,11 +162,14 @@ def clean_mask(value: Any) -> dict[str, Any]:
                 raise InvalidSpec(f"mask: {key} is a list")
             if len(value[key]) > MAX_SHAPES:
                 raise InvalidSpec(f"mask: at most {MAX_SHAPES} {key}")
+            if key == "strokes" and sum(
+                    len(s["points"]) if isinstance(s, dict)
+                    and isinstance(s.get("points"), (list, tuple))
+                    else 0 for s in value[key]) > MAX_POINTS:
+                raise InvalidSpec(f"mask: at most {MAX_POINTS} stroke points in all")
             out[key] = [item(v) for v in value[key]]
-    if sum(len(s["points"]) for s in out.get("strokes", ())) > MAX_POINTS:
-        raise InvalidSpec(f"mask: at most {MAX_POINTS} stroke points in all")
     if "png" in value:
-        decode_png(value["png"])
+        check_png_size(decode_png(value["png"]), image_size)
         out["png"] = value["png"]
     if not (out.get("rects") or out.get("strokes") or out.get("png")):
         raise InvalidSpec("mask is empty: give rects, strokes or a png")
@@ -124,7 +179,15 @@ def clean_mask(value: Any) -> dict[str, Any]:
             raise InvalidSpec("mask: size is [width, height]")
         out["size"] = [_number(size[0], "size width", 1), _number(size[1], "size height", 1)]
     if "grow" in value:
-        out["grow"] = int(_number(value["grow"], "grow", 0, 64))
+        grow = _number(value["grow"], "grow", 0, 64)
+        if grow != int(grow):
+            raise InvalidSpec("mask: grow is a whole number of pixels (0..64)")
+        out["grow"] = int(grow)
+    if "size" in out:
+        _clamp(out, (out["size"][0], out["size"][1]))
+    elif image_size is not None:
+        side = max(image_size)  # the source's EXIF orientation may swap width and height
+        _clamp(out, (side, side))
     return out
 
 
@@ -191,9 +254,9 @@ class Erase(Operation):
     strength = None
     inputs = ("mask",)
 
-    def clean_inputs(self, spec, inputs):
+    def clean_inputs(self, spec, inputs, size=None):
         if inputs.get("mask") is not None:
-            return {"mask": clean_mask(inputs["mask"])}
+            return {"mask": clean_mask(inputs["mask"], size)}
         if not spec.params.get("rects"):
             raise InvalidSpec("Mark the area to erase: paint it on the image, or give "
                               "rectangles (erase-<x>.<y>.<w>.<h>) or a mask.")

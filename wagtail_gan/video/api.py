@@ -34,19 +34,20 @@ from wagtail_gan.api.base import (
     not_found,
 )
 from wagtail_gan.api.permissions import parse_pk
-from wagtail_gan.api.serializers import ErrorSerializer
+from wagtail_gan.api.serializers import ErrorSerializer, StrictFloatField, StrictIntegerField
 from wagtail_gan.api.submit import SUBMIT_ERRORS, SubmitView, submit_doc
 from wagtail_gan.api.views import JOB_ID
 from wagtail_gan.models import VideoJob
 from wagtail_gan.permissions import can_manage_job
 
 from . import library, submit
+from .validation import MAX_TITLE
 
 ENGINES = ["model", "blend", "auto"]
 
 
 class InterpolateRequestSerializer(serializers.Serializer):
-    media = serializers.IntegerField(help_text="Id of a wagtailmedia video.")
+    media = StrictIntegerField(help_text="Id of a wagtailmedia video.")
     factor = serializers.ChoiceField([2, 4], required=False, default=2)
     mode = serializers.ChoiceField(["fps", "slowmo"], required=False,
                                    help_text="fps: factor x frame rate; slowmo: factor x longer.")
@@ -54,13 +55,14 @@ class InterpolateRequestSerializer(serializers.Serializer):
 
 
 class ClipRequestSerializer(serializers.Serializer):
-    images = serializers.ListField(child=serializers.IntegerField(), min_length=2,
+    images = serializers.ListField(child=StrictIntegerField(), min_length=2,
                                    help_text="Ids of 2 or more library images, in order.")
-    seconds = serializers.FloatField(required=False)
-    fps = serializers.IntegerField(required=False)
-    hold = serializers.FloatField(required=False, help_text="Seconds each still is held.")
+    seconds = StrictFloatField(required=False)
+    fps = StrictIntegerField(required=False)
+    hold = StrictFloatField(required=False, help_text="Seconds each still is held (at most "
+                            "the clip's length, with room to move between the stills).")
     engine = serializers.ChoiceField(ENGINES, required=False)
-    title = serializers.CharField(required=False, allow_blank=True)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TITLE)
 
 
 class VideoJobSerializer(serializers.ModelSerializer):

@@ -57,7 +57,8 @@ def submit_stills_job(*, user, images, seconds=None, fps=None, hold=None, engine
     still ``hold`` seconds; a new video in ``collection`` (default: the first image's)."""
     images = [i for i in images if i is not None]
     validation.check_stills(user, images)
-    seconds, fps, hold = validation.clean_clip(seconds, fps, hold)
+    seconds, fps, hold = validation.clean_clip(seconds, fps, hold, len(images))
+    title = validation.clean_title(title)
     request_fp = work_submit.fingerprint(
         kind="stills", images=[i.pk for i in images], seconds=seconds, fps=fps, hold=hold,
         engine=engine or "model", collection=getattr(collection, "pk", None), title=title or "")

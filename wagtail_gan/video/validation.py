@@ -3,6 +3,9 @@ with a one-line message and the field it is about; no job row is created on refu
 
 from __future__ import annotations
 
+import math
+import re
+
 from django.core.exceptions import PermissionDenied
 
 from wagtail_gan.exceptions import JobError
@@ -19,11 +22,22 @@ MAX_STILLS = 8
 DEFAULT_SECONDS, DEFAULT_FPS, DEFAULT_HOLD = 3.0, 24, 0.5
 
 
+# ASCII digits only (float() also reads "١٢" and "１２", "inf" and "nan"); no exponent.
+_NUMBER = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
+
+
 def _number(value, kind, field, message):
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise JobError(message, field) from None
+    """``value`` as ``kind`` (int or float): a finite JSON number or a string of ASCII
+    digits; never a boolean (True is 1 to Python). JobError(``message``) otherwise."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise JobError(message, field)
+    if kind is int:
+        if value != int(value):
+            raise JobError(message, field)
+        return int(value)
+    return float(value)
 
 
 def clean_factor(value) -> int:
@@ -52,7 +66,9 @@ def clean_engine(value) -> str:
     return engine
 
 
-def clean_clip(seconds, fps, hold) -> tuple[float, int, float]:
+def clean_clip(seconds, fps, hold, stills: int | None = None) -> tuple[float, int, float]:
+    """The clip's length, rate and hold, checked together: within the site's limits, and
+    (for ``stills`` images) long enough to hold each still and move between them."""
     seconds = _number(seconds if seconds not in (None, "") else DEFAULT_SECONDS, float,
                       "seconds", "The length must be a number of seconds.")
     fps = _number(fps if fps not in (None, "") else DEFAULT_FPS, int, "fps",
@@ -65,7 +81,29 @@ def clean_clip(seconds, fps, hold) -> tuple[float, int, float]:
         raise JobError(str(exc), "fps" if "per second" in str(exc) else "seconds") from None
     if hold < 0:
         raise JobError("The hold cannot be negative.", "hold")
+    if hold > seconds:
+        raise JobError(f"The hold ({hold:g} s per image) is longer than the clip "
+                       f"({seconds:g} s).", "hold")
+    if stills:
+        # as video.timing.stills_plan counts: each still held, at least one frame between
+        total, held = round(seconds * fps), round(hold * fps) * stills
+        if held + stills - 1 > total:
+            need = (held + stills - 1) / fps
+            raise JobError(f"{seconds:g} s is too short for {stills} images held {hold:g} s "
+                           f"each: make it at least {need:.2f} s or shorten the hold.", "hold")
     return seconds, fps, hold
+
+
+MAX_TITLE = 255
+
+
+def clean_title(title) -> str:
+    """A clip's title: at most :data:`MAX_TITLE` characters (refused, never cut)."""
+    title = str(title or "").strip()
+    if len(title) > MAX_TITLE:
+        raise JobError(f"The title is {len(title):,} characters long; the limit is "
+                       f"{MAX_TITLE}.", "title")
+    return title
 
 
 def check_video_source(user, media) -> None:
