@@ -56,9 +56,12 @@ def clean_mode(value) -> str:
 
 
 def clean_engine(value) -> str:
+    """``model``, ``blend``, or ``auto``: the model where it is installed, else the blend."""
     engine = value or "model"
+    if engine == "auto":
+        return "model" if registry.is_available("interpolate") else "blend"
     if engine not in ENGINES:
-        raise JobError("The engine must be “model” or “blend”.", "engine")
+        raise JobError("The engine must be “model”, “blend” or “auto”.", "engine")
     if engine == "model" and not registry.is_available("interpolate"):
         raise JobError("The frame-interpolation model is not installed on this site "
                        "(manage.py gan_models install rife_v4_6); choose the blend engine.",
