@@ -215,7 +215,12 @@ class OperationFieldsMixin:
 
 
 class VariantForm(OperationFieldsMixin, forms.Form):
+    """The image edit page's "Generate variant" panel. Its ids are prefixed ``gan-`` (the
+    names are not): the page already holds Wagtail's own form, whose ``id_collection`` etc.
+    must stay unique."""
+
     empty_choice_label = _("From the instruction")
+    AUTO_ID = "gan-%s"
 
     instruction = forms.CharField(
         label=_("Describe an edit"), required=False,
@@ -233,6 +238,7 @@ class VariantForm(OperationFieldsMixin, forms.Form):
                                         queryset=Collection.objects.none(), required=False)
 
     def __init__(self, *args, user=None, image=None, **kwargs):
+        kwargs.setdefault("auto_id", self.AUTO_ID)
         super().__init__(*args, **kwargs)
         self.add_operation_fields(before="seed")
         _limit_length(self.fields["instruction"], int(gan_settings.MAX_INSTRUCTION_LENGTH))

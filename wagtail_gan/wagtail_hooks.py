@@ -14,6 +14,7 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from . import operations
+from .conf import gan_settings
 from .models_admin.access import can_manage_models
 from .permissions import image_permission_policy
 from .pools.operation import OPERATIONS as POOL_OPERATIONS
@@ -23,6 +24,7 @@ from .video import urls as video_urls
 from .video.views import edit_page_buttons
 from .views import admin_urls
 from .views.bulk import GenerateVariantBulkAction
+from .views.job_bulk import DiscardJobsBulkAction, KeepJobsBulkAction
 from .views.listing import JobViewSet
 from .views.rendition_jobs import RenditionJobViewSet
 
@@ -76,6 +78,13 @@ class GenerateMenuItem(MenuItem):
                 and image_permission_policy().user_has_permission(request.user, "add"))
 
 
+class SuggestionsMenuItem(MenuItem):
+    """Only where IMPROVE_ON_UPLOAD proposes variants: otherwise it would always be empty."""
+
+    def is_shown(self, request):
+        return bool(gan_settings.IMPROVE_ON_UPLOAD)
+
+
 class ModelsMenuItem(MenuItem):
     def is_shown(self, request):
         return can_manage_models(request.user)
@@ -92,13 +101,14 @@ def register_ai_images_menu():
         Menu(items=[
             GenerateMenuItem(_("Generate new image"), reverse("wagtail_gan_admin:generate"),
                              icon_name="image", order=100),
+            # Image and video jobs (a Type filter tells them apart).
             MenuItem(_("AI jobs"), jobs_url, icon_name="resubmit", name="ai-jobs", order=200),
             # The user's results waiting to be kept or discarded.
             MenuItem(_("Results to review"), jobs_url + "?review=mine", icon_name="tick",
                      name="ai-to-review", order=210, attrs={"data-gan-menu": "to-review"}),
             # IMPROVE_ON_UPLOAD proposals waiting for review.
-            MenuItem(_("Suggested improvements"), jobs_url + "?source=policy&review=mine",
-                     icon_name="tick-inverse", name="ai-suggestions", order=250),
+            SuggestionsMenuItem(_("Suggested improvements"), jobs_url + "?source=policy&review=mine",
+                                icon_name="tick-inverse", name="ai-suggestions", order=250),
             ModelsMenuItem(_("Models"), reverse("wagtail_gan_admin:models"), icon_name="cogs",
                            name="ai-models", order=300),
         ]),
@@ -119,6 +129,9 @@ def register_check_image_menu_item():
 
 
 hooks.register("register_bulk_action", GenerateVariantBulkAction)
+# Keep / Discard several results at once on the AI jobs listing.
+hooks.register("register_bulk_action", KeepJobsBulkAction)
+hooks.register("register_bulk_action", DiscardJobsBulkAction)
 
 
 # -- video (wagtail_gan.video) -----------------------------------------------------------------
