@@ -253,8 +253,9 @@ class VariantForm(OperationFieldsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        # (an operation that was chosen but cannot run has its own error, and no other)
         if (not data.get("operation") and not (data.get("instruction") or "").strip()
-                and "instruction" not in self.errors):
+                and "instruction" not in self.errors and "operation" not in self.errors):
             self.add_error("instruction",
                            _("Describe the edit you want, or choose an operation."))
         return data
