@@ -48,7 +48,7 @@ def test_finished_job_page_plays_the_video(client, video_world):
         result_media_id=w.video.pk, started_at=timezone.now(), finished_at=timezone.now())
     page = client.get(f"/admin/gan/video/jobs/{job.pk}/").content.decode()
     assert "<video controls" in page and w.video.file.url in page
-    assert "The new video is in the media library." in page and "help-success" in page
+    assert "The new video is in the media library." in page and "icon-success" in page
     assert "24 of 24 frames" in page and "Smoother: more frames per second" in page
 
 

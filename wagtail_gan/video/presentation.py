@@ -56,20 +56,22 @@ def frames_text(job: VideoJob) -> str:
 
 
 def banner(job: VideoJob) -> dict:
-    """The message at the top of the page: ``level`` (Wagtail's help-block kinds) and text."""
+    """The message at the top of the page: ``level`` (Wagtail's help-block kinds: info,
+    warning, critical), ``icon`` and text."""
     status = job.status
     if status == VideoJob.Status.QUEUED:
-        return {"level": "info", "text": _("The video job is queued: a worker starts it soon. "
+        return {"level": "info", "icon": "time", "text": _("The video job is queued: a worker starts it soon. "
                                            "You can leave this page; it carries on.")}
     if status == VideoJob.Status.RUNNING:
-        return {"level": "info", "text": _("The video is being made. You can leave this page; "
+        return {"level": "info", "icon": "spinner", "text": _("The video is being made. You can leave this page; "
                                            "find the job again under AI images › AI jobs.")}
     if status == VideoJob.Status.SUCCEEDED:
-        return {"level": "success", "text": _("The new video is in the media library.")}
+        return {"level": "info", "icon": "success", "text": _("The new video is in the media "
+                                                              "library.")}
     if status == VideoJob.Status.CANCELLED:
-        return {"level": "warning", "text": _("The job was cancelled; nothing was added to the "
+        return {"level": "warning", "icon": "warning", "text": _("The job was cancelled; nothing was added to the "
                                               "media library.")}
-    return {"level": "critical", "text": _("The video job failed; nothing was added to the "
+    return {"level": "critical", "icon": "warning", "text": _("The video job failed; nothing was added to the "
                                            "media library.")}
 
 

@@ -6,7 +6,7 @@
 (function () {
   'use strict';
 
-  var LEVELS = ['info', 'success', 'warning', 'critical'];
+  var LEVELS = ['info', 'warning', 'critical'];
 
   function start() {
     var box = document.querySelector('[data-gan-video-job]');
