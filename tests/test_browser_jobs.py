@@ -202,14 +202,45 @@ def test_jobs_listing_reachable_bulk_keep_and_accessible(browser_page, editor_wo
     assert not page.errors, page.errors
 
 
+# Progress as coarse models report it (tiles: long flat stretches, then jumps, a last jump to
+# 99 %), one poll a second: the ETA the job page shows never rises by more than max(2 s, 10 %)
+# and never falls by more than half at once.
+COARSE = [1, 5, 5, 5, 20, 20, 20, 20, 20, 22, 40, 40, 40, 41, 60, 60, 61, 80, 80, 81, 95, 99]
+ETA_JS = """(seq) => {
+  const e = new window.ganEtaSmoother();
+  return seq.map((pct, t) => e.update(pct, t));
+}"""
+
+
+def test_job_page_eta_is_smoothed(browser_page, editor_world, dummy_models):  # noqa: F811
+    page = browser_page
+    editor, image, team = editor_world
+    job = jobs.submit_variant_job(user=editor, image=image, operation="upscale-2x")
+    log_in(page, "editor")
+    page.goto(f"{page.base}/admin/gan/jobs/{job.pk}/")
+    shown = page.evaluate(ETA_JS, COARSE)
+    values = [v for v in shown if v is not None]
+    assert len(values) >= 15, shown
+    for before, after in zip(values, values[1:], strict=False):
+        assert after <= before + max(2, 0.1 * before), shown
+        assert after >= before * 0.5 - 1.5, shown
+    assert values[-1] <= 2, shown
+    assert not page.errors, page.errors
+
+
 @VIEWPORTS
 def test_video_job_page_player_reachable_and_accessible(browser_page, editor_world,  # noqa: F811
                                                         tmp_path, viewport):
     pytest.importorskip("wagtailmedia")
-    from tests.video.helpers import add_media, write_video  # noqa: PLC0415 - needs PyAV
+    from tests.video.helpers import (  # noqa: PLC0415 - needs PyAV
+        add_media,
+        grant_media,
+        write_video,
+    )
 
     page = browser_page
     editor, image, team = editor_world
+    grant_media(Group.objects.get(name="GAN editors"), team, "add_media", "change_media")
     clip = add_media(write_video(tmp_path / "clip.mp4", frames=12, fps=12), title="Clip",
                      collection=team, duration=1.0, width=64, height=48)
     done = VideoJob.objects.create(
@@ -223,6 +254,14 @@ def test_video_job_page_player_reachable_and_accessible(browser_page, editor_wor
     page.set_viewport_size(viewport)
     name = f"{viewport['width']}x{viewport['height']}"
     log_in(page, "editor")
+
+    # wagtailmedia's video edit page: "Interpolate (AI)" below the title, in the page's flow
+    page.goto(f"{page.base}/admin/media/edit/{clip.pk}/")
+    action = page.locator(".gan-video-action")
+    action.wait_for()
+    title = page.locator("h1").first
+    assert action.bounding_box()["y"] >= title.bounding_box()["y"] + title.bounding_box()["height"]
+    assert page.evaluate(UNREACHABLE_JS, ".gan-video-action") == []
 
     page.goto(f"{page.base}/admin/gan/video/jobs/{done.pk}/")
     player = page.locator("video[data-gan-player]")

@@ -20,6 +20,7 @@ from .permissions import image_permission_policy
 from .pools.operation import OPERATIONS as POOL_OPERATIONS
 from .provenance.views import CheckImageView, user_can_check
 from .renditions.filters import filter_operations
+from .video import library as video_library
 from .video import urls as video_urls
 from .video.views import edit_page_buttons
 from .views import admin_urls
@@ -78,6 +79,13 @@ class GenerateMenuItem(MenuItem):
                 and image_permission_policy().user_has_permission(request.user, "add"))
 
 
+class VideoJobsMenuItem(MenuItem):
+    """The AI jobs listing filtered to video jobs, where video is installed (wagtailmedia)."""
+
+    def is_shown(self, request):
+        return video_library.installed()
+
+
 class SuggestionsMenuItem(MenuItem):
     """Only where IMPROVE_ON_UPLOAD proposes variants: otherwise it would always be empty."""
 
@@ -103,6 +111,8 @@ def register_ai_images_menu():
                              icon_name="image", order=100),
             # Image and video jobs (a Type filter tells them apart).
             MenuItem(_("AI jobs"), jobs_url, icon_name="resubmit", name="ai-jobs", order=200),
+            VideoJobsMenuItem(_("Video jobs"), jobs_url + "?type=video", icon_name="media",
+                              name="ai-video-jobs", order=205),
             # The user's results waiting to be kept or discarded.
             MenuItem(_("Results to review"), jobs_url + "?review=mine", icon_name="tick",
                      name="ai-to-review", order=210, attrs={"data-gan-menu": "to-review"}),

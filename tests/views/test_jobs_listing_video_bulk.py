@@ -43,6 +43,9 @@ def test_one_listing_for_image_and_video_jobs(gan_world):
     assert video_link in html and reverse("wagtail_gan_admin:job", args=[image_job.pk]) in html
     assert "Video: 2x slow motion" in html and "Harbour clip" in html
     assert reverse("wagtail_gan_video:job", args=[theirs.pk]) not in html
+    # the AI images menu links to the video jobs (wagtailmedia is installed in the tests)
+    home = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "Video jobs" in home and reverse(INDEX) + "?type=video" in home
     # a queued video job can be cancelled from the listing
     assert reverse("wagtail_gan_video:job_cancel", args=[mine.pk]) in html
     html = client.get(reverse(INDEX), {"type": "video"}).content.decode()
