@@ -148,3 +148,19 @@ def test_suggested_improvements_only_when_the_feature_is_on(gan_world, settings)
     settings.WAGTAIL_GAN = {**getattr(settings, "WAGTAIL_GAN", {}),
                             "IMPROVE_ON_UPLOAD": [{"spec": "upscale-2x"}]}
     assert "Suggested improvements" in client.get(reverse("wagtailadmin_home")).content.decode()
+
+
+def test_video_cancel_returns_to_the_listing_and_only_there(gan_world):
+    w = gan_world
+    job = video_job(w.editor)
+    client = login(w.editor)
+    url = reverse("wagtail_gan_video:job_cancel", args=[job.pk])
+    response = client.post(url, {"next": reverse(INDEX) + "?type=video"})
+    assert response["Location"] == reverse(INDEX) + "?type=video"
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    other = video_job(w.editor)
+    for evil in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        response = client.post(reverse("wagtail_gan_video:job_cancel", args=[other.pk]),
+                               {"next": evil})
+        assert response["Location"] == reverse("wagtail_gan_video:job", args=[other.pk])

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.images import get_image_model
@@ -126,7 +127,8 @@ def cancel_view(request, pk):
         messages.warning(request, _("The video job is running on a live worker or has "
                                     "ended; it can no longer be cancelled."))
     next_url = request.POST.get("next") or ""
-    if next_url.startswith("/") and not next_url.startswith("//"):
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return HttpResponseRedirect(next_url)
     return redirect("wagtail_gan_video:job", job.pk)
 
