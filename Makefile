@@ -37,7 +37,8 @@ NOX_ENVDIR ?= .nox
 matrix: $(PY)
 	$(VENV)/bin/nox --envdir "$(NOX_ENVDIR)"
 
-## Wagtail's own images tests without and with wagtail-gan: nothing may break.
+## Wagtail's own images tests with wagtail-gan installed (and without it too when any fails,
+## to tell ours from Wagtail's own): nothing may break.
 wagtail-suite: $(PY)
 	$(PY) scripts/wagtail_suite.py
 

@@ -215,7 +215,9 @@ class Ctx:
         """Print and record ``value / baseline`` (a speed-up when both are rates)."""
         r = value / baseline if baseline else float("nan")
         self.say(f"{label}: x{r:.3g} ({what})")
-        self.results.setdefault(self.section, {}).setdefault("ratios", {})[label] = round(r, 3)
+        # three significant figures: a slow model's ratio to the blend (~1e-4 on a CPU) must
+        # not round to 0
+        self.results.setdefault(self.section, {}).setdefault("ratios", {})[label] = float(f"{r:.3g}")
         return r
 
     def check(self, name: str, ref, out, tol: float, *, relative: bool = False) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import socket
@@ -16,6 +17,12 @@ from wagtail.images import get_image_model
 from tests.utils import HueyConsumer, ensure_wagtail_roots
 from wagtail_gan import operations
 from wagtail_gan.management.commands.gan_c2pa_devcert import create_dev_identity
+
+# Hugging Face snapshot installs (and the pins that choose their revision) are tested with
+# huggingface_hub's own download machinery: a worker-extra package the web-tier matrix
+# venvs (noxfile.py) do not have.
+collect_ignore = [] if importlib.util.find_spec("huggingface_hub") else [
+    "models_zoo/test_install_progress.py", "views/test_model_pins.py"]
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")

@@ -167,7 +167,7 @@ def test_install_a_model_from_the_models_page(browser_page, settings, slow_downl
         while time.monotonic() < deadline:
             bar = page.locator("[data-gan-model-task=tiny_sr] [data-gan-task-bar]")
             try:
-                value = int(bar.get_attribute("aria-valuenow", timeout=1000) or 0)
+                value = int(bar.get_attribute("value", timeout=1000) or 0)
             except Exception:  # the page reloads when the task is done
                 value = None
             if value is not None and (not seen or value != seen[-1]):
@@ -182,7 +182,7 @@ def test_install_a_model_from_the_models_page(browser_page, settings, slow_downl
         assert seen == sorted(seen) and len(set(seen)) >= 3, seen
         assert "done" in page.inner_text("[data-gan-model-task=tiny_sr]").lower()
         assert page.get_attribute("[data-gan-model-task=tiny_sr] [data-gan-task-bar]",
-                                  "aria-valuenow") == "100"
+                                  "value") == "100"
         task = ModelTask.objects.get(model_id="tiny_sr")
         assert task.status == "succeeded" and task.done_bytes == len(payload), task.message
         assert registry.is_installed(registry.get("tiny_sr"))

@@ -7,12 +7,14 @@ import os
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, gan_settings
 from .jobs.policy import config_errors as policy_errors
 from .provenance.c2pa import check_messages as c2pa_messages
+from .work import budget
 
 
 @register(Tags.compatibility)
@@ -58,6 +60,7 @@ def check_settings(app_configs=None, **kwargs):
     messages += app_order_messages(apps)
     messages += rendition_cache_messages()
     messages += liveness_messages()
+    messages += budget_messages()
     messages += c2pa_messages()
     messages += [
         Error(message, hint="See IMPROVE_ON_UPLOAD in the settings reference (docs/reference/settings.md).",
@@ -74,6 +77,26 @@ def check_settings(app_configs=None, **kwargs):
                 id="wagtail_gan.W004",
             )
         )
+    return messages
+
+
+def budget_messages() -> list:
+    """A malformed ``JOB_RATE`` (E005); the deprecated ``API_THROTTLE_RATE`` (W009)."""
+    messages = []
+    try:
+        budget.rate()
+    except ImproperlyConfigured as exc:
+        messages.append(Error(str(exc), hint="See JOB_RATE in the settings reference.",
+                              id="wagtail_gan.E005"))
+    if "API_THROTTLE_RATE" in gan_settings.user_settings:
+        ignored = "JOB_RATE" in gan_settings.user_settings
+        messages.append(Warning(
+            "WAGTAIL_GAN['API_THROTTLE_RATE'] is deprecated: "
+            + ("it is ignored, JOB_RATE is set." if ignored else
+               "it is read as JOB_RATE, the one per-user budget of the API and the admin."),
+            hint="Rename it to JOB_RATE (it covers every way of starting a job).",
+            id="wagtail_gan.W009",
+        ))
     return messages
 
 

@@ -84,7 +84,10 @@ SETTINGS: dict[str, Setting] = {
         Upscales whose output would be larger (in pixels) are refused; their fallback is
         capped to this size."""),
     "PRIORITY_INTERACTIVE": Setting(100, """
-        Huey priority of editor and API jobs: they jump ahead of renditions."""),
+        Huey priority of editor and API jobs (image and video): they jump ahead of
+        renditions. Each job runs at this priority lowered by a fraction (less than 1) for
+        every job of the same user ahead of it, so users take turns; keep the priorities
+        integers at least 1 apart."""),
     "PRIORITY_RENDITION": Setting(10, """
         Huey priority of ML renditions requested by pages."""),
     "PRIORITY_BACKGROUND": Setting(0, """
@@ -157,9 +160,18 @@ SETTINGS: dict[str, Setting] = {
         logged and reported by `gan_models list`."""),
     "BACKENDS": Setting({}, """
         Extra or replaced model families: `{family: "dotted.path.to.BackendClass"}`."""),
-    "API_THROTTLE_RATE": Setting("30/hour", """
-        Per-user rate of GPU jobs through the REST API (DRF throttle syntax; `None`
-        disables). Only accepted jobs count."""),
+    "JOB_RATE": Setting("30/hour", """
+        The per-user budget of image and video jobs, whatever the way in: the REST API, the
+        admin's panels and pages, the bulk action, proposals made on upload (DRF rate
+        syntax: `"30/hour"`, `"5/min"`, `"100/day"`; `None` disables it). Only created jobs
+        count (not refused requests, not idempotent replays). Over it, the API answers 429
+        with `Retry-After` and the admin says on the form when one more can start."""),
+    "JOB_RATE_EXEMPT_SUPERUSERS": Setting(False, """
+        `True` lets superusers start jobs beyond `JOB_RATE`. By default they have the same
+        budget as everyone (a stolen superuser session should not tie up the worker)."""),
+    "API_THROTTLE_RATE": Setting(None, """
+        Deprecated: the former name of `JOB_RATE`, which covered the API only. Still read
+        when `JOB_RATE` is not set (it then limits the admin too); rename it."""),
     "PROTECTED_COLLECTIONS": Setting([], """
         Collection ids or names whose images may not be sources or style references of
         editor/API jobs (e.g. licensed stock). Does not restrict template filters."""),

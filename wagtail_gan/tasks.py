@@ -28,7 +28,7 @@ from .renditions import pregenerate as rendition_pregenerate
 from .renditions import sweeper as rendition_sweeper
 from .renditions import worker as rendition_worker
 from .video import worker as video_worker
-from .work import liveness, sweep, waiting
+from .work import fairness, liveness, sweep, waiting
 from .work.outcome import Outcome
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,12 @@ def priority_for(kind: str) -> int:
         "interactive": gan_settings.PRIORITY_INTERACTIVE,
         "rendition": gan_settings.PRIORITY_RENDITION,
     }.get(kind, gan_settings.PRIORITY_BACKGROUND)
+
+
+def interactive_priority(model, job_id: int) -> float:
+    """An image or video job's priority: the interactive one, lowered by a fraction for each
+    job of its owner ahead of it (``work.fairness``: per-user round-robin)."""
+    return fairness.priority(priority_for("interactive"), fairness.ahead(model, job_id))
 
 
 @task(name="wagtail_gan.ping")
@@ -182,7 +188,8 @@ def enqueue_generation(job_id: int, *, delay: float | None = None, task_id: str 
         return None
     fn = generate_image if row["kind"] == GenerationJob.Kind.GENERATE else generate_variant
     # The row's task id (also for a re-queue): cancelling revokes whichever message is left.
-    return fn(job_id, priority=priority_for("interactive"), id=task_id or row["task_id"] or None)
+    return fn(job_id, priority=interactive_priority(GenerationJob, job_id),
+              id=task_id or row["task_id"] or None)
 
 
 def enqueue_pregenerate(image_id: int, specs: list[str], **kwargs):
@@ -200,7 +207,7 @@ def _row_task_id(model, job_id: int) -> str | None:
 
 
 def enqueue_video(job_id: int, *, delay: float | None = None, task_id: str | None = None):
-    return generate_video(job_id, priority=priority_for("interactive"),
+    return generate_video(job_id, priority=interactive_priority(VideoJob, job_id),
                           id=task_id or _row_task_id(VideoJob, job_id))
 
 

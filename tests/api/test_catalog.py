@@ -33,6 +33,9 @@ def test_models_lists_registry_with_installed_state(api_world, tmp_path):
     assert esrgan["sha256"] == (
         "4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1")
     assert "BSD" in esrgan["licence"] and esrgan["size"] == 67040989
+    # the plain-words summary the Models page shows, beside the technical description
+    assert esrgan["summary"].startswith("Makes photos four times as large")
+    assert "RRDBNet" in esrgan["description"] and models["site_sr"]["summary"] == ""
     assert any(m["task"] == "stylize" for m in models.values())
 
 

@@ -56,7 +56,7 @@ def test_schemathesis_no_server_errors_and_schema_conformance(
     ]
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/gan/schema/?format=json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 19  # every path and method of the API (video, models, pins)
+    assert len(operations) == 20  # every path and method of the API (video, models, pins, interpret)
 
     by_label = {op.label: op for op in operations}
 

@@ -70,6 +70,42 @@ def test_settings_snippet_makes_a_wagtail_start_project_pass_the_checks(tmp_path
     assert ids == set()
 
 
+def readme_install_block() -> str:
+    """The README's short version of the install steps (its first python block)."""
+    text = (ROOT / "README.md").read_text()
+    return re.search(r"## Install it in your site.*?```python\n(.*?)```", text, re.S).group(1)
+
+
+@pytest.mark.parametrize("base_dir_type", [Path, str])
+@pytest.mark.parametrize("site_has", [False, True])
+def test_readme_short_install_says_what_the_snippets_say(tmp_path, base_dir_type, site_has):
+    """The README's few lines and the install guide's snippets give a `wagtail start` project
+    the same apps, queue, renditions cache and URLs (the README must not say otherwise)."""
+    catch_all = path("", include(wagtail_urls))
+    results = []
+    for files in (["README"], ["install_settings.py", "install_cache.py", "install_urls.py"]):
+        namespace = wagtail_start_settings(tmp_path)
+        namespace["BASE_DIR"] = base_dir_type(namespace["BASE_DIR"])
+        namespace.update(path=path, include=include, urlpatterns=[catch_all])
+        if site_has:  # a site with DRF already, its apps as a tuple and its own caches
+            namespace["INSTALLED_APPS"] = (*namespace["INSTALLED_APPS"], "rest_framework")
+            namespace["CACHES"] = {"default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/0"}}
+        for name in files:
+            source = readme_install_block() if name == "README" else (SNIPPETS / name).read_text()
+            exec(compile(source, name, "exec"), namespace)
+        urlconf = types.ModuleType("docs_urls")
+        urlconf.urlpatterns = namespace["urlpatterns"]
+        apps = namespace["INSTALLED_APPS"]
+        assert len(apps) == len(set(apps)) and apps.index("wagtail_gan") < apps.index("wagtail.images")
+        results.append((apps, namespace["HUEY"], namespace["CACHES"],
+                        reverse("wagtail_gan:rendition_status", urlconf=urlconf),
+                        reverse("wagtail_gan_api:operations", urlconf=urlconf),
+                        urlconf.urlpatterns[-1] is catch_all))
+    assert results[0] == results[1]
+
+
 def test_urls_snippet_puts_the_routes_before_wagtails_pages():
     catch_all = path("", include(wagtail_urls))
     namespace = {"urlpatterns": [catch_all]}

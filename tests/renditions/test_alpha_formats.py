@@ -22,6 +22,7 @@ import pytest
 from django.core.files.images import ImageFile
 from django.test import override_settings
 from PIL import Image
+from wagtail import VERSION as WAGTAIL_VERSION
 from wagtail.images import get_image_model
 
 from tests.conftest import gan_models_override
@@ -76,6 +77,8 @@ def rendition(image, spec: str) -> Image.Image:
 @pytest.fixture
 def isnet(settings, tmp_path, dummy_models):
     """removebg runs the tiny ISNet (not the dummy entry the test folder puts behind it)."""
+    pytest.importorskip("onnx", reason="the worker extra builds the tiny ISNet graph")
+    pytest.importorskip("rembg", reason="the worker extra runs background removal")
     settings.WAGTAIL_GAN = {**settings.WAGTAIL_GAN, "MODELS": {
         k: v for k, v in settings.WAGTAIL_GAN["MODELS"].items() if k != "dummy_removebg"}}
     gan_models_override(settings, {"isnet_general_use": {
@@ -103,7 +106,9 @@ def test_a_site_conversion_to_jpeg_is_the_sites_choice(isnet, settings):
 
 
 @pytest.mark.parametrize("fmt, mode, written", [
-    ("PNG", "RGBA", "PNG"), ("PNG", "LA", "PNG"), ("WEBP", "RGBA", "WEBP"),
+    ("PNG", "RGBA", "PNG"), ("PNG", "LA", "PNG"),
+    # Wagtail 7.4 converts WebP to PNG by default, Wagtail 8 keeps it
+    ("WEBP", "RGBA", "WEBP" if WAGTAIL_VERSION >= (8, 0) else "PNG"),
     ("GIF", "P", "PNG"),  # Wagtail writes a still GIF as PNG
 ])
 def test_transparent_sources_keep_their_alpha_in_ml_renditions(dummy_models, fmt, mode,

@@ -1,5 +1,6 @@
 """The video API's limits: Idempotency-Key (replay, 422 on another request), the per-user
-GPU throttle shared with the image endpoints, and DELETE video/jobs/{id}/ (cancel)."""
+budget of jobs shared with the image endpoints and the admin, and DELETE video/jobs/{id}/
+(cancel)."""
 
 from __future__ import annotations
 
@@ -74,11 +75,12 @@ def test_throttle_counts_image_and_video_jobs_together(client, video_world):
         replay = post(client, "video/interpolate/", body, HTTP_IDEMPOTENCY_KEY="t-1")
         assert replay.status_code == 202 and replay["Idempotent-Replayed"] == "true"
     assert VideoJob.objects.count() == 1 and GenerationJob.objects.count() == 1
-    # admin-page jobs do not count against the API's budget
-    with gan_override(API_THROTTLE_RATE="1/min"):
+    # admin-page jobs count against the same budget (one per user: work.budget)
+    with gan_override(JOB_RATE="3/min"):
         VideoJob.objects.update(source=VideoJob.Source.ADMIN)
         GenerationJob.objects.update(source=GenerationJob.Source.ADMIN)
         assert post(client, "video/interpolate/", body).status_code == 202
+        assert post(client, "video/interpolate/", body).status_code == 429
 
 
 def test_delete_cancels_a_queued_video_job(client, video_world):

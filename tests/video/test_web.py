@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wagtail_gan.models import Variant, VideoJob
+from tests.utils import gan_override
+from wagtail_gan.models import GenerationJob, Variant, VideoJob
 
 
 def test_interpolate_page_creates_a_job(client, video_world):
@@ -27,6 +28,26 @@ def test_interpolate_page_refusal_is_shown(client, video_world):
                            {"factor": "3", "engine": "blend"})
     assert response.status_code == 400 and b"factor must be 2 or 4" in response.content
     assert not VideoJob.objects.exists()
+
+
+def test_video_pages_share_the_one_budget_of_jobs(client, video_world, make_image):
+    """Video jobs count against the same per-user budget as image jobs (JOB_RATE): over it
+    the pages say when one more can start, and nothing is created."""
+    w = video_world
+    client.force_login(w.editor)
+    second = make_image(title="Second", collection=w.team)
+    GenerationJob.objects.create(user=w.editor, source_image=w.image, operation="stylize-3")
+    with gan_override(JOB_RATE="2/hour"):
+        url = f"/admin/gan/video/interpolate/{w.video.pk}/"
+        assert client.post(url, {"factor": "2", "engine": "blend"}).status_code == 302
+        refused = client.post(url, {"factor": "2", "engine": "blend"})
+        clip = client.post("/admin/gan/video/clip/", {
+            "images": [w.image.pk, second.pk], "seconds": "2", "fps": "12", "engine": "blend"})
+    for page in (refused, clip):
+        assert page.status_code == 400
+        assert b"You have reached the limit of 2 AI jobs per hour per user" in page.content
+        assert b"you can start another in 60 minutes" in page.content
+    assert VideoJob.objects.count() == 1
 
 
 def test_clip_page_offers_the_image_and_its_variants(client, video_world, make_image):

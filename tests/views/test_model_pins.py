@@ -67,7 +67,7 @@ def test_a_pin_entered_on_the_page_is_kept_and_used_until_removed(gan_world, hf_
     assert (task.progress_unit, task.done_bytes, task.total_bytes) == ("bytes", WANTED, WANTED)
     assert registry.read_manifest(MODEL)["revision"] == REV_A
     page = client.get(reverse("wagtail_gan_admin:models")).content.decode()
-    assert "Pinned here to <code>aaaaaaaaaaaa…</code>" in row(page)
+    assert "Pinned here to version <code>aaaaaaaaaaaa…</code>" in row(page)
     assert "data-gan-unpin" in row(page) and f'id="rev-{MODEL}"' not in row(page)
     # Later installs and verifications use it (no revision given).
     assert run(action(client, "verify").json()["id"]).status == "succeeded"
@@ -116,7 +116,7 @@ def test_settings_win_over_a_pin(gan_world, hf_model, settings):
     assert entry.hf_source.revision == REV_C
     client = admin(gan_world)
     page = client.get(reverse("wagtail_gan_admin:models")).content.decode()
-    assert "Pinned by the site settings" in row(page) and "data-gan-unpin" not in row(page)
+    assert "Version pinned by the site settings" in row(page) and "data-gan-unpin" not in row(page)
     refused = action(client, "install", revision=REV_B)
     assert refused.status_code == 400 and "site settings" in refused.json()["error"]
     api = api_client_for(gan_world.admin)
@@ -155,11 +155,11 @@ def test_progress_in_steps_and_the_eta_on_the_page_and_the_api(gan_world, hf_mod
     model_worker.ProgressWriter(task.pk)(2, 5, "steps")
     client = admin(gan_world)
     page = client.get(reverse("wagtail_gan_admin:models")).content.decode()
-    assert "step 2 of 5" in page and re.search(r"about 1[45] s left", page)
+    assert "step 2 of 5" in page and re.search(r"about (1[4-9]|2[0-2]) s left", page)
     body = api_client_for(gan_world.admin).get(
         reverse("wagtail_gan_api:model-task", args=[task.pk])).json()
     assert (body["progress_unit"], body["done_bytes"], body["total_bytes"]) == ("steps", 2, 5)
-    assert body["percent"] == 40 and body["eta_seconds"] in (14, 15)
+    assert body["percent"] == 40 and 14 <= body["eta_seconds"] <= 22  # 15 s + 1.5x the test's own time
     status = client.get(reverse("wagtail_gan_admin:models_status")).json()
     assert status["models"][MODEL]["state"]["eta_seconds"] in (14, 15)
     model_worker.ProgressWriter(task.pk)(3_000_000, 12_000_000)  # a download: bytes

@@ -12,13 +12,16 @@ from wagtail_gan.conf import gan_settings
 from wagtail_gan.jobs import MAX_COUNT, MAX_SEED
 from wagtail_gan.models_admin.pins import pin_state
 from wagtail_gan.models_zoo import registry
+from wagtail_gan.work import budget
 
 
 class ModelInfoSerializer(serializers.Serializer):
     id = serializers.CharField()
     task = serializers.CharField(help_text="upscale, translate, stylize, edit or generate.")
     family = serializers.CharField()
-    description = serializers.CharField()
+    summary = serializers.CharField(
+        help_text="What the model does, in plain words (the Models page's main line).")
+    description = serializers.CharField(help_text="Technical description.")
     scale = serializers.IntegerField(allow_null=True)
     installed = serializers.BooleanField()
     installable_offline = serializers.BooleanField()
@@ -55,6 +58,7 @@ def list_models() -> list[dict]:
             "id": entry.id,
             "task": entry.task,
             "family": entry.family,
+            "summary": entry.summary,
             "description": entry.description,
             "scale": entry.scale,
             "installed": registry.is_installed(entry),
@@ -106,7 +110,8 @@ class LimitsSerializer(serializers.Serializer):
     winterize_strength = serializers.CharField()
     max_count = serializers.IntegerField(help_text="Most candidates per generate job.")
     throttle_rate = serializers.CharField(
-        allow_null=True, help_text="Per-user GPU job rate through the API."
+        allow_null=True, help_text="The per-user budget of jobs (JOB_RATE: API and admin "
+        "together), e.g. '30/hour'; null when unlimited."
     )
 
 
@@ -128,6 +133,7 @@ class OperationsSerializer(serializers.Serializer):
 def operations() -> dict:
     """The operation registry as the API lists it (``GET operations/``)."""
     ops = registry_operations.all_operations()
+    job_rate = budget.rate()
     extras = {key: value for op in ops for key, value in op.catalog_extras().items()}
     return {
         **extras,
@@ -154,6 +160,6 @@ def operations() -> dict:
             "strength": "greater than 0, at most 1",
             "winterize_strength": "1..100 in the spec (winterize-70)",
             "max_count": MAX_COUNT,
-            "throttle_rate": gan_settings.API_THROTTLE_RATE or None,
+            "throttle_rate": job_rate.text if job_rate else None,
         },
     }

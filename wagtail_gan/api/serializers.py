@@ -8,6 +8,7 @@ not a row (requests, errors, the catalogue) is a plain ``Serializer``."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.functional import lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from wagtail.images import get_image_model
@@ -23,7 +24,8 @@ RENDITIONS = {"thumbnail": "max-165x165", "medium": "max-800x800"}
 
 
 def operation_help() -> str:
-    """The operation grammar for the API docs, from the operation registry."""
+    """The operation grammar for the API docs, from the operation registry (lazily: the
+    registry loads the sites' operation hooks, whose modules may import this one)."""
     forms = [op.synopsis or op.name for op in operations.all_operations()
              if op.variant and not op.needs_instruction]
     return ("An operation spec, as in image tags: " + "; ".join(forms)
@@ -47,7 +49,7 @@ class VariantRequestSerializer(serializers.Serializer):
         min_value=1, max_value=2**31 - 1, help_text="Id of the source image."
     )
     operation = serializers.CharField(
-        required=False, max_length=255, trim_whitespace=True, help_text=operation_help()
+        required=False, max_length=255, trim_whitespace=True, help_text=lazy(operation_help, str)()
     )
     instruction = serializers.CharField(
         required=False,

@@ -1,12 +1,12 @@
 """Submitting jobs through the API: ``POST variants/`` and ``POST generate/`` here, the video
 endpoints' POSTs in ``video/api.py``, all through ``SubmitView.post``. The views only shape the
-request and the answer; validation, permissions, idempotency and the throttle's admission are
-the jobs services' (``wagtail_gan.jobs``, ``wagtail_gan.video.submit``)."""
+request and the answer; validation, permissions, idempotency and the per-user budget
+(``work.budget``: 429 with ``Retry-After`` here) are the jobs services'
+(``wagtail_gan.jobs``, ``wagtail_gan.video.submit``)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from django.urls import reverse
 from drf_spectacular.utils import (
@@ -15,12 +15,13 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.response import Response
 from wagtail.models import Collection
 
 from wagtail_gan import jobs
 from wagtail_gan.models import GenerationJob
+from wagtail_gan.work.budget import OverBudget
 
 from .base import AUTH_ERRORS, GanAPIView, api_doc, field_error
 from .permissions import (
@@ -32,7 +33,6 @@ from .serializers import (
     JobSerializer,
     VariantRequestSerializer,
 )
-from .throttling import GpuJobThrottle
 
 # --- submitting jobs --------------------------------------------------------------------------
 
@@ -63,8 +63,9 @@ IDEMPOTENCY_PARAM = OpenApiParameter(
 
 class SubmitView(GanAPIView):
     """The one POST of every job-submitting endpoint (images and video): the request
-    serializer, the Idempotency-Key, the throttle admitted inside the job's transaction, 422
-    on a reused key, 202 with the job and its ``Location``. A subclass declares its
+    serializer, the Idempotency-Key, 429 with ``Retry-After`` over the user's budget
+    (``work.budget``, counted inside the job's transaction), 422 on a reused key, 202 with
+    the job and its ``Location``. A subclass declares its
     ``request_serializer``, ``job_serializer`` and ``submit()``; ``@submit_doc`` documents it."""
 
     request_serializer: type[serializers.Serializer]
@@ -96,13 +97,11 @@ class SubmitView(GanAPIView):
         serializer = self.request_serializer(data=self.json_object(request))
         serializer.is_valid(raise_exception=True)
         key = self.idempotency_key(request)
-        throttle = GpuJobThrottle()
-
-        def admit() -> None:  # called by the jobs service inside the job's transaction
-            throttle.admit(request.user)
-
         try:
-            job = self.submit(request, serializer.validated_data, key, admit)
+            job = self.submit(request, serializer.validated_data, key)
+        except OverBudget as exc:  # the one per-user budget (work.budget), admin jobs too
+            raise Throttled(wait=exc.retry_after, detail=f"Request was throttled. {exc}") \
+                from exc
         except jobs.IdempotencyConflict as exc:
             return Response(field_error(IDEMPOTENCY_HEADER, str(exc)),
                             status=status.HTTP_422_UNPROCESSABLE_ENTITY)
@@ -118,9 +117,9 @@ class SubmitView(GanAPIView):
             raise ValidationError(field_error("collection", f"No collection with id {pk}."))
         return collection
 
-    def submit(self, request, data: dict, key: str, admit: Callable[[], None]):
+    def submit(self, request, data: dict, key: str):
         """Create (or replay) the job from the validated ``data``, passing the
-        Idempotency-Key and ``admit`` (the throttle) to the jobs service; returns the job."""
+        Idempotency-Key to the jobs service; returns the job."""
         raise NotImplementedError
 
 
@@ -142,7 +141,7 @@ class VariantCreateView(SubmitView):
 
     request_serializer = VariantRequestSerializer
 
-    def submit(self, request, data, key, admit):
+    def submit(self, request, data, key):
         image = get_visible_image(request.user, data["image"])
         if image is None:
             raise NotFound(field_error("image", f"No image {data['image']} that you can see."))
@@ -157,7 +156,6 @@ class VariantCreateView(SubmitView):
             strength=data.get("strength"),
             collection=self.resolve_collection(data.get("collection")),
             idempotency_key=key,
-            admit=admit,
             source=GenerationJob.Source.API,
             mask=data.get("mask"),
         )
@@ -169,7 +167,7 @@ class GenerateView(SubmitView):
 
     request_serializer = GenerateRequestSerializer
 
-    def submit(self, request, data, key, admit):
+    def submit(self, request, data, key):
         return jobs.submit_generate_job(
             user=request.user,
             prompt=data["prompt"],
@@ -177,6 +175,5 @@ class GenerateView(SubmitView):
             seed=data.get("seed"),
             count=data.get("count", 1),
             idempotency_key=key,
-            admit=admit,
             source=GenerationJob.Source.API,
         )

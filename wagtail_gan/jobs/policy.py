@@ -5,7 +5,9 @@ replaced image (``upscale-2x`` for small images, ``restore`` for heavily compres
 (keep or discard) like an editor's variant. The original is never replaced.
 
 A rule whose operation is not enabled or whose model is not installed proposes nothing (it
-is logged): nobody is offered what cannot run.
+is logged): nobody is offered what cannot run. Proposals count against the uploader's
+per-user budget (``JOB_RATE``, ``work.budget``); over it, the upload proposes nothing more
+(logged), so a mass upload cannot queue unbounded work.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from wagtail_gan.models import GenerationJob
 from wagtail_gan.models_zoo.jpeg import jpeg_quality  # re-exported: policy.jpeg_quality
 from wagtail_gan.operations import InvalidSpec, parse_steps
 from wagtail_gan.work import submit as work_submit
+from wagtail_gan.work.budget import OverBudget
 
 from .submit import step_params
 
@@ -105,12 +108,18 @@ def propose_improvements(image) -> list[GenerationJob]:
             continue
         text = "|".join(spec.text for spec in steps)
         label = ", then ".join(spec.label for spec in steps)
-        created.append(work_submit.create(
-            GenerationJob, kind=GenerationJob.Kind.VARIANT, source=GenerationJob.Source.POLICY,
-            user=image.uploaded_by_user, source_image=image, collection=image.collection,
-            operation=text, params=step_params(steps, ""),
-            interpretation={"spec": text, "label": label,
-                            "explanation": "Proposed on upload because " + " and ".join(said)
-                            + "."},
-        ))
+        try:
+            created.append(work_submit.create(
+                GenerationJob, kind=GenerationJob.Kind.VARIANT,
+                source=GenerationJob.Source.POLICY,
+                user=image.uploaded_by_user, source_image=image, collection=image.collection,
+                operation=text, params=step_params(steps, ""),
+                interpretation={"spec": text, "label": label,
+                                "explanation": "Proposed on upload because "
+                                + " and ".join(said) + "."},
+            ))
+        except OverBudget:  # proposals count against the uploader's budget (JOB_RATE)
+            logger.info("wagtail-gan: not proposing %s for image %s: its uploader is over "
+                        "the job budget", rule["spec"], image.pk)
+            break
     return created

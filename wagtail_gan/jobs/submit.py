@@ -1,5 +1,5 @@
 """Submitting editor/API jobs: validate, check permissions (no job row on refusal), then
-``work.submit`` creates the ``GenerationJob`` (idempotency, the API throttle's ``admit``) and
+``work.submit`` creates the ``GenerationJob`` (idempotency, the per-user budget) and
 requests the work once the transaction commits (``enqueue_job``)."""
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def submit_variant_job(
 ) -> GenerationJob:
     """Validate, check permissions, create the job and enqueue it. Raises JobError (bad input)
     or PermissionDenied (no job row is created in either case). With an ``idempotency_key``
-    already used for the same request, returns that job (``job.replayed``); ``admit`` is
-    called just before a new job is created (the API's throttle). ``mask``: the inputs an
+    already used for the same request, returns that job (``job.replayed``); ``admit``, if
+    given, is called just before a new job is created, after the per-user budget
+    (``work.budget``, which refuses with ``OverBudget``). ``mask``: the inputs an
     operation takes beside its spec (erase)."""
     if image is None:
         raise JobError("Choose a source image.", "image")

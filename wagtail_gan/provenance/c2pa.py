@@ -315,6 +315,6 @@ def check_messages() -> list:
         problems.append("C2PA signing is configured but c2pa-python is not installed here; "
                         "jobs fail until the worker has it (pip install 'wagtail-gan[provenance]')")
     return [
-        checks.Warning(p, hint="See the README section 'Provenance and rights'.", id="wagtail_gan.W006")
+        checks.Warning(p, hint="See the provenance page of the developer guide (docs/developer-guide/provenance.md).", id="wagtail_gan.W006")
         for p in problems
     ]

@@ -12,8 +12,8 @@ add to ``wagtail_gan/api/urls.py`` before the catch-all::
 * ``DELETE video/jobs/{id}/`` -> cancel a queued job (or one whose worker died); 409 when it
   runs on a live worker or has ended.
 
-The POSTs take an ``Idempotency-Key`` header and count against the per-user GPU throttle
-(``API_THROTTLE_RATE``, shared with the image endpoints) like ``api.submit``'s.
+The POSTs take an ``Idempotency-Key`` header and count against the one per-user budget of
+jobs (``JOB_RATE``, ``work.budget``: image and video jobs, API and admin) like ``api.submit``'s.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ def job_state(job: VideoJob) -> dict:
 
 
 class VideoSubmitView(SubmitView):
-    """The image endpoints' POST (serializer, Idempotency-Key, throttle admitted in the
-    job's transaction, 422 on a reused key), answering with the video job."""
+    """The image endpoints' POST (serializer, Idempotency-Key, the per-user budget's 429,
+    422 on a reused key), answering with the video job."""
 
     job_serializer = VideoJobSerializer
     responses = {**SUBMIT_ERRORS, 202: VideoJobSerializer,
@@ -104,20 +104,20 @@ class VideoSubmitView(SubmitView):
 class InterpolateView(VideoSubmitView):
     request_serializer = InterpolateRequestSerializer
 
-    def submit(self, request, data, key, admit):
+    def submit(self, request, data, key):
         if parse_pk(data["media"]) is None:
             raise ValidationError(field_error("media", f"There is no media item {data['media']}."))
         return submit.submit_interpolate_job(
             user=request.user, media=library.get_video(data["media"]),
             factor=data.get("factor", 2), mode=data.get("mode"), engine=data.get("engine"),
-            source=VideoJob.Source.API, idempotency_key=key, admit=admit)
+            source=VideoJob.Source.API, idempotency_key=key)
 
 
 @submit_doc("video_clip", "A clip from still images (202: queued)")
 class ClipView(VideoSubmitView):
     request_serializer = ClipRequestSerializer
 
-    def submit(self, request, data, key, admit):
+    def submit(self, request, data, key):
         ids = data["images"]
         if not all(parse_pk(i) for i in ids):
             raise ValidationError(field_error("images", "Give a list of image ids."))
@@ -129,7 +129,7 @@ class ClipView(VideoSubmitView):
             user=request.user, images=[found[i] for i in ids], seconds=data.get("seconds"),
             fps=data.get("fps"), hold=data.get("hold"), engine=data.get("engine"),
             title=str(data.get("title") or ""), source=VideoJob.Source.API,
-            idempotency_key=key, admit=admit)
+            idempotency_key=key)
 
 
 class JobView(GanAPIView):

@@ -1,7 +1,7 @@
 """Submitting video jobs (web tier): validate, check permissions (no row on refusal), then
 ``work.submit`` creates the ``VideoJob`` and asks for the work once the transaction commits
 (``queue.request("video")``), with idempotency keys (one key space across image and video
-jobs) and the API throttle's ``admit`` hook as for image jobs. Cancelling is here too.
+jobs) and the per-user budget (``work.budget``) as for image jobs. Cancelling is here too.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from wagtail.images.views.bulk_actions.image_bulk_action import ImageBulkAction
 from .. import jobs
 from ..forms import BulkVariantForm, unavailable_message
 from ..operations import InvalidSpec, parse_steps
+from ..work.budget import OverBudget
 
 
 class GenerateVariantBulkAction(ImageBulkAction):
@@ -52,6 +53,9 @@ class GenerateVariantBulkAction(ImageBulkAction):
             try:
                 jobs.submit_variant_job(user=request.user, image=image, operation=operation,
                                         instruction=instruction, seed=seed, strength=strength)
+            except OverBudget as exc:  # the rest would be refused too: said once
+                refused.append(str(exc))
+                break
             except (jobs.JobError, PermissionDenied) as exc:
                 refused.append(f"{image.title}: {exc}")
             else:

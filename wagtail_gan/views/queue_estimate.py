@@ -1,8 +1,9 @@
 """Where a job stands in the queue and roughly when it will be done, from recent job times.
 
-Interactive jobs are served in order (one priority), so the jobs ahead of a queued job are the
-queued and running jobs created before it, plus the ML renditions a worker is running now
-(they cannot be interrupted). Each counts for the median duration of the last jobs of its
+Interactive jobs take turns by user (``work.fairness``: each job's priority falls with the
+number of its owner's jobs ahead of it), so the jobs ahead of a queued job are the running
+ones, the queued ones with fewer of their owner's jobs ahead of them (or as many, and older),
+plus the ML renditions a worker is running now (they cannot be interrupted). Each counts for the median duration of the last jobs of its
 operation (what remains of it when it is running). Only counts and operation names are
 shown: nothing about other users' jobs.
 """
@@ -59,6 +60,25 @@ def _remaining(typical: float | None, started_at, now) -> float | None:
     return max(1.0, typical - (now - started_at).total_seconds())
 
 
+def jobs_ahead(job, limit: int = 1000) -> list[tuple]:
+    """``(operation, status, started_at)`` of the jobs that run before the queued ``job``,
+    in the order they run: the running ones, then the queued ones in round-robin order
+    (fewer of their owner's active jobs created before them first, then the oldest)."""
+    active = list(GenerationJob.objects.filter(status__in=GenerationJob.ACTIVE_STATUSES)
+                  .order_by("created_at", "pk")
+                  .values_list("pk", "user_id", "operation", "status", "started_at")[:limit])
+    seen: dict = {}
+    order = []
+    for position, (pk, user_id, operation, status, started_at) in enumerate(active):
+        rank = seen.get(user_id, 0) if user_id is not None else 0
+        seen[user_id] = rank + 1
+        running = status == GenerationJob.Status.RUNNING
+        order.append(((not running, rank, position), pk, (operation, status, started_at)))
+    mine = next((key for key, pk, _row in order if pk == job.pk), None)
+    return [row for key, pk, row in sorted(order)
+            if pk != job.pk and (mine is None or key < mine)]
+
+
 def queue_state(job) -> dict | None:
     """``{"position", "ahead", "running", "ahead_labels", "wait_seconds", "run_seconds",
     "done_in_seconds", "estimated"}`` for a queued or running job, else None. Seconds are None
@@ -73,12 +93,7 @@ def queue_state(job) -> dict | None:
         return {"position": 0, "ahead": 0, "running": 0, "ahead_labels": [],
                 "wait_seconds": 0, "run_seconds": own, "done_in_seconds": left,
                 "estimated": left is not None}
-    ahead = list(
-        GenerationJob.objects.filter(status__in=GenerationJob.ACTIVE_STATUSES,
-                                     created_at__lt=job.created_at)
-        .exclude(pk=job.pk).order_by("created_at")
-        .values_list("operation", "status", "started_at")[:200]
-    )
+    ahead = jobs_ahead(job)
     renditions = list(RenditionJob.objects.filter(status=RenditionJob.Status.RUNNING)
                       .values_list("filter_spec", "started_at")[:20])
     wait, known = 0.0, True

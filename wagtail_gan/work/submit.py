@@ -4,9 +4,10 @@
   space is one across image and video jobs (``KEY_SPACE``): the same key again for the same
   request replays its job (``job.replayed``); for another request, or a job of another kind,
   it is refused (``IdempotencyConflict``).
-* ``create``: the row and its task id in one transaction, with the ``admit`` hook inside it
-  (the API's throttle counts and locks there, so only a job about to be created counts); a
-  concurrent request that won the race on the key is replayed. The work is requested once
+* ``create``: the row and its task id in one transaction, with the per-user budget
+  (``work.budget.admit``: every image and video job, whatever the way in) and the caller's
+  ``admit`` hook inside it (they count and lock there, so only a job about to be created
+  counts); a concurrent request that won the race on the key is replayed. The work is requested once
   the transaction commits (``enqueue``): a queue that cannot be reached fails the job with
   the reason instead of leaving it queued.
 * ``cancel``: a queued job (its queue message is revoked; the worker also skips it), one
@@ -27,6 +28,7 @@ from wagtail_gan import queue
 from wagtail_gan.exceptions import IdempotencyConflict, JobError
 from wagtail_gan.models import GenerationJob, Job, VideoJob
 
+from . import budget
 from .sweep import orphaned_jobs
 
 logger = logging.getLogger(__name__)
@@ -64,9 +66,12 @@ def replay(model: type[Job], user, idempotency_key: str, request_fingerprint: st
 def create(model: type[Job], *, admit: Callable[[], None] | None = None, **fields):
     """Create a ``model`` job from ``fields`` and request its work once the transaction
     commits. With an ``idempotency_key`` a concurrent request just used for the same request,
-    return that job instead."""
+    return that job instead. An image or video job over its user's budget raises
+    ``budget.OverBudget`` (no row)."""
     try:
         with transaction.atomic():
+            if model in budget.COUNTED:
+                budget.admit(fields.get("user"), fields.get("source"))
             if admit is not None:
                 admit()
             job = model.objects.create(task_id=queue.new_task_id(), **fields)

@@ -65,6 +65,8 @@ def render() -> str:
         if e.citation:
             facts.append(f"- **Cite**: {cell(e.citation)}")
         sources = "\n".join(source_line(s) for s in e.sources) or "- none (no weights)"
-        parts.append(f"({label('model', e.id)})=\n## `{e.id}`\n\n{prose(e.description)}\n\n"
-                     + "\n".join(facts) + f"\n\nWeights, in the order tried:\n\n{sources}\n")
+        summary = f"{prose(e.summary)}\n\n" if e.summary else ""
+        parts.append(f"({label('model', e.id)})=\n## `{e.id}`\n\n{summary}"
+                     f"{prose(e.description)}\n\n" + "\n".join(facts)
+                     + f"\n\nWeights, in the order tried:\n\n{sources}\n")
     return "\n".join(parts)

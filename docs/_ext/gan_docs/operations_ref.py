@@ -1,5 +1,5 @@
 """The operation reference, from the operation registry: the summary table of
-``wagtail_gan.operations.docs`` (the same one README.md carries) and, per operation, its
+``wagtail_gan.operations.docs`` (the same one docs/image-edits.md carries) and, per operation, its
 spec forms, where it can be used, its strength, fallback, models and the error a bad spec
 gets."""
 

@@ -1,6 +1,6 @@
 """``manage.py gan_operations``: the operations of this site as a Markdown table (from the
-registry); ``--update FILE ...`` regenerates the marked tables in those files (README.md and
-docs/ in this repository), ``--check FILE ...`` only says which are out of date (exit 1)."""
+registry); ``--update FILE ...`` regenerates the marked tables in those files (docs/image-edits.md
+in this repository), ``--check FILE ...`` only says which are out of date (exit 1)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@
  *                   the page when the job finishes (the server renders the review).
  * gan-compare       before/after slider.
  * gan-counter       "123 / 500" under a text field with a maximum length.
- * gan-models        Models page: follows install / verify / remove tasks on the worker.
+ * (the Models page's controller is gan-models.js, loaded by that page only)
  */
 (function () {
   'use strict';
@@ -460,7 +460,7 @@
       }
     }
 
-    // "about 40 s left": a smoothed estimate (EtaSmoother, below), fed with the job's
+    // "about 40 s left": a smoothed estimate (EtaSmoother, above), fed with the job's
     // progress at each poll; null until the progress has moved past its start (1 %) or when
     // done. Model loading is not counted (the rate starts with the first progress seen).
     JobController.prototype.eta = function (pct) {
@@ -485,79 +485,7 @@
       }
     }
 
-    class ModelsController extends Controller {
-      // Models page: follows install / verify / remove tasks (progress bar fed by the
-      // download's bytes), reloads once they are all done so the states and buttons update.
-      static values = { url: String, active: Boolean, interval: { type: Number, default: 700 } };
-
-      connect() {
-        this.stopped = false;
-        // the bar's width from data-progress (no inline style: a strict CSP forbids it)
-        if (this.hasFillTarget) this.fillTarget.style.width = (this.fillTarget.dataset.progress || 0) + '%';
-        if (this.activeValue) this.poll();
-      }
-
-      disconnect() {
-        this.stopped = true;
-        clearTimeout(this.timer);
-      }
-
-      async poll() {
-        if (this.stopped) return;
-        let data = null;
-        try {
-          const response = await fetch(this.urlValue, {
-            headers: { Accept: 'application/json' }, credentials: 'same-origin',
-          });
-          if (response.ok) data = await response.json();
-        } catch (e) {
-          data = null;
-        }
-        if (data) {
-          Object.entries(data.models || {}).forEach(([id, model]) => this.render(id, model.state));
-          if (!data.active) {
-            this.timer = setTimeout(() => window.location.reload(), 600);
-            return;
-          }
-        }
-        this.timer = setTimeout(() => this.poll(), this.intervalValue);
-      }
-
-      render(id, state) {
-        const row = this.element.querySelector(`[data-gan-model-task="${CSS.escape(id)}"]`);
-        if (!row || !state) return;
-        const pct = state.percent === null ? null : Math.max(0, Math.min(100, state.percent));
-        const bar = row.querySelector('[data-gan-task-bar]');
-        const fill = row.querySelector('[data-gan-task-fill]');
-        if (bar && pct !== null) bar.setAttribute('aria-valuenow', String(pct));
-        if (fill && pct !== null) fill.style.width = pct + '%';
-        const status = row.querySelector('[data-gan-task-status]');
-        if (status) status.textContent = state.status_label + (pct !== null && state.active ? ` ${pct} %` : '');
-        const bytes = row.querySelector('[data-gan-task-bytes]');
-        const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
-        if (bytes && state.progress_unit === 'steps' && state.total_bytes) {
-          bytes.textContent = `step ${state.done_bytes} of ${state.total_bytes}`;
-        } else if (bytes && state.done_bytes) {
-          bytes.textContent = state.total_bytes ? `${mb(state.done_bytes)} / ${mb(state.total_bytes)}` : mb(state.done_bytes);
-        }
-        const eta = row.querySelector('[data-gan-task-eta]');
-        if (eta) {
-          const left = state.active ? state.eta_seconds : null;
-          eta.hidden = left === null || left === undefined;
-          if (!eta.hidden) {
-            eta.textContent = left < 90 ? `about ${Math.max(1, left)} s left` : `about ${Math.round(left / 60)} min left`;
-          }
-        }
-        const message = row.querySelector('[data-gan-task-message]');
-        if (message && state.message) {
-          message.hidden = false;
-          message.textContent = state.message;
-        }
-      }
-    }
-
     app.register('gan-variant-form', VariantFormController);
-    app.register('gan-models', ModelsController);
     app.register('gan-job', JobController);
     app.register('gan-compare', CompareController);
     app.register('gan-counter', CounterController);
