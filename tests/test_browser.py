@@ -242,9 +242,10 @@ def test_instruction_edit_through_the_tiny_pipeline(browser_page, worker, make_i
 def test_bulk_generate_form_shows_style_and_painter_only_when_needed(browser_page, make_image,
                                                                       django_user_model,
                                                                       dummy_models):
-    """The image listing's bulk "Generate variant" form reuses the panel's controller: Style and
-    Painter appear only for their operation (the server renders them visible for no-JS use).
-    The dummy models stand in for installed ones (operations without a model are refused)."""
+    """The image listing's bulk "Generate variant" form reuses the panel's controller: Style,
+    Painter and the instruction (only the free-form edit reads it) appear only for their
+    operation. The dummy models stand in for installed ones (operations without a model are
+    not offered)."""
     page = browser_page
     django_user_model.objects.create_superuser("editor", "e@example.com", "pw")
     ensure_wagtail_roots()
@@ -254,19 +255,22 @@ def test_bulk_generate_form_shows_style_and_painter_only_when_needed(browser_pag
     page.goto(f"{page.base}/admin/bulk/wagtailimages/image/gan_generate_variant/"
               f"?id={first.pk}&id={second.pk}&next=/admin/images/")
     style, painter = page.locator("select[name=style]"), page.locator("select[name=painter]")
-    page.wait_for_function("document.querySelector('[data-gan-variant-form-target=styles]')"
-                           ".hidden")
+    instruction = page.locator("textarea[name=instruction]")
     assert page.input_value("select[name=operation]") == "upscale-2x"
-    assert not style.is_visible() and not painter.is_visible()
+    assert not style.is_visible() and not painter.is_visible() and not instruction.is_visible()
     page.select_option("select[name=operation]", "stylize")
     assert style.is_visible() and not painter.is_visible()
     page.select_option("select[name=operation]", "painter")
     assert painter.is_visible() and not style.is_visible()
     page.select_option("select[name=operation]", "winterize")
     assert not style.is_visible() and not painter.is_visible()
-    # typing an instruction does not try to interpret it (no interpret URL here)
+    # the free-form edit shows the instruction; typing does not try to interpret it (no
+    # interpret URL here)
+    page.select_option("select[name=operation]", "edit")
+    assert instruction.is_visible()
     page.fill("textarea[name=instruction]", "make it snowy")
     page.select_option("select[name=operation]", "stylize")
+    assert not instruction.is_visible()
     page.select_option("select[name=style]", "3")
     page.screenshot(path=str(ARTIFACTS / "11-bulk-generate-form.png"), full_page=True)
     page.click("button[type=submit]:has-text('Generate')")

@@ -126,12 +126,16 @@ class OperationFieldsMixin:
 
     def add_operation_fields(self, *, before: str | None = None) -> None:
         self.choices = variant_choices(bulk=self.bulk)
+        self.unavailable, self.unavailable_options = unavailable(self.choices)
+        self._unavailable_labels = [c.label for _op, c in self.choices
+                                    if c.value in self.unavailable]
+        if self.bulk:  # the bulk form offers only what can run (the note names the others)
+            self.choices = [(op, c) for op, c in self.choices if c.value not in self.unavailable]
         menu = [(c.value, c.label) for _op, c in self.choices]
         if self.empty_choice_label:
             menu.insert(0, ("", self.empty_choice_label))
         fields = {"operation": forms.ChoiceField(label=_("Operation"), choices=menu,
                                                  required=not self.empty_choice_label)}
-        self.unavailable, self.unavailable_options = unavailable(self.choices)
         fields["operation"].widget = AvailabilitySelect(choices=menu,
                                                         disabled_values=self.unavailable)
         needed = {name for _op, c in self.choices for name in c.fields}
@@ -174,7 +178,7 @@ class OperationFieldsMixin:
 
     def unavailable_labels(self) -> list[str]:
         """Labels of the Operation menu's choices whose model is not installed."""
-        return [c.label for _op, c in self.choices if c.value in self.unavailable]
+        return list(self._unavailable_labels)
 
     def clean(self):
         data = super().clean()
@@ -215,7 +219,12 @@ class OperationFieldsMixin:
 
 
 class VariantForm(OperationFieldsMixin, forms.Form):
+    """The image edit page's "Generate variant" panel. Its ids are prefixed ``gan-`` (the
+    names are not): the page already holds Wagtail's own form, whose ``id_collection`` etc.
+    must stay unique."""
+
     empty_choice_label = _("From the instruction")
+    AUTO_ID = "gan-%s"
 
     instruction = forms.CharField(
         label=_("Describe an edit"), required=False,
@@ -233,6 +242,7 @@ class VariantForm(OperationFieldsMixin, forms.Form):
                                         queryset=Collection.objects.none(), required=False)
 
     def __init__(self, *args, user=None, image=None, **kwargs):
+        kwargs.setdefault("auto_id", self.AUTO_ID)
         super().__init__(*args, **kwargs)
         self.add_operation_fields(before="seed")
         _limit_length(self.fields["instruction"], int(gan_settings.MAX_INSTRUCTION_LENGTH))
@@ -243,8 +253,9 @@ class VariantForm(OperationFieldsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        # (an operation that was chosen but cannot run has its own error, and no other)
         if (not data.get("operation") and not (data.get("instruction") or "").strip()
-                and "instruction" not in self.errors):
+                and "instruction" not in self.errors and "operation" not in self.errors):
             self.add_error("instruction",
                            _("Describe the edit you want, or choose an operation."))
         return data
@@ -275,6 +286,10 @@ class GenerateImageForm(forms.Form):
 
 
 class BulkVariantForm(OperationFieldsMixin, forms.Form):
+    """The image listing's bulk "Generate variant": only the operations that can run here; an
+    operation's fields (and the instruction, for the free-form edit) are shown only while it
+    is chosen, by the panel's ``gan-variant-form`` controller (``bulk_fields``)."""
+
     bulk = True
 
     instruction = forms.CharField(label=_("Instruction (free-form edit only)"), required=False,
@@ -293,3 +308,19 @@ class BulkVariantForm(OperationFieldsMixin, forms.Form):
         names.remove("instruction")
         names.insert(1, "instruction")
         self.fields = {name: self.fields[name] for name in names}
+
+    def bulk_fields(self):
+        """(bound field, "choice choice ..." that need it or "" for every operation, shown)."""
+        chosen = self["operation"].value() or ""
+        owners = {"instruction": [c.value for op, c in self.choices
+                                  if getattr(op, "needs_instruction", False)]}
+        for _op, choice in self.choices:
+            for name in choice.fields:
+                owners.setdefault(name, []).append(choice.value)
+        out = []
+        for name in self.fields:
+            if name == "operation" or name not in owners:
+                out.append((self[name], "", True))
+            else:
+                out.append((self[name], " ".join(owners[name]), chosen in owners[name]))
+        return out

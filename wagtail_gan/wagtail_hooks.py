@@ -14,15 +14,18 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from . import operations
+from .conf import gan_settings
 from .models_admin.access import can_manage_models
 from .permissions import image_permission_policy
 from .pools.operation import OPERATIONS as POOL_OPERATIONS
 from .provenance.views import CheckImageView, user_can_check
 from .renditions.filters import filter_operations
+from .video import library as video_library
 from .video import urls as video_urls
 from .video.views import edit_page_buttons
 from .views import admin_urls
 from .views.bulk import GenerateVariantBulkAction
+from .views.job_bulk import DiscardJobsBulkAction, KeepJobsBulkAction
 from .views.listing import JobViewSet
 from .views.rendition_jobs import RenditionJobViewSet
 
@@ -76,6 +79,20 @@ class GenerateMenuItem(MenuItem):
                 and image_permission_policy().user_has_permission(request.user, "add"))
 
 
+class VideoJobsMenuItem(MenuItem):
+    """The AI jobs listing filtered to video jobs, where video is installed (wagtailmedia)."""
+
+    def is_shown(self, request):
+        return video_library.installed()
+
+
+class SuggestionsMenuItem(MenuItem):
+    """Only where IMPROVE_ON_UPLOAD proposes variants: otherwise it would always be empty."""
+
+    def is_shown(self, request):
+        return bool(gan_settings.IMPROVE_ON_UPLOAD)
+
+
 class ModelsMenuItem(MenuItem):
     def is_shown(self, request):
         return can_manage_models(request.user)
@@ -92,13 +109,16 @@ def register_ai_images_menu():
         Menu(items=[
             GenerateMenuItem(_("Generate new image"), reverse("wagtail_gan_admin:generate"),
                              icon_name="image", order=100),
+            # Image and video jobs (a Type filter tells them apart).
             MenuItem(_("AI jobs"), jobs_url, icon_name="resubmit", name="ai-jobs", order=200),
+            VideoJobsMenuItem(_("Video jobs"), jobs_url + "?type=video", icon_name="media",
+                              name="ai-video-jobs", order=205),
             # The user's results waiting to be kept or discarded.
             MenuItem(_("Results to review"), jobs_url + "?review=mine", icon_name="tick",
                      name="ai-to-review", order=210, attrs={"data-gan-menu": "to-review"}),
             # IMPROVE_ON_UPLOAD proposals waiting for review.
-            MenuItem(_("Suggested improvements"), jobs_url + "?source=policy&review=mine",
-                     icon_name="tick-inverse", name="ai-suggestions", order=250),
+            SuggestionsMenuItem(_("Suggested improvements"), jobs_url + "?source=policy&review=mine",
+                                icon_name="tick-inverse", name="ai-suggestions", order=250),
             ModelsMenuItem(_("Models"), reverse("wagtail_gan_admin:models"), icon_name="cogs",
                            name="ai-models", order=300),
         ]),
@@ -119,6 +139,9 @@ def register_check_image_menu_item():
 
 
 hooks.register("register_bulk_action", GenerateVariantBulkAction)
+# Keep / Discard several results at once on the AI jobs listing.
+hooks.register("register_bulk_action", KeepJobsBulkAction)
+hooks.register("register_bulk_action", DiscardJobsBulkAction)
 
 
 # -- video (wagtail_gan.video) -----------------------------------------------------------------

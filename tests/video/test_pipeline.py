@@ -59,6 +59,7 @@ def test_interpolate_fps_frames_timestamps_duration_audio(make_video, tmp_path, 
     assert vdur == pytest.approx(6 / 12, abs=1e-3)
     assert adur == pytest.approx(6 / 12, abs=0.05)  # audio kept, same length
     assert avio.probe(out).fps == 12 * factor
+    assert seen[0] == (0, 6 * factor)  # the total is reported before the first frame
     assert seen[-1] == (6 * factor, 6 * factor)
     assert read_provenance(out) == {"engine": "blend"}
     assert result["generated"] == 5 * (factor - 1)

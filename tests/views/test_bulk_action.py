@@ -23,14 +23,18 @@ def test_bulk_action_generates_for_each_permitted_image(gan_world, make_image):
     assert page.status_code == 200
     html = page.content.decode()
     assert "Generate AI variants" in html and "Second" in html
-    # Style and Painter are targets of the panel's controller (shown only for their operation),
-    # rendered visible so the form works without JavaScript
+    # Each operation's fields (and the instruction, only the free-form edit reads it) are
+    # targets of the panel's controller: shown only while their operation is chosen
     assert 'data-controller="gan-variant-form"' in html and "wagtail_gan/js/gan-admin.js" in html
-    for target, name in (("styles", "style"), ("painter", "painter")):
-        wrapper = html.split(f'data-gan-variant-form-target="{target}"', 1)[1].split("</div>")[0]
-        assert "hidden" not in wrapper.split(">", 1)[0] and f'name="{name}"' in html
-    assert html.index('data-gan-variant-form-target="styles"') < html.index('name="style"')
-    assert html.index('data-gan-variant-form-target="painter"') < html.index('name="painter"')
+    for operations, name in (("stylize", "style"), ("painter", "painter"), ("edit", "instruction")):
+        marker = f'data-gan-operations="{operations}"'
+        wrapper = html.split(marker, 1)[1].split("data-gan-operations=")[0]
+        assert "hidden" in wrapper.split(">", 1)[0] and f'name="{name}"' in wrapper
+    assert '<option value="upscale-2x" selected>' in html  # its fields (none) are shown
+    response = client.post(url + query, {"operation": "stylize", "style": "4", "seed": "x"})
+    html = response.content.decode()  # invalid: the chosen operation's fields stay shown
+    wrapper = html.split('data-gan-operations="stylize"', 1)[1].split("</div>")[0]
+    assert "hidden" not in wrapper.split(">", 1)[0]
     response = client.post(url + query, {"operation": "stylize", "style": "4"})
     assert response.status_code == 302
     created = GenerationJob.objects.order_by("pk")
@@ -48,6 +52,8 @@ def test_bulk_action_with_an_unavailable_operation_queues_nothing(gan_world, mis
            + f"?id={w.image.pk}&next=/admin/images/")
     html = client.get(url).content.decode()
     assert '<option value="upscale-2x" selected>' in html  # never pre-selects a missing one
+    assert 'value="winterize"' not in html  # the bulk form offers only what can run
+    assert "Not available yet:" in html  # the note names what cannot run
     response = client.post(url, {"operation": "winterize"}, follow=True)
     html = response.content.decode()
     assert "0 variant jobs queued" not in html and GenerationJob.objects.count() == 0

@@ -9,6 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from tests.conftest import DUMMY_MODELS, gan_models_override
 from tests.gan_admin_fixtures import login, variant_url
 from tests.utils import png_b64
 from wagtail_gan.models import GenerationJob
@@ -102,3 +103,28 @@ def test_a_leftover_mask_is_ignored_by_another_operation(gan_world):
     post(gan_world, operation="upscale-2x", erase_mask_json=json.dumps(mask))
     job = GenerationJob.objects.get()
     assert job.operation == "upscale-2x" and "mask" not in job.params
+
+
+def test_erase_is_offered_with_the_classical_engine_when_lama_is_missing(gan_world, settings):
+    """No LaMa (nor its dummy): OpenCV's classical inpainting stands in, so the tool is shown
+    and the menu's Erase is not greyed out."""
+    gan_models_override(settings, {"dummy_inpaint": {**DUMMY_MODELS["dummy_inpaint"],
+                                                     "default_for": []}})
+    html = login(gan_world.editor).get(
+        reverse("wagtailimages:edit", args=[gan_world.image.pk])).content.decode()
+    assert '<option value="erase">' in html and 'data-controller="gan-erase"' in html
+    response = post(gan_world, erase_mask="2.2.10.10")
+    assert response.status_code == 302
+    assert GenerationJob.objects.get().operation == "erase-2.2.10.10"
+
+
+def test_erase_without_any_engine_says_one_thing(gan_world, settings):
+    gan_models_override(settings, {
+        "dummy_inpaint": {**DUMMY_MODELS["dummy_inpaint"], "default_for": []},
+        # the classical engine made unavailable: a site entry that needs weights
+        "opencv_telea": {"task": "inpaint", "family": "lama", "filename": "missing.pt"},
+    })
+    html = post(gan_world).content.decode()
+    assert "can’t run yet" in html
+    assert "Describe the edit you want, or choose an operation." not in html
+    assert not GenerationJob.objects.exists()

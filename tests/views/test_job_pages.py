@@ -196,3 +196,19 @@ def test_other_users_jobs_answer_404_like_missing_ones(gan_world):
         assert client.get(reverse(f"wagtail_gan_admin:{name}", args=[job.pk])).status_code == 404
         assert client.get(reverse(f"wagtail_gan_admin:{name}", args=[job.pk + 99])
                           ).status_code == 404
+
+
+def test_job_page_has_no_inline_style_human_dates_and_described_images(gan_world):
+    """A strict CSP (no inline style): the bar's width and the comparison's shape come from
+    data-* attributes; dates read "x minutes ago" (full date in a tooltip); the before/after
+    pictures say which image and which operation."""
+    job = jobs.submit_variant_job(user=gan_world.editor, image=gan_world.image,
+                                  operation="upscale-2x")
+    write_pending_output(job)
+    html = login(gan_world.editor).get(reverse("wagtail_gan_admin:job", args=[job.pk])
+                                       ).content.decode()
+    main = html.split('id="main"')[1].split("</main>")[0]
+    assert "style=" not in main
+    assert 'data-gan-compare-width-value="80"' in main and 'data-progress="100"' in main
+    assert 'class="w-human-readable-date"' in main
+    assert 'alt="Before: Harbour"' in main and 'alt="After: Harbour, upscaled 2×"' in main

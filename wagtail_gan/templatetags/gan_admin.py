@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import template
+from django.apps import apps
 from django.db.models import Q
 from django.templatetags.static import static
 from django.urls import reverse
@@ -88,6 +89,9 @@ def gan_image_panel(context, image, form=None):
         "variants": variants,
         "open_jobs": open_jobs,
         "swatches": style_swatches(image) if can_generate else [],
+        # video clips go to wagtailmedia's library: the button only where it is installed
+        "clip_url": (reverse("wagtail_gan_video:clip") + f"?image={image.pk}"
+                     if apps.is_installed("wagtailmedia") else None),
         "action_url": reverse("wagtail_gan_admin:generate_variant", args=[image.pk]),
         "interpret_url": reverse("wagtail_gan_admin:interpret", args=[image.pk]),
     }

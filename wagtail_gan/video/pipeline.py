@@ -76,6 +76,8 @@ def _write_plan(src, line: timing.Timeline, plan: timing.Plan, engine: Engine,
         if ts and progress:
             progress(done, plan.total)
 
+    if progress:  # the total is known from here on: "0 of 480 frames", not "0 / 0"
+        progress(0, plan.total)
     damaged = avio.VideoError(f"{Path(src).name} is damaged: its frames do not match their "
                               "timestamps.")
     prev, count = None, 0
@@ -117,6 +119,8 @@ def clip_from_stills(images: Sequence[Image.Image], dst: str | Path, *, seconds:
     h, w = frames[0].shape[:2]
     writer = avio.VideoWriter(dst, w, h, plan.fps,
                               metadata=_tags(provenance, title or Path(dst).stem))
+    if progress:
+        progress(0, plan.total)
     try:
         for done, (i, t) in enumerate(plan.frames, start=1):
             if t:

@@ -9,22 +9,27 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.images import get_image_model
 
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import Variant, VideoJob
+from wagtail_gan.models_admin.access import can_manage_models
 from wagtail_gan.models_zoo import registry
 from wagtail_gan.permissions import can_manage_job
+from wagtail_gan.widgets import ImageChooser
 
-from . import library, submit, validation
+from . import library, presentation, submit, validation
 from .api import job_state
 from .sweeper import orphaned_jobs
+
+EXTRA_CHOOSERS = 4  # images the clip page can add besides the image and its variants
 
 
 def _error(request, template, context, exc, status=400):
@@ -39,7 +44,9 @@ def interpolate_view(request, media_id):
     except JobError as exc:
         raise Http404(exc.message) from None
     context = {"media": media, "factors": validation.FACTORS, "values": request.POST or {},
-               "model_available": _model_available()}
+               "model_available": _model_available(),
+               "can_manage_models": can_manage_models(request.user),
+               "page_title": _("Interpolate video")}
     template = "wagtail_gan/video/interpolate.html"
     if request.method != "POST":
         return TemplateResponse(request, template, context)
@@ -50,7 +57,7 @@ def interpolate_view(request, media_id):
     except (JobError, PermissionDenied) as exc:
         return _error(request, template, context, exc, 403 if isinstance(exc, PermissionDenied)
                       else 400)
-    messages.success(request, _("Video job started: %(label)s.") % {"label": job.label})
+    # no "started" message: the job page's banner says what the job is doing now
     return redirect("wagtail_gan_video:job", job.pk)
 
 
@@ -64,10 +71,18 @@ def clip_view(request):
         if image is not None:
             candidates = [image] + [v.image for v in Variant.objects.filter(
                 source_image=image).select_related("image").order_by("created_at")]
+    chooser = ImageChooser()
     context = {"candidates": candidates, "values": request.POST or {},
+               "start": candidates[0] if candidates else None,
+               # Wagtail's image chooser (CSP-safe): add images that are not variants
+               "choosers": [chooser.render("images", None, {"id": f"gan-clip-image-{i}"})
+                            for i in range(1, EXTRA_CHOOSERS + 1)],
+               "media": chooser.media,
                "defaults": {"seconds": validation.DEFAULT_SECONDS, "fps": validation.DEFAULT_FPS,
                             "hold": validation.DEFAULT_HOLD},
-               "model_available": _model_available()}
+               "model_available": _model_available(),
+               "can_manage_models": can_manage_models(request.user),
+               "page_title": _("Make a clip")}
     template = "wagtail_gan/video/clip.html"
     if request.method != "POST":
         return TemplateResponse(request, template, context)
@@ -81,7 +96,6 @@ def clip_view(request):
     except (JobError, PermissionDenied) as exc:
         return _error(request, template, context, exc, 403 if isinstance(exc, PermissionDenied)
                       else 400)
-    messages.success(request, _("Clip job started: %(label)s.") % {"label": job.label})
     return redirect("wagtail_gan_video:job", job.pk)
 
 
@@ -90,16 +104,20 @@ def job_view(request, pk):
     if not can_manage_job(request.user, job):
         raise Http404("No such job")  # like a missing one: ids are not to be enumerated
     if request.GET.get("format") == "json":
-        return JsonResponse(job_state(job))
+        return JsonResponse(presentation.page_state(job, job_state(job)))
     can_cancel = job.status == VideoJob.Status.QUEUED or (
         job.status == VideoJob.Status.RUNNING and orphaned_jobs().filter(pk=job.pk).exists())
-    return TemplateResponse(request, "wagtail_gan/video/job.html",
-                            {"job": job, "state": job_state(job), "can_cancel": can_cancel})
+    return TemplateResponse(request, "wagtail_gan/video/job.html", {
+        "job": job, "state": job_state(job), "can_cancel": can_cancel,
+        "parameters": presentation.parameters(job), "frames_text": presentation.frames_text(job),
+        "banner": presentation.banner(job), "video": presentation.result_video(job),
+        "page_title": _("Video job")})
 
 
 @require_POST
 def cancel_view(request, pk):
-    """The job page's Cancel button: a queued job, or a running one whose worker died."""
+    """The job page's (and the AI jobs listing's) Cancel button: a queued job, or a running
+    one whose worker died. Back to ``next`` (a path on this site), else the job page."""
     job = get_object_or_404(VideoJob, pk=pk)
     if not can_manage_job(request.user, job):
         raise Http404("No such job")
@@ -108,6 +126,10 @@ def cancel_view(request, pk):
     else:
         messages.warning(request, _("The video job is running on a live worker or has "
                                     "ended; it can no longer be cancelled."))
+    next_url = request.POST.get("next") or ""
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return HttpResponseRedirect(next_url)
     return redirect("wagtail_gan_video:job", job.pk)
 
 
@@ -117,10 +139,10 @@ def _model_available() -> bool:
 
 def edit_page_buttons() -> dict:
     """What the global admin script (``static/wagtail_gan/js/gan-admin-global.js``) needs to
-    add "Make a clip with its variants" to an image's edit page and "Interpolate (AI)" to a
-    video's: edit-page URL patterns (reversed here, so they follow the site's admin prefix),
-    our URLs and labels. Both need wagtailmedia (results go to its library): without it,
-    nothing."""
+    add "Interpolate (AI)" to a video's edit page (wagtailmedia's, not overridden): the
+    edit-page URL pattern (reversed here, so it follows the site's admin prefix), our URL and
+    label. It needs wagtailmedia (results go to its library): without it, nothing. ("Make a
+    clip with its variants" is rendered with the image edit page's panel.)"""
     if not library.installed():
         return {}
 
@@ -132,10 +154,7 @@ def edit_page_buttons() -> dict:
         return "^" + re.escape(url).replace("987654321", "(\\d+)") + "$"
 
     return {
-        "image": pattern("wagtailimages:edit"),
         "media": pattern("wagtailmedia:edit"),
-        "clip": reverse("wagtail_gan_video:clip"),
         "interpolate": reverse("wagtail_gan_video:interpolate", args=[0]),
-        "clipLabel": _("Make a clip with its variants"),
         "interpolateLabel": _("Interpolate (AI): smoother or slow motion"),
     }

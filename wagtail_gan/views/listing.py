@@ -1,40 +1,64 @@
-"""Admin listing of generation jobs (a Wagtail viewset): filter by status, review state,
-operation and (for superusers) user; cancel queued jobs. Editors see their own jobs,
+"""The admin's "AI jobs" listing (a Wagtail viewset): image jobs (``GenerationJob``) and video
+jobs (``VideoJob``) in one table, newest first, with a Type filter; filter by status, review
+state, operation and (for superusers) user; cancel queued jobs; keep or discard several image
+jobs at once (Wagtail's bulk actions, ``views/job_bulk.py``). Editors see their own jobs,
 superusers everyone's; the filters only offer values from the jobs the user can see."""
 
 from __future__ import annotations
 
+import heapq
+from operator import attrgetter
+
 import django_filters
 from django.contrib.auth import get_user_model
-from django.middleware.csrf import get_token
-from django.urls import path, reverse
+from django.db.models import Q
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn, UserColumn
+from wagtail.admin.ui.tables import DateColumn, UserColumn
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.base import ViewSet
 
 from ..jobs import review_state
-from ..models import GenerationJob
+from ..models import GenerationJob, VideoJob
 from ..operations import describe
+from .listing_columns import (
+    OBJ_TYPE,
+    ActionsColumn,
+    BulkCheckboxColumn,
+    DurationColumn,
+    OperationColumn,
+    ProgressColumn,
+    ReviewStatusColumn,
+    SourceColumn,
+    TypeColumn,
+)
 
 MINE = "mine"
+IMAGE, VIDEO = "image", "video"
+# filters that only image jobs have: a video job never matches them
+IMAGE_ONLY_FILTERS = ("review", "operation", "kind")
+SOURCES = {**dict(GenerationJob.Source.choices), **dict(VideoJob.Source.choices)}
 
 
-def visible_jobs(user):
-    qs = GenerationJob.objects.all()
+def visible_jobs(user, model=GenerationJob):
+    qs = model.objects.all()
     return qs if user.is_superuser else qs.filter(user=user)
 
 
 def _user_queryset(request):
     User = get_user_model()
-    users = User.objects.filter(gan_jobs__isnull=False)
+    users = User.objects.filter(Q(gan_jobs__isnull=False) | Q(gan_video_jobs__isnull=False))
     if request is None or not request.user.is_superuser:
         users = users.filter(pk=getattr(getattr(request, "user", None), "pk", None))
     return users.distinct().order_by(User.USERNAME_FIELD)
 
 
 class JobFilterSet(WagtailFilterSet):
+    type = django_filters.ChoiceFilter(
+        label=_("Type"), method="filter_type", empty_label=_("Image and video"),
+        choices=[(IMAGE, _("Image jobs")), (VIDEO, _("Video jobs"))],
+    )
     review = django_filters.ChoiceFilter(
         label=_("Review"), method="filter_review", empty_label=_("Any"),
         choices=[(MINE, _("Awaiting my review")), *review_state.LABELS.items()],
@@ -43,12 +67,11 @@ class JobFilterSet(WagtailFilterSet):
     user = django_filters.ModelChoiceFilter(label=_("User"), queryset=_user_queryset)
     operation = django_filters.ChoiceFilter(label=_("Operation"), choices=[])
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=GenerationJob.Kind.choices)
-    source = django_filters.ChoiceFilter(label=_("Started by"),
-                                         choices=GenerationJob.Source.choices)
+    source = django_filters.ChoiceFilter(label=_("Started by"), choices=list(SOURCES.items()))
 
     class Meta:
         model = GenerationJob
-        fields = ["review", "status", "user", "operation", "kind", "source"]
+        fields = ["type", "review", "status", "user", "operation", "kind", "source"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -61,6 +84,20 @@ class JobFilterSet(WagtailFilterSet):
         self.filters["operation"].extra["choices"] = [(op, f"{describe(op)} ({op})")
                                                       for op in ops]
 
+    def filter_type(self, queryset, name, value):
+        return queryset  # which models are listed: the view's (``JobIndexView.get_queryset``)
+
+    def filter_video_jobs(self, queryset):
+        """The filters a video job has (status, user, started by) applied to ``queryset``;
+        nothing when an image-only filter is set or the Type is "Image jobs"."""
+        data = self.form.cleaned_data
+        if data.get("type") == IMAGE or any(data.get(name) for name in IMAGE_ONLY_FILTERS):
+            return queryset.none()
+        for name in ("status", "user", "source"):
+            if data.get(name):
+                queryset = queryset.filter(**{name: data[name]})
+        return queryset
+
     def filter_review(self, queryset, name, value):
         if value == MINE:
             return queryset.filter(review_state.QUERIES[review_state.AWAITING],
@@ -70,88 +107,31 @@ class JobFilterSet(WagtailFilterSet):
         return queryset
 
 
-class DurationColumn(Column):
-    def get_value(self, instance):
-        d = instance.duration
-        return f"{d:.1f} s" if d is not None else ""
+class MergedJobs:
+    """Image and video jobs as one list ordered by ``created_at``, for Django's paginator: a
+    page reads at most ``stop`` rows of each queryset (both ordered the same way)."""
 
+    def __init__(self, querysets, *, descending: bool = True):
+        self.querysets = [qs for qs in querysets if qs is not None]
+        self.descending = descending
 
-class ImageColumn(Column):
-    """The source image's title, linked to its edit page while the image exists; the prompt of a
-    text-to-image job; a dash when the source image was deleted."""
+    def count(self) -> int:
+        return sum(qs.count() for qs in self.querysets)
 
-    cell_template_name = "wagtail_gan/admin/image_cell.html"
+    def __len__(self) -> int:
+        return self.count()
 
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        image_id = instance.source_image_id if instance.source_image else None
-        context["image_url"] = reverse("wagtailimages:edit", args=[image_id]) if image_id else None
-        return context
+    def _merged(self, stop=None):
+        parts = [qs if stop is None else qs[:stop] for qs in self.querysets]
+        return heapq.merge(*parts, key=attrgetter("created_at"), reverse=self.descending)
 
-    def get_value(self, instance):
-        if instance.source_image_id and instance.source_image:
-            return instance.source_image.title
-        return instance.instruction[:60] if instance.kind == GenerationJob.Kind.GENERATE else "—"
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return list(self._merged(key.stop))[key]
+        return list(self._merged(key + 1))[key]
 
-
-class ActionsColumn(Column):
-    cell_template_name = "wagtail_gan/admin/job_actions_cell.html"
-
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        request = parent_context.get("request")
-        context["job"] = instance
-        context["can_cancel"] = instance.status in (GenerationJob.Status.QUEUED,
-                                                    GenerationJob.Status.WAITING)
-        context["cancel_url"] = reverse("wagtail_gan_admin:job_cancel", args=[instance.pk])
-        # Wagtail renders cells with a plain dict: without the token the form is refused (403)
-        context["csrf_token"] = get_token(request) if request else ""
-        context["next"] = _listing_url(request)
-        return context
-
-
-def _listing_url(request) -> str:
-    """Where Cancel returns: the listing, also when the row came from the results-only URL
-    that Wagtail's filters load."""
-    if request is None:
-        return ""
-    url = request.get_full_path()
-    results = reverse("wagtail_gan_jobs:index_results")
-    if url.startswith(results):
-        url = reverse("wagtail_gan_jobs:index") + url[len(results):]
-    return url
-
-
-class OperationColumn(TitleColumn):
-    """The editor's name for the operation, linked to the job; the spec beneath it."""
-
-    cell_template_name = "wagtail_gan/admin/operation_cell.html"
-
-    def get_value(self, instance):
-        return describe(instance.operation, {"prompt": instance.instruction}
-                        if instance.instruction else None)
-
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        context["spec"] = instance.operation
-        return context
-
-
-class ReviewStatusColumn(StatusTagColumn):
-    """Queued / running / failed / cancelled, and for succeeded jobs what the editor did:
-    awaiting review, kept, discarded."""
-
-    def get_value(self, instance):
-        return review_state.status_label(instance)
-
-
-class ProgressColumn(Column):
-    """Only meaningful while the job runs (a failed job's last progress is noise)."""
-
-    def get_value(self, instance):
-        if instance.is_active:
-            return f"{instance.progress} %"
-        return "100 %" if instance.status == GenerationJob.Status.SUCCEEDED else "—"
+    def __iter__(self):
+        return iter(self._merged())
 
 
 class JobIndexView(IndexView):
@@ -166,13 +146,14 @@ class JobIndexView(IndexView):
     permission_policy = None
     paginate_by = 30
 
+    template_name = "wagtail_gan/admin/jobs_index.html"
+
     columns = [
-        OperationColumn("operation", label=_("Operation"),
-                        get_url=lambda job: reverse("wagtail_gan_admin:job", args=[job.pk])),
-        ImageColumn("source_image", label=_("Image / prompt")),
-        ReviewStatusColumn("status", label=_("Status"),
-                           primary=lambda job: job.is_active
-                           or review_state.review_state(job) == review_state.AWAITING),
+        BulkCheckboxColumn("bulk_actions", obj_type=OBJ_TYPE),
+        OperationColumn("operation", label=_("Job")),
+        TypeColumn("type", label=_("Type")),
+        SourceColumn("source_image", label=_("Source")),
+        ReviewStatusColumn("status", label=_("Status")),
         ProgressColumn("progress", label=_("Progress")),
         UserColumn("user", label=_("User")),
         DateColumn("created_at", label=_("Created"), sort_key="created_at"),
@@ -182,6 +163,21 @@ class JobIndexView(IndexView):
 
     def get_base_queryset(self):
         return visible_jobs(self.request.user).select_related("user", "source_image")
+
+    def get_queryset(self):
+        """Image jobs filtered by the filter set, video jobs by the filters they have (none
+        when the Type or an image-only filter excludes them), merged by creation time."""
+        images = super().get_queryset()
+        videos = visible_jobs(self.request.user, VideoJob).select_related("user")
+        chosen = None
+        if self.filters and self.filters.is_valid():
+            chosen = self.filters.form.cleaned_data.get("type")
+            videos = self.filters.filter_video_jobs(videos)
+        descending = self.ordering != "created_at"
+        order = ("-created_at", "-pk") if descending else ("created_at", "pk")
+        return MergedJobs([None if chosen == VIDEO else images.order_by(*order),
+                           None if chosen == IMAGE else videos.order_by(*order)],
+                          descending=descending)
 
 
 class JobViewSet(ViewSet):

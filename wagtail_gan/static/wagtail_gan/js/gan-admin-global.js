@@ -7,11 +7,11 @@
  *                  the menu adds no query to the page, and shown in the sidebar items marked
  *                  data-gan-menu (the sidebar renders sub-menus when opened: a
  *                  MutationObserver labels them as they appear).
- *   image, media   patterns of the image and wagtailmedia video edit URLs (media: only when
- *                  wagtailmedia is installed)
- *   clip           "Make a clip with its variants" on an image's edit page (only when
- *                  wagtailmedia is installed: clips go to its media library)
- *   interpolate    "Interpolate (AI)" on a video's edit page
+ *   media          pattern of wagtailmedia's video edit URL (only when wagtailmedia is
+ *                  installed)
+ *   interpolate    "Interpolate (AI)" on a video's edit page: a button below the page's
+ *                  title, in the page's flow (never inside the sticky slim header)
+ * ("Make a clip with its variants" is rendered by the image edit page's panel.)
  */
 (function () {
   'use strict';
@@ -30,11 +30,19 @@
     a.className = 'button button-small button-secondary gan-video-action';
     a.textContent = label;
     var p = document.createElement('p');
-    p.className = 'nice-padding';
+    p.className = 'nice-padding gan-page-actions';
     p.appendChild(a);
-    var header = document.querySelector('#main header, main header');
-    if (header) {
-      header.after(p);
+    // The title's header (w-header), else the slim header's end: the button goes after it,
+    // in the flow of the content, so it scrolls with the page.
+    var title = document.querySelector('main .w-header') ||
+      document.querySelector('main header:not(.w-slim-header)');
+    if (title) {
+      title.after(p);
+      return;
+    }
+    var slim = document.querySelector('main .w-slim-header');
+    if (slim && slim.nextElementSibling) {
+      slim.nextElementSibling.prepend(p);
     } else {
       (document.querySelector('main') || document.body).prepend(p);
     }
@@ -43,9 +51,6 @@
   function editPageButtons() {
     var path = window.location.pathname;
     var m;
-    if (cfg.image && cfg.clip && (m = path.match(new RegExp(cfg.image)))) {
-      addButton(cfg.clip + '?image=' + m[1], cfg.clipLabel);
-    }
     if (cfg.media && cfg.interpolate && (m = path.match(new RegExp(cfg.media)))) {
       addButton(cfg.interpolate.replace('/0/', '/' + m[1] + '/'), cfg.interpolateLabel);
     }

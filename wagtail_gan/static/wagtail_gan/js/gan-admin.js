@@ -15,6 +15,53 @@
 (function () {
   'use strict';
 
+  // Seconds left from progress samples (percent, time in s), smoothed so that the estimate
+  // does not jump (36 s -> 42 s -> 2 s): the rate (percent per second) is an exponential
+  // moving average of the rates between samples where the progress moved, and the value shown
+  // follows a countdown from the previous one, moving towards the new estimate by at most
+  // MAX_RISE (up) or MAX_FALL (down) of it per update. Also on window.ganEtaSmoother (tests).
+  class EtaSmoother {
+    constructor(alpha = 0.3) {
+      this.alpha = alpha;
+      this.rate = null;
+      this.last = null; // the last sample where the progress moved
+      this.shown = null; // { value, at }
+    }
+
+    update(pct, now) {
+      if (pct <= 1 || pct >= 100) return null;
+      if (this.last === null || pct < this.last.pct) {
+        this.last = { pct, now };
+        return this.shown ? this.countdown(now) : null;
+      }
+      if (pct > this.last.pct && now > this.last.now) {
+        const rate = (pct - this.last.pct) / (now - this.last.now);
+        this.rate = this.rate === null ? rate : this.alpha * rate + (1 - this.alpha) * this.rate;
+        this.last = { pct, now };
+      }
+      if (!this.rate) return null;
+      // between coarse progress steps the estimate counts down (to half of it at most)
+      const stalled = now - this.last.now;
+      const raw = (100 - pct) / this.rate - Math.min(stalled, (100 - pct) / this.rate / 2);
+      let value = Math.max(1, raw);
+      if (this.shown) {
+        const countdown = Math.max(1, this.shown.value - (now - this.shown.at));
+        const rise = Math.max(2, countdown * EtaSmoother.MAX_RISE);
+        const fall = countdown * EtaSmoother.MAX_FALL;
+        value = Math.min(countdown + rise, Math.max(countdown - fall, value));
+      }
+      this.shown = { value, at: now };
+      return Math.max(1, Math.round(value));
+    }
+
+    countdown(now) {
+      return Math.max(1, Math.round(this.shown.value - (now - this.shown.at)));
+    }
+  }
+  EtaSmoother.MAX_RISE = 0.1;
+  EtaSmoother.MAX_FALL = 0.5;
+  window.ganEtaSmoother = EtaSmoother;
+
   function register() {
     const app = window.wagtail && window.wagtail.app;
     const Controller = window.StimulusModule && window.StimulusModule.Controller;
@@ -294,6 +341,8 @@
 
       connect() {
         this.stopped = false;
+        // the bar's width from data-progress (no inline style: a strict CSP forbids it)
+        if (this.hasFillTarget) this.fillTarget.style.width = (this.fillTarget.dataset.progress || 0) + '%';
         if (this.activeValue) this.poll();
       }
 
@@ -350,7 +399,7 @@
         const since = (iso) => Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
         if (data.status === 'running' && timings.started_at) {
           const elapsed = since(timings.started_at);
-          const eta = this.eta(data.progress | 0, elapsed);
+          const eta = this.eta(data.progress | 0);
           return `running for ${elapsed} s` + (eta === null ? '' : ` · about ${eta} left`);
         }
         if (data.status === 'queued' && data.queue && data.queue.ahead) {
@@ -359,7 +408,7 @@
         if (data.status === 'queued' && timings.created_at) {
           const waited = since(timings.created_at);
           if (waited >= 15) {
-            return `queued for ${waited} s: the worker is busy, or none is running (manage.py run_huey)`;
+            return `queued for ${waited} s: the worker is busy or not running (an administrator can check it)`;
           }
           return 'waiting for a worker…';
         }
@@ -411,26 +460,26 @@
       }
     }
 
-    // Seconds left, from the rate of progress seen on this page since the first tiles were
-    // done (model loading is not counted), else from the whole elapsed time; null until the
-    // progress has moved past its start (1 %) or when done.
-    JobController.prototype.eta = function (pct, elapsed) {
-      const now = Date.now() / 1000;
-      if (pct <= 1 || pct >= 100) return null;
-      if (!this.firstSample || pct < this.firstSample.pct) this.firstSample = { pct, now };
-      const first = this.firstSample;
-      let left = null;
-      if (pct > first.pct && now > first.now) {
-        left = ((now - first.now) / (pct - first.pct)) * (100 - pct);
-      } else if (pct >= 5 && elapsed > 0) {
-        left = (elapsed / (pct - 1)) * (100 - pct);
-      }
-      if (left === null || !isFinite(left)) return null;
-      left = Math.max(1, Math.round(left));
+    // "about 40 s left": a smoothed estimate (EtaSmoother, above), fed with the job's
+    // progress at each poll; null until the progress has moved past its start (1 %) or when
+    // done. Model loading is not counted (the rate starts with the first progress seen).
+    JobController.prototype.eta = function (pct) {
+      if (!this.smoother) this.smoother = new EtaSmoother();
+      const left = this.smoother.update(pct, Date.now() / 1000);
+      if (left === null) return null;
       return left < 90 ? `${left} s` : `${Math.round(left / 60)} min`;
     };
 
     class CompareController extends Controller {
+      static values = { width: Number, height: Number };
+
+      connect() {
+        // the picture's shape from data-* (no inline style: a strict CSP forbids it)
+        if (this.widthValue && this.heightValue) {
+          this.element.style.aspectRatio = `${this.widthValue} / ${this.heightValue}`;
+        }
+      }
+
       move(event) {
         this.element.style.setProperty('--gan-split', event.target.value + '%');
       }

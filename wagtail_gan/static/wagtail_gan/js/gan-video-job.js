@@ -1,37 +1,47 @@
-/* wagtail-gan: the video job page follows its job (status, progress in frames, error, the
- * result) by polling the page's JSON (data-url) while data-active="true". A static file, so a
- * strict Content-Security-Policy lets it run. */
+/* wagtail-gan: the video job page follows its job by polling the page's JSON (data-url) while
+ * data-active="true": status, progress, frames (or what happens before the first frame), the
+ * banner for the status and the error. When the job ends the page is reloaded once, so the
+ * finished page (the player, the media library link) comes from the server. A static file, so
+ * a strict Content-Security-Policy lets it run. */
 (function () {
   'use strict';
+
+  var LEVELS = ['info', 'warning', 'critical'];
 
   function start() {
     var box = document.querySelector('[data-gan-video-job]');
     if (!box || box.dataset.active !== 'true' || !window.fetch) return;
 
+    function show(s) {
+      box.querySelector('[data-gan-status]').textContent = s.status_label || s.status;
+      box.querySelector('[data-gan-progress]').value = s.progress;
+      box.querySelector('[data-gan-frames]').textContent = s.frames_text || '';
+      var banner = box.querySelector('[data-gan-banner]');
+      if (s.banner && banner) {
+        LEVELS.forEach(function (l) { banner.classList.remove('help-' + l); });
+        banner.classList.add('help-' + s.banner.level);
+        banner.querySelector('[data-gan-banner-text]').textContent = s.banner.text;
+      }
+      if (s.error) {
+        var e = box.querySelector('[data-gan-error]');
+        e.querySelector('[data-gan-error-text]').textContent = s.error;
+        e.hidden = false;
+      }
+    }
+
     function poll() {
-      fetch(box.dataset.url, { credentials: 'same-origin' })
-        .then(function (r) { return r.json(); })
+      fetch(box.dataset.url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (s) {
-          box.querySelector('[data-gan-status]').textContent = s.status;
-          box.querySelector('[data-gan-progress]').value = s.progress;
-          box.querySelector('[data-gan-frames]').textContent =
-            s.frames_done + ' / ' + s.frames_total + ' frames';
-          if (s.error) {
-            var e = box.querySelector('[data-gan-error]');
-            e.textContent = s.error;
-            e.hidden = false;
+          if (!s) { setTimeout(poll, 5000); return; }
+          show(s);
+          if (s.status === 'queued' || s.status === 'running') {
+            setTimeout(poll, 1000);
+          } else {
+            window.location.reload();
           }
-          if (s.result_url) {
-            var a = box.querySelector('[data-gan-result]');
-            a.querySelector('a').href = s.result_url;
-            a.hidden = false;
-          }
-          if (s.status !== 'queued' && s.status !== 'running') {
-            var c = box.querySelector('[data-gan-cancel]');
-            if (c) c.hidden = true;
-          }
-          if (s.status === 'queued' || s.status === 'running') setTimeout(poll, 1000);
-        });
+        })
+        .catch(function () { setTimeout(poll, 5000); });
     }
     setTimeout(poll, 1000);
   }
