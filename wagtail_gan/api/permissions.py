@@ -5,10 +5,12 @@ They mirror the Wagtail admin exactly:
 * every endpoint needs an authenticated user who may use the admin
   (``wagtailadmin.access_admin``; superusers always may);
 * an image is *visible* when the image permission policy gives the user any of
-  ``change``, ``delete`` (the admin's image listing) or ``choose`` (the image chooser) on it;
-  an invisible image is answered with 404, exactly like a missing one;
-* generating from an image needs ``change`` on it and adding to a collection needs ``add``
-  there (``wagtail_gan.permissions.check_can_generate_from`` / ``check_can_add_to``) -> 403.
+  ``change``, ``delete`` (the admin's image listing) or ``choose`` (the image chooser) on it
+  (``wagtail_gan.permissions.visible_images``); an invisible image is answered with 404,
+  exactly like a missing one;
+* generating from an image needs ``change`` on it (``check_can_generate_from``) -> 403; a
+  target collection is looked up among those where the user may ``add`` images, so one they
+  may not add to is refused exactly like a missing one (400).
 """
 
 from __future__ import annotations
