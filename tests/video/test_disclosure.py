@@ -148,3 +148,10 @@ def test_editor_views_hidden_and_missing_images_answer_alike(client, hidden):
     client.force_login(w.viewer)
     assert client.post(f"/admin/gan/images/{w.image.pk}/variant/",
                        {"operation": "upscale-2x"}).status_code == 403
+
+
+def test_without_wagtailmedia_the_answer_is_a_clear_400(client, video_world, monkeypatch):
+    monkeypatch.setattr("wagtail_gan.video.library.installed", lambda: False)
+    client.force_login(video_world.editor)
+    answer = post(client, "video/interpolate/", {"media": video_world.video.pk})
+    assert answer.status_code == 400 and "wagtailmedia" in str(answer.json()), answer.content

@@ -35,9 +35,9 @@ def media_model():
 
 
 def media_policy():
+    media_model()  # a clear JobError, not an ImportError, without wagtailmedia
     from wagtailmedia import get_permission_policy  # noqa: PLC0415 - the optional video extra
 
-    media_model()
     return get_permission_policy()
 
 
