@@ -115,6 +115,11 @@ def test_admin_clip_page_shows_only_what_the_user_can_see(client, hidden):
     assert answer.status_code == 400 and same(answer, missing, w.stock_image.pk, MISSING)
     assert b"that you can see" in answer.content and SECRET not in answer.content.decode()
     assert not VideoJob.objects.exists()
+    # the page's empty image choosers post blank values: skipped, not refused
+    made = client.post("/admin/gan/video/clip/", {**body, "seconds": "2",
+                                                   "images": [w.image.pk, w.image.pk, "", " "]})
+    assert made.status_code == 302, made.content[-2000:]
+    assert [s["id"] for s in VideoJob.objects.get().source_images] == [w.image.pk, w.image.pk]
 
 
 def test_video_job_pages_of_others_look_missing(client, hidden):
