@@ -23,7 +23,8 @@ class Unavailable(JobError):
 
 
 class NotVisible(JobError, PermissionDenied):
-    """An image the user may not use, answered like a missing one (a field error, or 403)."""
+    """Something (an image, a media item) missing or that the user may not see: both are
+    answered exactly alike, one message (the API: 404 with a field error)."""
 
 
 class IdempotencyConflict(JobError):

@@ -9,7 +9,45 @@ from .compat import image_permission_policy
 from .conf import gan_settings
 
 __all__ = ["image_permission_policy", "check_can_generate_from", "check_can_add_to",
-           "collections_user_can_add_to", "is_protected", "can_manage_job", "check_manage"]
+           "collections_user_can_add_to", "is_protected", "can_manage_job", "check_manage",
+           "parse_pk", "visible_images", "get_visible_image", "VISIBLE_IMAGE_PERMISSIONS"]
+
+# An image is *visible* to a user when the policy gives any of these on it: the admin's image
+# listing (change, delete) or the image chooser (choose). What a user may not see is answered
+# exactly like what does not exist (same status, same message): ids are not to be probed.
+VISIBLE_IMAGE_PERMISSIONS = ["change", "delete", "choose"]
+MAX_PK = 2**63 - 1
+
+
+def parse_pk(value) -> int | None:
+    """A primary key from a URL, a form or a JSON body (1..2**63-1, ASCII digits; no
+    booleans), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not value.isascii() or not value.isdigit():
+            return None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk <= MAX_PK else None
+
+
+def visible_images(user):
+    """Images the user can see in the admin (listing or chooser): every lookup of an image
+    by id starts here."""
+    return image_permission_policy().instances_user_has_any_permission_for(
+        user, VISIBLE_IMAGE_PERMISSIONS)
+
+
+def get_visible_image(user, pk):
+    """The image with this pk if the user may see it, else None (missing and hidden look
+    alike)."""
+    pk = parse_pk(pk)
+    if pk is None or user is None:
+        return None
+    return visible_images(user).filter(pk=pk).first()
 
 
 def check_can_generate_from(user, image) -> None:

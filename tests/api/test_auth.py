@@ -61,3 +61,37 @@ def test_session_auth_works_and_enforces_csrf(api_world):
     accepted = client.post(API + "variants/", body, format="json", HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 202, accepted.content
     assert GenerationJob.objects.get().user == api_world.editor
+
+
+UNKNOWN_URLS = ["nope/", "jobs", "jobs/1/nope/", "video/nope/", "video/jobs/1/nope/", "variants"]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete", "options"])
+@pytest.mark.parametrize("path", UNKNOWN_URLS)
+def test_unknown_urls_are_json_404_for_every_method(api_world, path, method):
+    """Even a logged-in session without a CSRF token gets the API's JSON 404 for a URL that
+    does not exist (not Django's HTML CSRF page); anonymous clients too."""
+    session = APIClient(enforce_csrf_checks=True)
+    session.login(username="editor", password="pw")
+    for client in (session, api_client_for(None), api_client_for(api_world.editor)):
+        response = getattr(client, method)(API + path)
+        assert response.status_code == 404, (path, method, response.content[:200])
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("path,method", [
+    ("variants/", "get"), ("variants/", "delete"), ("generate/", "put"),
+    ("jobs/", "post"), ("jobs/1/", "patch"), ("operations/", "delete"),
+    ("video/clips/", "get"), ("video/interpolate/", "delete"),
+])
+def test_known_urls_answer_unsupported_methods_with_json_405(api_world, path, method):
+    response = getattr(api_client_for(api_world.editor), method)(API + path)
+    assert response.status_code == 405, response.content[:200]
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json() and "Allow" in response
+    # a session without a CSRF token: still JSON (DRF's CSRF refusal comes first)
+    session = APIClient(enforce_csrf_checks=True)
+    session.login(username="editor", password="pw")
+    answer = getattr(session, method)(API + path)
+    assert answer.status_code in (403, 405) and answer["Content-Type"] == "application/json"

@@ -81,7 +81,7 @@ def test_strength_and_winterize_strength(gan_world):
         ({"operation": "upscale-2x", "seed": "abc"}, "seed", "whole number"),
         ({"operation": "upscale-2x", "seed": -1}, "seed", "between 0"),
         ({"operation": "upscale-2x", "strength": 3}, "strength", "at most 1"),
-        ({"operation": "stylize-image999999"}, "operation", "no image with id 999999"),
+        ({"operation": "stylize-image999999"}, "operation", "No image 999999 that you can see"),
     ],
 )
 def test_bad_input_is_a_job_error_and_creates_nothing(gan_world, kwargs, field, message):
@@ -112,10 +112,17 @@ def test_permissions_refuse_without_creating_a_job(gan_world):
     with pytest.raises(PermissionDenied):
         jobs.submit_variant_job(user=w.editor, image=w.image, operation="upscale-2x",
                                 collection=w.stock)
-    # editor may not use a style image they cannot see
-    with pytest.raises(PermissionDenied):
+    # editor may not use a style image they cannot see: said exactly like a missing one
+    with pytest.raises(jobs.JobError) as hidden:
         jobs.submit_variant_job(user=w.editor, image=w.image,
                                 operation=f"stylize-image{w.stock_image.pk}")
+    missing_pk = w.stock_image.pk + 1000
+    with pytest.raises(jobs.JobError) as missing:
+        jobs.submit_variant_job(user=w.editor, image=w.image,
+                                operation=f"stylize-image{missing_pk}")
+    assert not isinstance(hidden.value, PermissionDenied)
+    assert (hidden.value.field, str(hidden.value).replace(str(w.stock_image.pk), "ID")) == (
+        missing.value.field, str(missing.value).replace(str(missing_pk), "ID"))
     with pytest.raises(PermissionDenied):
         jobs.submit_generate_job(user=w.editor, prompt="a cat", collection=w.stock)
     with pytest.raises(PermissionDenied):

@@ -1,6 +1,6 @@
-"""The video API's limits: Idempotency-Key (replay, 422 on another request), the per-user
-budget of jobs shared with the image endpoints and the admin, and DELETE video/jobs/{id}/
-(cancel)."""
+"""The video API's limits: Idempotency-Key (replay, 422 on another request; one key space
+with image jobs, both ways), the per-user budget of jobs shared with the image endpoints and
+the admin, and DELETE video/jobs/{id}/ (cancel)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 
 from tests.api.helpers import API
 from tests.utils import gan_override
+from wagtail_gan.exceptions import IdempotencyConflict
 from wagtail_gan.models import GenerationJob, VideoJob
+from wagtail_gan.work import submit as work_submit
 
 
 def post(client, path, data, **headers):
@@ -122,3 +124,49 @@ def test_delete_cancels_a_queued_video_job(client, video_world):
     again = client.delete(url)
     assert again.status_code == 409 and "cancelled" in again.json()["detail"]
     assert client.delete(f"{API}video/jobs/nope/").status_code == 404
+
+
+def test_one_key_space_across_image_and_video_jobs(client, video_world):
+    """A key names one request of one kind, both ways: an image job's key reused for a video
+    job (or the reverse) is a 422, an invalid request with a used key too (as for image jobs),
+    and a replay of each still answers its own job."""
+    w = video_world
+    client.force_login(w.editor)
+    variant = {"image": w.image.pk, "operation": "stylize-3"}
+    video = {"media": w.video.pk, "engine": "blend"}
+    clip = {"images": [w.image.pk, w.image.pk], "engine": "blend"}
+    # image first, then video
+    assert post(client, "variants/", variant, HTTP_IDEMPOTENCY_KEY="x-1").status_code == 202
+    for path, body in (("video/interpolate/", video), ("video/clips/", clip),
+                       ("video/clips/", {**clip, "fps": 0})):
+        again = post(client, path, body, HTTP_IDEMPOTENCY_KEY="x-1")
+        assert again.status_code == 422 and "Idempotency-Key" in again.json(), again.content
+    # video first, then image
+    first = post(client, "video/interpolate/", video, HTTP_IDEMPOTENCY_KEY="y-1")
+    assert first.status_code == 202
+    for path, body in (("variants/", variant), ("variants/", {**variant, "operation": "explode"}),
+                       ("generate/", {"prompt": "a cat", "collection": w.team.pk})):
+        again = post(client, path, body, HTTP_IDEMPOTENCY_KEY="y-1")
+        assert again.status_code == 422 and "Idempotency-Key" in again.json(), again.content
+    # each replays its own job
+    replay = post(client, "video/interpolate/", video, HTTP_IDEMPOTENCY_KEY="y-1")
+    assert replay.status_code == 202 and replay.json()["id"] == first.json()["id"]
+    assert post(client, "variants/", variant,
+                HTTP_IDEMPOTENCY_KEY="x-1")["Idempotent-Replayed"] == "true"
+    assert GenerationJob.objects.count() == 1 and VideoJob.objects.count() == 1
+    # keys are per user: another user's same key is a new request
+    client.force_login(w.admin)
+    assert post(client, "variants/", variant, HTTP_IDEMPOTENCY_KEY="y-1").status_code == 202
+
+
+def test_key_checked_again_inside_the_jobs_transaction(video_world):
+    """The unique constraints are per table: a key taken meanwhile by a job of the other kind
+    (a concurrent request) is still refused when the job row is created."""
+    w = video_world
+    VideoJob.objects.create(user=w.editor, kind=VideoJob.Kind.INTERPOLATE,
+                            idempotency_key="race", request_fingerprint="v" * 64)
+    with pytest.raises(IdempotencyConflict):
+        work_submit.create(GenerationJob, user=w.editor, idempotency_key="race",
+                           request_fingerprint="i" * 64, operation="stylize-3",
+                           source_image=w.image)
+    assert GenerationJob.objects.count() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -91,8 +92,12 @@ class GanAPIView(APIView):
         return data
 
 
+@csrf_exempt
 def not_found(request, *args, **kwargs):
-    """A JSON 404 for any other URL under the API's prefix."""
+    """A JSON 404 for any other URL under the API's prefix, whatever the method: it is exempt
+    from the CSRF check (it changes nothing), so an unknown ``POST``/``DELETE`` gets this JSON
+    instead of Django's HTML CSRF page. Known URLs answer an unsupported method with DRF's
+    JSON 405."""
     return JsonResponse({"detail": "Not found."}, status=404)
 
 

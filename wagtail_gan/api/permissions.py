@@ -5,10 +5,12 @@ They mirror the Wagtail admin exactly:
 * every endpoint needs an authenticated user who may use the admin
   (``wagtailadmin.access_admin``; superusers always may);
 * an image is *visible* when the image permission policy gives the user any of
-  ``change``, ``delete`` (the admin's image listing) or ``choose`` (the image chooser) on it;
-  an invisible image is answered with 404, exactly like a missing one;
-* generating from an image needs ``change`` on it and adding to a collection needs ``add``
-  there (``wagtail_gan.permissions.check_can_generate_from`` / ``check_can_add_to``) -> 403.
+  ``change``, ``delete`` (the admin's image listing) or ``choose`` (the image chooser) on it
+  (``wagtail_gan.permissions.visible_images``); an invisible image is answered with 404,
+  exactly like a missing one;
+* generating from an image needs ``change`` on it (``check_can_generate_from``) -> 403; a
+  target collection is looked up among those where the user may ``add`` images, so one they
+  may not add to is refused exactly like a missing one (400).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.permissions import BasePermission
 
 from wagtail_gan.models import GenerationJob
-from wagtail_gan.permissions import image_permission_policy
-
-MAX_PK = 2**63 - 1
-VISIBLE_IMAGE_PERMISSIONS = ["change", "delete", "choose"]
+from wagtail_gan.permissions import (  # noqa: F401 - the API's names for them
+    get_visible_image,
+    parse_pk,
+    visible_images,
+)
 
 
 class AdminSessionAuthentication(SessionAuthentication):
@@ -63,33 +66,6 @@ class IsWagtailEditor(BasePermission):
         if not user or not user.is_authenticated or not user.is_active:
             return False
         return user.is_superuser or user.has_perm("wagtailadmin.access_admin")
-
-
-def visible_images(user):
-    """Images the user can see in the admin (listing or chooser)."""
-    return image_permission_policy().instances_user_has_any_permission_for(user, VISIBLE_IMAGE_PERMISSIONS)
-
-
-def parse_pk(value) -> int | None:
-    """A primary key from a URL or body (1..2**63-1), or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        if not value.isascii() or not value.isdigit():
-            return None
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if 0 < pk <= MAX_PK else None
-
-
-def get_visible_image(user, pk):
-    """The image with this pk if the user may see it, else None (missing and hidden look alike)."""
-    pk = parse_pk(pk)
-    if pk is None:
-        return None
-    return visible_images(user).filter(pk=pk).first()
 
 
 def visible_jobs(user, queryset=None):

@@ -17,11 +17,13 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.response import Response
-from wagtail.models import Collection
 
 from wagtail_gan import jobs
+from wagtail_gan.exceptions import NotVisible
 from wagtail_gan.models import GenerationJob
+from wagtail_gan.permissions import collections_user_can_add_to
 from wagtail_gan.work.budget import OverBudget
+from wagtail_gan.work.submit import key_in_use
 
 from .base import AUTH_ERRORS, GanAPIView, api_doc, field_error
 from .permissions import (
@@ -99,6 +101,8 @@ class SubmitView(GanAPIView):
         key = self.idempotency_key(request)
         try:
             job = self.submit(request, serializer.validated_data, key)
+        except NotVisible as exc:  # said exactly like a missing one
+            raise NotFound(field_error(exc.field, str(exc))) from exc
         except OverBudget as exc:  # the one per-user budget (work.budget), admin jobs too
             raise Throttled(wait=exc.retry_after, detail=f"Request was throttled. {exc}") \
                 from exc
@@ -106,15 +110,23 @@ class SubmitView(GanAPIView):
             return Response(field_error(IDEMPOTENCY_HEADER, str(exc)),
                             status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         except jobs.JobError as exc:
+            if key_in_use(request.user, key):
+                # A key already used, now with a request that does not even validate: it is
+                # another request (422), whichever kind, image or video, used the key first.
+                return Response(field_error(IDEMPOTENCY_HEADER, str(jobs.IdempotencyConflict())),
+                                status=status.HTTP_422_UNPROCESSABLE_ENTITY)
             raise ValidationError(field_error(exc.field, str(exc))) from exc
         return self.job_response(request, job, replayed=job.replayed)
 
-    def resolve_collection(self, pk):
+    def resolve_collection(self, request, pk):
+        """The target collection, looked up among those the user may add images to: one they
+        may not add to is answered exactly like a missing one (400, the same message)."""
         if pk is None:
             return None
-        collection = Collection.objects.filter(pk=pk).first()
+        collection = collections_user_can_add_to(request.user).filter(pk=pk).first()
         if collection is None:
-            raise ValidationError(field_error("collection", f"No collection with id {pk}."))
+            raise ValidationError(field_error(
+                "collection", f"No collection {pk} that you can add images to."))
         return collection
 
     def submit(self, request, data: dict, key: str):
@@ -154,7 +166,7 @@ class VariantCreateView(SubmitView):
             instruction=data.get("instruction") or None,
             seed=data.get("seed"),
             strength=data.get("strength"),
-            collection=self.resolve_collection(data.get("collection")),
+            collection=self.resolve_collection(request, data.get("collection")),
             idempotency_key=key,
             source=GenerationJob.Source.API,
             mask=data.get("mask"),
@@ -171,7 +183,7 @@ class GenerateView(SubmitView):
         return jobs.submit_generate_job(
             user=request.user,
             prompt=data["prompt"],
-            collection=self.resolve_collection(data["collection"]),  # "add" checked by jobs
+            collection=self.resolve_collection(request, data["collection"]),
             seed=data.get("seed"),
             count=data.get("count", 1),
             idempotency_key=key,

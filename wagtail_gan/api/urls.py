@@ -31,5 +31,7 @@ urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),
     # Video (wagtail_gan.video, a layer above the API): interpolate/, clips/, jobs/{id}/.
     path("video/", include("wagtail_gan.video.api")),
-    re_path(r"^.*$", not_found),  # every error of the API is JSON, unknown URLs too
+    # Last: every other URL and method is a JSON 404 (CSRF-exempt: an unknown POST/DELETE
+    # never reaches Django's HTML CSRF page).
+    re_path(r"^.*$", not_found),
 ]

@@ -17,7 +17,7 @@ from wagtail.utils.file import hash_filelike
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import GenerationJob, Variant
 from wagtail_gan.operations import describe
-from wagtail_gan.permissions import check_can_add_to, check_manage
+from wagtail_gan.permissions import check_can_add_to, check_manage, visible_images
 from wagtail_gan.provenance import copy_rights
 from wagtail_gan.work import submit as work_submit
 
@@ -33,13 +33,17 @@ def cancel_job(job, user) -> bool:
     return work_submit.cancel(job)
 
 
-def operation_title(job) -> str:
+def operation_title(job, user=None) -> str:
     """The editor's name for what a job (or a kept ``Variant``) did: "fauve style", "in the
-    style of Harbour"; the spec stays in the provenance (``Variant.operation``)."""
+    style of Harbour"; the spec stays in the provenance (``Variant.operation``). With a
+    ``user``, a style image's title is said only if that user can see the image."""
     params = dict(job.params or {})
     interpreted = (job.interpretation or {}).get("params") or {}
     if "style_image" in params and "style_image_title" not in params:
-        if interpreted.get("style_image") == params["style_image"]:
+        if user is not None and not visible_images(user).filter(
+                pk=params["style_image"]).exists():
+            pass  # missing, or not this user's to see: no title either way
+        elif interpreted.get("style_image") == params["style_image"]:
             params["style_image_title"] = interpreted.get("style_image_title")
         else:
             title = get_image_model().objects.filter(pk=params["style_image"]).values_list(

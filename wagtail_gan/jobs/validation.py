@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wagtail.images import get_image_model
-
 from wagtail_gan import operations
 from wagtail_gan.conf import gan_settings
-from wagtail_gan.exceptions import JobError, NotVisible, Unavailable
+from wagtail_gan.exceptions import JobError, Unavailable
 from wagtail_gan.instructions import InstructionError, clean_instruction, interpret
 from wagtail_gan.models_zoo import registry
 from wagtail_gan.operations import InvalidSpec, parse_steps
@@ -126,16 +124,14 @@ def lookup_image_by_title(user):
 
 
 def resolve_style_image(user, image_id: int):
-    Image = get_image_model()
-    try:
-        style = Image.objects.get(pk=image_id)
-    except Image.DoesNotExist:
-        raise JobError(f"There is no image with id {image_id} to take the style from.",
-                       "operation") from None
-    policy = image_permission_policy()
-    if not (policy.user_has_any_permission_for_instance(user, ["choose", "change"], style)):
-        # Said like a missing image: which images exist is not for this user to learn.
-        raise NotVisible(f"No style image {image_id} that you can see.", "operation")
+    """The style image of ``stylize-image<id>``, looked up among the images ``user`` may
+    choose or change (the permission policy first): another collection's image gets exactly
+    the message of a missing one."""
+    style = image_permission_policy().instances_user_has_any_permission_for(
+        user, ["choose", "change"]).filter(pk=image_id).first()
+    if style is None:
+        raise JobError(f"No image {image_id} that you can see to take the style from.",
+                       "operation")
     if is_protected(style):  # a style reference is a source too
         raise JobError(
             f"Images in the collection “{style.collection}” may not be used as sources, "

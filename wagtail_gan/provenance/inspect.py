@@ -14,6 +14,7 @@ from wagtail.images import get_image_model
 
 from ..conf import gan_settings
 from ..models import GenerationJob, RenditionJob, Variant
+from ..permissions import can_manage_job, visible_images
 from . import c2pa
 from .metadata import read_xmp
 from .rights import rights_summary
@@ -42,52 +43,82 @@ def _candidate_sizes() -> list[tuple[int, int]]:
         return []
 
 
-def resolve_payload(payload: Any) -> dict[str, Any]:
+def _sees(user: Any, image_id: Any) -> bool:
+    """Whether ``user`` may see the image (None: no user to check, as in ``gan_verify``)."""
+    if user is None or user.is_superuser:
+        return True
+    return image_id is not None and visible_images(user).filter(pk=image_id).exists()
+
+
+def resolve_payload(payload: Any, user: Any = None) -> dict[str, Any]:
     """Look a watermark payload (``watermark.Payload``) up: which job, which output, which
-    kept variant."""
+    kept variant.
+
+    With a ``user`` (the admin's "Check an image"), every lookup goes through the permission
+    policy: an image the user may not see, and a job that is not theirs whose output they
+    cannot see, are answered exactly like missing ones (the same note, no title, no user);
+    without one (``manage.py gan_verify``, run by the site's operator) everything is said.
+    """
     from . import watermark  # noqa: PLC0415 - numpy (provenance extra), the web tier may not have it
 
     found: dict[str, Any] = {"payload": str(payload)}
     if payload.kind == watermark.KIND_RENDITION:  # a pooled ML rendition (wagtail_gan.pools)
         rjob = RenditionJob.objects.filter(pk=payload.ident).select_related("image").first()
-        if rjob is None:
-            found["note"] = f"ML rendition job {payload.ident} no longer exists."
+        if rjob is None or not _sees(user, rjob.image_id):
+            found["note"] = _no_record(user, f"ML rendition job {payload.ident}")
             return found
         found["rendition"] = {"job_id": rjob.pk, "filter_spec": rjob.filter_spec,
                               "pool_slot": payload.index, "rendition_id": rjob.rendition_id}
         found["image"] = {"id": rjob.image_id, "title": rjob.image.title}
         variant = Variant.objects.filter(image_id=rjob.image_id).first()
         if variant is not None:
-            found["variant"] = _variant_dict(variant)
+            found["variant"] = _variant_dict(variant, user)
         found["note"] = (
             f"Pool slot {payload.index} of the rendition “{rjob.filter_spec}” of image "
             f"“{rjob.image.title}”: derived from it; the source's rights apply."
         )
         return found
     job = GenerationJob.objects.filter(pk=payload.ident).first()
-    if job is None:
-        found["note"] = f"Generation job {payload.ident} no longer exists."
+    variant = None
+    if job is not None:
+        for candidate in Variant.objects.filter(job=job).select_related("image", "source_image"):
+            if int((candidate.params or {}).get("candidate", 0)) == payload.index:
+                variant = candidate
+                break
+    own = job is not None and (user is None or can_manage_job(user, job))
+    shown = variant is not None and _sees(user, variant.image_id)
+    if job is None or not (own or shown):
+        found["note"] = _no_record(user, f"Generation job {payload.ident}")
         return found
-    found["job"] = {
-        "id": job.pk, "uuid": str(job.uuid), "operation": job.operation, "status": job.status,
-        "created_at": job.created_at.isoformat(), "user": str(job.user) if job.user else "",
-        "output_index": payload.index,
-    }
-    for variant in Variant.objects.filter(job=job).select_related("image", "source_image"):
-        if int((variant.params or {}).get("candidate", 0)) == payload.index:
-            found["variant"] = _variant_dict(variant)
-            break
+    if own:
+        found["job"] = {
+            "id": job.pk, "uuid": str(job.uuid), "operation": job.operation,
+            "status": job.status, "created_at": job.created_at.isoformat(),
+            "user": str(job.user) if job.user else "", "output_index": payload.index,
+        }
+    if shown:
+        found["variant"] = _variant_dict(variant, user)
+    elif variant is not None:
+        found["note"] = (f"Output {payload.index} of job {job.pk} was kept as an image that "
+                         "you cannot see.")
     else:
         found["note"] = (
             f"Output {payload.index} of job {job.pk} was not kept in the library"
             + (" (another candidate was)." if job.result_image_id else ".")
         )
-        if job.source_image_id:
+        if job.source_image_id and _sees(user, job.source_image_id):
             found["source"] = {"id": job.source_image_id, "title": job.source_image.title}
     return found
 
 
-def _variant_dict(variant: Any) -> dict[str, Any]:
+def _no_record(user: Any, what: str) -> str:
+    # With a user, one note for "missing" and "not yours to see": the answer is the same.
+    if user is None:
+        return f"{what} no longer exists."
+    return f"{what}: no record of it that you can see."
+
+
+def _variant_dict(variant: Any, user: Any = None) -> dict[str, Any]:
     return {
         "id": variant.pk,
         "image_id": variant.image_id,
@@ -97,13 +128,15 @@ def _variant_dict(variant: Any) -> dict[str, Any]:
         "model_sha256": variant.model_sha256,
         "seed": variant.seed,
         "created_at": variant.created_at.isoformat(),
-        "rights": rights_summary(variant),
+        "rights": rights_summary(variant, user),
     }
 
 
-def inspect_file(data: bytes, *, name: str = "", use_database: bool = True) -> dict[str, Any]:
+def inspect_file(data: bytes, *, name: str = "", use_database: bool = True,
+                 user: Any = None) -> dict[str, Any]:
     """Everything we can tell about a file: is it ours (watermark, XMP), which job/variant,
-    from which source, and does its C2PA manifest validate. Never raises for bad input."""
+    from which source, and does its C2PA manifest validate. Never raises for bad input.
+    ``user``: the database lookups say only what this user may see (``resolve_payload``)."""
     report: dict[str, Any] = {"name": name, "size": len(data), "errors": []}
     if len(data) > MAX_CHECK_BYTES:
         report["errors"].append(f"File too large to check (over {MAX_CHECK_BYTES // 2**20} MB).")
@@ -157,7 +190,7 @@ def inspect_file(data: bytes, *, name: str = "", use_database: bool = True) -> d
                 )
                 if use_database:
                     try:
-                        report["match"] = resolve_payload(detection.payload)
+                        report["match"] = resolve_payload(detection.payload, user)
                     except Exception as exc:
                         logger.exception("Watermark lookup failed")
                         report["errors"].append(f"Database lookup failed: {exc}")
@@ -170,7 +203,7 @@ def inspect_file(data: bytes, *, name: str = "", use_database: bool = True) -> d
             ident = int(report["xmp"]["wgan:JobId"])
             index = int(report["xmp"].get("wgan:Output") or 0)
             report["match"] = resolve_payload(
-                watermark.Payload(watermark.KIND_JOB_OUTPUT, ident, index)
+                watermark.Payload(watermark.KIND_JOB_OUTPUT, ident, index), user
             )
             report["match"]["from_metadata"] = True
         except (ValueError, TypeError):

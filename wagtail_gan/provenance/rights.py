@@ -9,7 +9,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 
 from ..conf import gan_settings
 from ..models_zoo import registry
-from ..permissions import is_protected
+from ..permissions import is_protected, visible_images
 
 
 def _rights_fields(model_or_instance: Any) -> list[str]:
@@ -52,14 +52,30 @@ def copy_rights(source: Any, target: Any) -> list[str]:
     return copied
 
 
-def rights_summary(variant: Any) -> dict[str, Any]:
+HIDDEN_SOURCE = "an image that was deleted or that you cannot see"
+
+
+def rights_summary(variant: Any, user: Any = None) -> dict[str, Any]:
     """What the admin and the API show about a variant's rights.
 
     ``{"derived_from": {"id", "title", "exists"} | None, "statement": str,
     "rights": {field: value}, "model": {"id", "sha256", "licence"}}``
+
+    With a ``user`` (not a superuser), a source that user may not see and a deleted source are
+    said exactly alike: no id, no title, no rights values, only that there is a source whose
+    rights apply (a deleted source's recorded title is withheld too: who could see it can no
+    longer be checked, and showing it would tell the two apart).
     """
     source = variant.source_image if getattr(variant, "source_image_id", None) else None
     model = {"id": variant.model_id, "sha256": variant.model_sha256, "licence": _licence(variant.model_id)}
+    derived = variant.source_image_pk is not None or source is not None
+    if user is not None and not user.is_superuser and derived and (
+            source is None or not visible_images(user).filter(pk=source.pk).exists()):
+        return {
+            "derived_from": {"id": None, "title": HIDDEN_SOURCE, "exists": False},
+            "statement": f"Derived from {HIDDEN_SOURCE}; the source's rights apply.",
+            "rights": {}, "model": model,
+        }
     if variant.source_image_pk is None and source is None:
         statement = "Generated from a text prompt"
         if variant.model_id:

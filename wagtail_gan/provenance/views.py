@@ -55,7 +55,7 @@ class CheckImageView(WagtailAdminTemplateMixin, FormView):
     def form_valid(self, form):
         upload = form.cleaned_data["file"]
         data = upload.read()
-        report = inspect_file(data, name=upload.name)
+        report = inspect_file(data, name=upload.name, user=self.request.user)
         match = report.get("match") or {}
         if match.get("image"):  # a pooled rendition: link its image
             match["image"]["edit_url"] = reverse("wagtailimages:edit", args=[match["image"]["id"]])

@@ -26,13 +26,17 @@ SWATCH_PATH = "wagtail_gan/img/styles/style-{:02d}.jpg"
 FAILED_JOBS_SHOWN_FOR = timedelta(days=1)
 
 
-def style_swatches(image=None):
+def style_swatches(image=None, user=None):
     """(index, label, swatch url, variant thumbnail image or None) for the 26 built-in styles.
-    A style already applied to ``image`` (a kept variant) shows that variant instead."""
+    A style already applied to ``image`` (a kept variant that ``user`` can see) shows that
+    variant instead."""
     made = {}
     if image is not None:
-        for v in Variant.objects.filter(source_image=image, operation__regex=r"^stylize-\d+$",
-                                        image__isnull=False).select_related("image"):
+        variants = Variant.objects.filter(source_image=image, operation__regex=r"^stylize-\d+$",
+                                          image__isnull=False)
+        if user is not None:
+            variants = variants.filter(image__in=permissions.visible_images(user))
+        for v in variants.select_related("image"):
             made.setdefault(int(v.operation.split("-")[1]), v.image)
     return [(i, label, static(SWATCH_PATH.format(i)), made.get(i)) for i, label in style_choices()]
 
@@ -53,8 +57,12 @@ def gan_image_panel(context, image, form=None):
     can_generate = can_change and can_add and not protected and not vector
     if can_generate and form is None:
         form = VariantForm(user=user, image=image)
+    # Only what the user can see: variants kept in other collections are not listed, and a
+    # source they may not see is said like a deleted one (no title, no link).
+    visible = permissions.visible_images(user)
     variant_of = Variant.objects.filter(image=image).select_related("source_image", "user").first()
-    variants = list(Variant.objects.filter(source_image=image).select_related("image", "user")[:24])
+    variants = list(Variant.objects.filter(source_image=image, image__in=visible)
+                    .select_related("image", "user")[:24])
     # What still needs the editor: running jobs, outputs to review, and failures of the last
     # day (older failures stay in the AI jobs listing, not on the image forever).
     recent_failure = Q(status=GenerationJob.Status.FAILED,
@@ -68,11 +76,15 @@ def gan_image_panel(context, image, form=None):
     for job in open_jobs:
         job.title = operation_title(job)
     if variant_of is not None:
-        variant_of.title = operation_title(variant_of)
+        variant_of.source_hidden = not user.is_superuser and (
+            variant_of.source_image_pk is not None or variant_of.source_image_id is not None
+        ) and not (variant_of.source_image_id
+                   and visible.filter(pk=variant_of.source_image_id).exists())
+        variant_of.title = operation_title(variant_of, user)
         overridden = (variant_of.interpretation or {}).get("overridden_by")
         variant_of.changed_to = describe(overridden) if overridden else ""
     for v in variants:
-        v.title = operation_title(v)
+        v.title = operation_title(v, user)
     return {
         "unavailable_labels": form.unavailable_labels() if form is not None else [],
         "models_url": models_url() if can_manage_models(user) else None,
@@ -88,7 +100,7 @@ def gan_image_panel(context, image, form=None):
         "variant_of": variant_of,
         "variants": variants,
         "open_jobs": open_jobs,
-        "swatches": style_swatches(image) if can_generate else [],
+        "swatches": style_swatches(image, user) if can_generate else [],
         # video clips go to wagtailmedia's library: the button only where it is installed
         "clip_url": (reverse("wagtail_gan_video:clip") + f"?image={image.pk}"
                      if apps.is_installed("wagtailmedia") else None),

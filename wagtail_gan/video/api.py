@@ -21,9 +21,8 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, path, re_path, reverse
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from wagtail.images import get_image_model
 
 from wagtail_gan.api.base import (
     AUTH_ERRORS,
@@ -33,7 +32,7 @@ from wagtail_gan.api.base import (
     field_error,
     not_found,
 )
-from wagtail_gan.api.permissions import parse_pk
+from wagtail_gan.api.permissions import parse_pk, visible_images
 from wagtail_gan.api.serializers import ErrorSerializer, StrictFloatField, StrictIntegerField
 from wagtail_gan.api.submit import SUBMIT_ERRORS, SubmitView, submit_doc
 from wagtail_gan.api.views import JOB_ID
@@ -96,7 +95,8 @@ class VideoSubmitView(SubmitView):
 
     job_serializer = VideoJobSerializer
     responses = {**SUBMIT_ERRORS, 202: VideoJobSerializer,
-                 404: OpenApiResponse(ErrorSerializer, description="No such image.")}
+                 404: OpenApiResponse(ErrorSerializer, description=(
+                     "No such image or media item that you can see."))}
 
     def job_location(self, request, job) -> str:
         return reverse(f"{request.resolver_match.namespace}:job", args=[job.pk])
@@ -107,10 +107,10 @@ class InterpolateView(VideoSubmitView):
     request_serializer = InterpolateRequestSerializer
 
     def submit(self, request, data, key):
-        if parse_pk(data["media"]) is None:
-            raise ValidationError(field_error("media", f"There is no media item {data['media']}."))
+        # The policy first: a media item the user may not see is answered like a missing one
+        # (404, the same message), before anything about it is said.
         return submit.submit_interpolate_job(
-            user=request.user, media=library.get_video(data["media"]),
+            user=request.user, media=library.get_video(request.user, data["media"]),
             factor=data.get("factor", 2), mode=data.get("mode"), engine=data.get("engine"),
             source=VideoJob.Source.API, idempotency_key=key)
 
@@ -121,12 +121,11 @@ class ClipView(VideoSubmitView):
 
     def submit(self, request, data, key):
         ids = data["images"]
-        if not all(parse_pk(i) for i in ids):
-            raise ValidationError(field_error("images", "Give a list of image ids."))
-        found = get_image_model().objects.in_bulk(ids)
+        # Images the user may not see are answered like missing ones (404, the same message).
+        found = visible_images(request.user).in_bulk([i for i in ids if parse_pk(i)])
         missing = [i for i in ids if i not in found]
         if missing:
-            raise ValidationError(field_error("images", f"There is no image {missing[0]}."))
+            raise NotFound(field_error("images", f"No image {missing[0]} that you can see."))
         return submit.submit_stills_job(
             user=request.user, images=[found[i] for i in ids], seconds=data.get("seconds"),
             fps=data.get("fps"), hold=data.get("hold"), engine=data.get("engine"),

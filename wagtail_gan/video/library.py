@@ -12,9 +12,13 @@ from django.apps import apps
 from django.core.files import File
 from django.core.files.base import ContentFile
 
-from wagtail_gan.exceptions import JobError
+from wagtail_gan.exceptions import JobError, NotVisible
+from wagtail_gan.permissions import parse_pk
 
 AI_TAG = "ai-generated"
+# A media item is visible to a user who may change or delete it (wagtailmedia's listing; its
+# chooser also asks "change"): any other is answered exactly like a missing one.
+VISIBLE_MEDIA_PERMISSIONS = ["change", "delete"]
 
 
 def installed() -> bool:
@@ -31,18 +35,26 @@ def media_model():
 
 
 def media_policy():
+    media_model()  # a clear JobError, not an ImportError, without wagtailmedia
     from wagtailmedia import get_permission_policy  # noqa: PLC0415 - the optional video extra
 
-    media_model()
     return get_permission_policy()
 
 
-def get_video(media_id):
-    """The library video with that id (JobError when there is none or it is audio)."""
-    Media = media_model()
-    media = Media.objects.filter(pk=media_id).first() if str(media_id).isdigit() else None
+def visible_media(user):
+    """The media items ``user`` can see (the permission policy first: every lookup of a media
+    item by id starts here)."""
+    return media_policy().instances_user_has_any_permission_for(user, VISIBLE_MEDIA_PERMISSIONS)
+
+
+def get_video(user, media_id):
+    """The library video with that id that ``user`` can see. ``NotVisible`` when there is
+    none, or none this user may see (the same message: which ids exist is not theirs to
+    learn); ``JobError`` when it is audio."""
+    pk = parse_pk(media_id)
+    media = visible_media(user).filter(pk=pk).first() if pk is not None and user else None
     if media is None:
-        raise JobError(f"There is no media item {media_id}.", "media")
+        raise NotVisible(f"No media item {media_id} that you can see.", "media")
     if media.type != "video":
         raise JobError(f"“{media.title}” is {media.type}, not a video.", "media")
     return media

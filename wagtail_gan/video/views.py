@@ -10,19 +10,23 @@ import re
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from wagtail.images import get_image_model
 
 from wagtail_gan.exceptions import JobError
 from wagtail_gan.models import Variant, VideoJob
 from wagtail_gan.models_admin.access import can_manage_models
 from wagtail_gan.models_zoo import registry
-from wagtail_gan.permissions import can_manage_job
+from wagtail_gan.permissions import (
+    can_manage_job,
+    get_visible_image,
+    parse_pk,
+    visible_images,
+)
 from wagtail_gan.widgets import ImageChooser
 
 from . import library, presentation, submit, validation
@@ -39,8 +43,8 @@ def _error(request, template, context, exc, status=400):
 
 
 def interpolate_view(request, media_id):
-    try:
-        media = library.get_video(media_id)
+    try:  # a media item this user may not see is a 404 exactly like a missing one
+        media = library.get_video(request.user, media_id)
     except JobError as exc:
         raise Http404(exc.message) from None
     context = {"media": media, "factors": validation.FACTORS, "values": request.POST or {},
@@ -62,15 +66,18 @@ def interpolate_view(request, media_id):
 
 
 def clip_view(request):
-    Image = get_image_model()
-    ids = request.POST.getlist("images") if request.method == "POST" else []
-    start = request.GET.get("image")
+    # Every image is looked up among those the user can see (the permission policy first):
+    # another collection's image, or its variants there, look exactly like missing ones.
+    visible = visible_images(request.user)
+    # (the page's empty image choosers post blank values: not a choice, skipped)
+    ids = [i.strip() for i in request.POST.getlist("images") if i.strip()] \
+        if request.method == "POST" else []
+    start = get_visible_image(request.user, request.GET.get("image"))
     candidates = []
-    if start and start.isdigit():
-        image = Image.objects.filter(pk=start).first()
-        if image is not None:
-            candidates = [image] + [v.image for v in Variant.objects.filter(
-                source_image=image).select_related("image").order_by("created_at")]
+    if start is not None:
+        candidates = [start] + [v.image for v in Variant.objects.filter(
+            source_image=start, image__in=visible).select_related("image").order_by(
+            "created_at")]
     chooser = ImageChooser()
     context = {"candidates": candidates, "values": request.POST or {},
                "start": candidates[0] if candidates else None,
@@ -86,9 +93,12 @@ def clip_view(request):
     template = "wagtail_gan/video/clip.html"
     if request.method != "POST":
         return TemplateResponse(request, template, context)
-    found = Image.objects.in_bulk([int(i) for i in ids if str(i).isdigit()])
-    images = [found[int(i)] for i in ids if str(i).isdigit() and int(i) in found]
+    found = visible.in_bulk([pk for pk in map(parse_pk, ids) if pk is not None])
+    images = [found.get(parse_pk(i)) for i in ids]
     try:
+        if None in images:
+            raise JobError(_("No image %(id)s that you can see.")
+                           % {"id": ids[images.index(None)][:20]}, "images")
         job = submit.submit_stills_job(
             user=request.user, images=images, seconds=request.POST.get("seconds"),
             fps=request.POST.get("fps"), hold=request.POST.get("hold"),
@@ -99,10 +109,17 @@ def clip_view(request):
     return redirect("wagtail_gan_video:job", job.pk)
 
 
+def _get_job(request, pk) -> VideoJob:
+    """The job, or the same 404 for a missing job and someone else's (ids are not to be
+    enumerated)."""
+    job = VideoJob.objects.filter(pk=pk).first()
+    if job is None or not can_manage_job(request.user, job):
+        raise Http404("No such job")
+    return job
+
+
 def job_view(request, pk):
-    job = get_object_or_404(VideoJob, pk=pk)
-    if not can_manage_job(request.user, job):
-        raise Http404("No such job")  # like a missing one: ids are not to be enumerated
+    job = _get_job(request, pk)
     if request.GET.get("format") == "json":
         return JsonResponse(presentation.page_state(job, job_state(job)))
     can_cancel = job.status == VideoJob.Status.QUEUED or (
@@ -118,9 +135,7 @@ def job_view(request, pk):
 def cancel_view(request, pk):
     """The job page's (and the AI jobs listing's) Cancel button: a queued job, or a running
     one whose worker died. Back to ``next`` (a path on this site), else the job page."""
-    job = get_object_or_404(VideoJob, pk=pk)
-    if not can_manage_job(request.user, job):
-        raise Http404("No such job")
+    job = _get_job(request, pk)
     if submit.cancel_job(job, request.user):
         messages.success(request, _("Video job cancelled."))
     else:

@@ -9,13 +9,12 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from wagtail.images import get_image_model
 
 from .. import jobs, operations, permissions
 from ..forms import (
@@ -73,6 +72,16 @@ def _get_job(request, job_id) -> GenerationJob:
     return job
 
 
+def _get_image(request, image_id):
+    """The image, among those the user can see (the permission policy first): another
+    collection's image is the same 404 as a missing one. One the user sees but may not change
+    is a 403 (``check_can_generate_from``)."""
+    image = permissions.get_visible_image(request.user, image_id)
+    if image is None:
+        raise Http404("No such image")
+    return image
+
+
 def _add_job_error(form, exc: jobs.JobError):
     field = _FORM_FIELD.get(exc.field or "", None)
     # An operation that cannot run: the editor's wording (and the Models link for those who
@@ -93,7 +102,7 @@ def generate_variant(request, image_id):
         # The form lives on the image's edit page; this URL stays in the address bar after an
         # invalid submission, so a reload or a bookmark leads back there instead of to a 405.
         return redirect("wagtailimages:edit", image_id)
-    image = get_object_or_404(get_image_model(), pk=image_id)
+    image = _get_image(request, image_id)
     permissions.check_can_generate_from(request.user, image)
     form = VariantForm(request.POST, user=request.user, image=image)
     if form.is_valid():
@@ -127,7 +136,7 @@ def interpret_instruction(request, image_id):
     """JSON: how an instruction will run: every step, the confidence, the readings to choose
     from when the router is unsure (each with the form values that select it), what was not
     understood, and whether it can run here."""
-    image = get_object_or_404(get_image_model(), pk=image_id)
+    image = _get_image(request, image_id)
     permissions.check_can_generate_from(request.user, image)
     form = InterpretForm(request.POST)
     if not form.is_valid():
@@ -168,7 +177,7 @@ def _chooser_state(user, params) -> dict | None:
     image_id = params.get("style_image")
     if not image_id:
         return None
-    image = get_image_model().objects.filter(pk=image_id).first()
+    image = permissions.get_visible_image(user, image_id)
     if image is None:
         return None
     preview = image.get_rendition("max-165x165")

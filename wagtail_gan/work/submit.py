@@ -22,6 +22,7 @@ import json
 import logging
 from collections.abc import Callable
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from wagtail_gan import queue
@@ -63,13 +64,29 @@ def replay(model: type[Job], user, idempotency_key: str, request_fingerprint: st
     return None
 
 
+def key_in_use(user, idempotency_key: str) -> bool:
+    """Whether ``user`` already used this key for a job of any kind (``KEY_SPACE``)."""
+    if not idempotency_key or user is None or not user.is_authenticated:
+        return False
+    return any(kind.objects.filter(user=user, idempotency_key=idempotency_key).exists()
+               for kind in KEY_SPACE)
+
+
 def create(model: type[Job], *, admit: Callable[[], None] | None = None, **fields):
     """Create a ``model`` job from ``fields`` and request its work once the transaction
     commits. With an ``idempotency_key`` a concurrent request just used for the same request,
     return that job instead. An image or video job over its user's budget raises
-    ``budget.OverBudget`` (no row)."""
+    ``budget.OverBudget`` (no row). The key is checked again inside the transaction with the
+    user's row locked: the unique constraints are per table, and a concurrent request of the
+    other kind with the same key must not slip in beside it."""
+    key, user = fields.get("idempotency_key", ""), fields.get("user")
     try:
         with transaction.atomic():
+            if key and user is not None and user.pk is not None:
+                list(get_user_model().objects.select_for_update().filter(pk=user.pk).only("pk"))
+                existing = replay(model, user, key, fields.get("request_fingerprint", ""))
+                if existing is not None:
+                    return existing
             if model in budget.COUNTED:
                 budget.admit(fields.get("user"), fields.get("source"))
             if admit is not None:
