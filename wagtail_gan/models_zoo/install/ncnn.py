@@ -16,7 +16,7 @@ import numpy as np
 from .. import registry
 from ..errors import SourceError
 from ..hashing import sha256_file
-from .download import OnProgress, Steps, write_manifest
+from .download import OnProgress, Steps, check_then_place, write_manifest
 
 NCNN_TAG = 0x01306B47
 
@@ -148,20 +148,16 @@ def install_from_ncnn(entry: registry.ModelEntry, source: registry.Source, *,
     tmp_named = folder / f"{entry.id}.tmp.safetensors"
     os.replace(tmp, tmp_named)
     steps.advance()
-    try:
+
+    def check() -> float:
         img = verification_image()
         say(f"{entry.id}: checking against the ncnn runtime on a fixed {img.shape[1]}x"
             f"{img.shape[0]} image")
-        diff = float(np.abs(torch_output(tmp_named, img) - ncnn_reference(param_path, bin_path,
-                                                                           img)).max())
-        if not diff <= tolerance:
-            raise SourceError(f"converted weights differ from ncnn by {diff:.2e} "
-                              f"(> {tolerance:g}); nothing installed")
-    except BaseException:
-        tmp_named.unlink(missing_ok=True)
-        raise
+        return float(np.abs(torch_output(tmp_named, img)
+                            - ncnn_reference(param_path, bin_path, img)).max())
+
+    diff = check_then_place(tmp_named, final, check, tolerance=tolerance, against="ncnn")
     steps.advance()
-    os.replace(tmp_named, final)
     info = {"file": final.name, "sha256": sha256_file(final), "source": source.describe(),
             "kind": "ncnn", "verified_max_abs_diff": diff, "tofu": False}
     write_manifest(entry.id, info)

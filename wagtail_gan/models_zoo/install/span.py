@@ -20,7 +20,7 @@ import numpy as np
 from .. import registry, span_ncnn
 from ..errors import EngineError, SourceError
 from ..hashing import sha256_file
-from .download import OnProgress, Steps, write_manifest
+from .download import OnProgress, Steps, check_then_place, write_manifest
 
 TOLERANCE = 1e-3
 CHECK_SIZE = 32
@@ -136,21 +136,12 @@ def install_from_span_ncnn(entry: registry.ModelEntry, source: registry.Source, 
     save_file(sd, str(tmp), metadata=metadata)
     os.chmod(tmp, 0o644)  # safetensors writes 0600: the worker user must be able to read it
     steps.advance()
-    try:
-        say(f"{entry.id}: checking against the ncnn runtime on a fixed {CHECK_SIZE}x"
-            f"{CHECK_SIZE} image")
-        try:
-            diff = check_file(tmp, param_path, bin_path)
-        except EngineError as exc:  # SpanConversionError, a loader error
-            raise SourceError(f"{exc}; nothing installed") from None
-        if not diff <= tolerance:
-            raise SourceError(f"converted weights differ from ncnn by {diff:.2e} "
-                              f"(> {tolerance:g}); nothing installed")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    say(f"{entry.id}: checking against the ncnn runtime on a fixed {CHECK_SIZE}x"
+        f"{CHECK_SIZE} image")
+    # EngineError: SpanConversionError, a loader error
+    diff = check_then_place(tmp, final, lambda: check_file(tmp, param_path, bin_path),
+                            tolerance=tolerance, against="ncnn", errors=(EngineError,))
     steps.advance()
-    os.replace(tmp, final)
     info = {"file": final.name, "sha256": sha256_file(final), "source": source.describe(),
             "kind": "ncnn", "arch": "SPAN", "licence": entry.licence,
             "rgb_mean": list(mean) if mean is not None else None,
