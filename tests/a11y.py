@@ -10,6 +10,10 @@ it with Playwright; nothing is downloaded).
         ("color-contrast", ".w-breadcrumbs"),
     ])
 
+Layout checks for the same pages: ``LAPTOP`` / ``PHONE`` viewports, ``UNREACHABLE_JS`` (the
+elements of a selector that cannot be scrolled to and clicked) and ``SIDEWAYS_JS`` (a page that
+scrolls sideways), evaluated with ``page.evaluate``.
+
 Only violations of the given impacts ("serious" and "critical" by default) fail. ``ignore``
 drops the nodes of one rule (``"*"`` = any rule) whose CSS target starts with or contains a
 selector: use it only for markup that is not ours (Wagtail's chrome), with a comment saying
@@ -100,3 +104,46 @@ def assert_no_axe_violations(page, *, context: str | dict | None = None,
     where = label or page.url
     assert not problems, f"axe-core on {where}: {len(problems)} problem(s)\n" + "\n".join(
         str(p) for p in problems)
+
+
+# -- layout ----------------------------------------------------------------------------
+
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+# For each element matching the selector (and visible): scrolled to the middle of the
+# viewport, is it inside the viewport and is the element at its centre the element itself
+# (not clipped by an overflow-hidden ancestor, not covered by a sticky bar)? The failures.
+UNREACHABLE_JS = """(selector) => {
+  const bad = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (!el.checkVisibility()) continue;  // hidden on purpose (a closed details, a hidden field)
+    el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+    const r = el.getBoundingClientRect();
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    const inside = r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
+      && r.right <= window.innerWidth && r.bottom <= window.innerHeight;
+    const hit = document.elementFromPoint(x, y);
+    // scrolled into view inside a container the user cannot scroll (overflow hidden/clip)?
+    let clipped = null;
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      const c = getComputedStyle(a);
+      const locked = (o) => o === 'hidden' || o === 'clip';
+      if ((locked(c.overflowX) && a.scrollLeft) || (locked(c.overflowY) && a.scrollTop)) clipped = a;
+    }
+    if (clipped) {
+      bad.push(`${el.tagName} ${(el.textContent || el.name || '').trim().slice(0, 40)}: only ` +
+               `reached by scrolling ${clipped.tagName}.${clipped.className} (overflow hidden)`);
+      clipped.scrollLeft = 0;
+      continue;
+    }
+    if (!inside || !hit || !(hit === el || el.contains(hit) || hit.contains(el)
+                             || (el.labels && [...el.labels].some((l) => l.contains(hit))))) {
+      bad.push(`${el.tagName} ${(el.textContent || el.name || '').trim().slice(0, 40)} at ` +
+               `${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x` +
+               `${Math.round(r.height)} (hit: ${hit ? hit.outerHTML.slice(0, 80) : 'none'})`);
+    }
+  }
+  return bad;
+}"""
+SIDEWAYS_JS = "[document.documentElement.scrollWidth, window.innerWidth]"

@@ -18,7 +18,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
-from tests.a11y import assert_no_axe_violations
+from tests.a11y import LAPTOP, PHONE, SIDEWAYS_JS, UNREACHABLE_JS, assert_no_axe_violations
 from tests.gan_admin_fixtures import grant, write_pending_output
 from tests.test_browser import (
     ARTIFACTS,
@@ -31,46 +31,7 @@ from tests.utils import ensure_wagtail_roots
 from wagtail_gan import jobs
 from wagtail_gan.models import GenerationJob, Variant, VideoJob
 
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 VIEWPORTS = pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366x768", "390x844"])
-
-# For each element matching the selector (and visible): scrolled to the middle of the
-# viewport, is it inside the viewport and is the element at its centre the element itself
-# (not clipped by an overflow-hidden ancestor, not covered by a sticky bar)? The failures.
-UNREACHABLE_JS = """(selector) => {
-  const bad = [];
-  for (const el of document.querySelectorAll(selector)) {
-    if (!el.checkVisibility()) continue;  // hidden on purpose (a closed details, a hidden field)
-    el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
-    const r = el.getBoundingClientRect();
-    const x = r.left + r.width / 2, y = r.top + r.height / 2;
-    const inside = r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
-      && r.right <= window.innerWidth && r.bottom <= window.innerHeight;
-    const hit = document.elementFromPoint(x, y);
-    // scrolled into view inside a container the user cannot scroll (overflow hidden/clip)?
-    let clipped = null;
-    for (let a = el.parentElement; a; a = a.parentElement) {
-      const c = getComputedStyle(a);
-      const locked = (o) => o === 'hidden' || o === 'clip';
-      if ((locked(c.overflowX) && a.scrollLeft) || (locked(c.overflowY) && a.scrollTop)) clipped = a;
-    }
-    if (clipped) {
-      bad.push(`${el.tagName} ${(el.textContent || el.name || '').trim().slice(0, 40)}: only ` +
-               `reached by scrolling ${clipped.tagName}.${clipped.className} (overflow hidden)`);
-      clipped.scrollLeft = 0;
-      continue;
-    }
-    if (!inside || !hit || !(hit === el || el.contains(hit) || hit.contains(el)
-                             || (el.labels && [...el.labels].some((l) => l.contains(hit))))) {
-      bad.push(`${el.tagName} ${(el.textContent || el.name || '').trim().slice(0, 40)} at ` +
-               `${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x` +
-               `${Math.round(r.height)} (hit: ${hit ? hit.outerHTML.slice(0, 80) : 'none'})`);
-    }
-  }
-  return bad;
-}"""
-SIDEWAYS_JS = "[document.documentElement.scrollWidth, window.innerWidth]"
 DUPLICATE_IDS_JS = """() => {
   const seen = {}, dup = [];
   for (const el of document.querySelectorAll('[id]')) {

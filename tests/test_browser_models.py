@@ -19,7 +19,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.a11y import assert_no_axe_violations
+from tests.a11y import LAPTOP, PHONE, UNREACHABLE_JS, assert_no_axe_violations
 from tests.conftest import gan_models_override
 from tests.test_browser import (
     ARTIFACTS,
@@ -29,33 +29,9 @@ from tests.test_browser import (
 )
 from wagtail_gan.models import ModelTask
 
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 # the sidebar open leaves the content too narrow for the table: cards (a container query)
 TABLET = {"width": 1024, "height": 768}
 ACTIONS = "[data-gan-install], [data-gan-verify], [data-gan-remove]"
-
-# For each action button: scrolled to the middle of the viewport, is it inside the viewport
-# and is the element at its centre the button itself (not clipped by an overflow-hidden
-# ancestor, not covered)? Returns the ones that fail.
-UNREACHABLE_JS = """(selector) => {
-  const bad = [];
-  for (const el of document.querySelectorAll(selector)) {
-    el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
-    const r = el.getBoundingClientRect();
-    const x = r.left + r.width / 2, y = r.top + r.height / 2;
-    const inside = r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
-      && r.right <= window.innerWidth && r.bottom <= window.innerHeight;
-    const hit = document.elementFromPoint(x, y);
-    if (!inside || !hit || !(hit === el || el.contains(hit))) {
-      const row = el.closest('[data-gan-model]');
-      bad.push(`${row ? row.dataset.ganModel : '?'} ${el.textContent.trim()} at ` +
-               `${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x` +
-               `${Math.round(r.height)} (hit: ${hit ? hit.outerHTML.slice(0, 80) : 'none'})`);
-    }
-  }
-  return bad;
-}"""
 
 
 def fake_install(folder, model_id: str, filename: str, size: int, when) -> None:
