@@ -108,10 +108,11 @@ def _global_admin_js() -> str:
     return "".join(str(fn()) for fn in hooks.get_hooks("insert_global_admin_js"))
 
 
-def test_global_admin_script_is_a_static_file_and_the_clip_button_needs_wagtailmedia(
+def test_global_admin_script_is_a_static_file_and_the_video_button_needs_wagtailmedia(
         monkeypatch):
     """No inline script (a strict CSP would block it): the script is a static file, its data
-    a data-* attribute; "Make a clip with its variants" only with wagtailmedia."""
+    a data-* attribute; "Interpolate (AI)" on wagtailmedia's edit page only with wagtailmedia
+    ("Make a clip" is rendered in the image panel: see the next test)."""
     def config(markup: str) -> dict:
         scripts = re.findall(r"<script\b[^>]*>", markup)
         assert scripts and all(" src=" in tag for tag in scripts), markup
@@ -119,12 +120,23 @@ def test_global_admin_script_is_a_static_file_and_the_clip_button_needs_wagtailm
         return json.loads(html.unescape(ours.group(1)))
 
     with_media = config(_global_admin_js())
-    assert with_media["clip"] and with_media["clipLabel"] == "Make a clip with its variants"
+    assert with_media["media"] and with_media["interpolate"]
     installed = apps.is_installed
     monkeypatch.setattr(apps, "is_installed", lambda name: name != "wagtailmedia" and installed(name))
     without = config(_global_admin_js())
     assert "clip" not in without and "interpolate" not in without
     assert without["awaiting"]  # the menu count is still fetched
+
+
+@pytest.mark.django_db
+def test_the_panels_clip_button_needs_wagtailmedia(client, gan_world, monkeypatch):
+    client.force_login(gan_world.editor)
+    url = f"/admin/images/{gan_world.image.pk}/"
+    assert "/admin/gan/video/clip/?image=" in client.get(url).content.decode()
+    installed = apps.is_installed
+    monkeypatch.setattr(apps, "is_installed", lambda name: name != "wagtailmedia" and installed(name))
+    page = client.get(url).content.decode()
+    assert "/admin/gan/video/clip/" not in page and "Make a clip" not in page
 
 
 @pytest.mark.django_db

@@ -69,6 +69,10 @@ def test_a_backlog_delays_another_users_job_by_at_most_one_run(
     consumer.start()
     try:
         a = [submit(gan_world.editor, gan_world.image, f"stylize-{i}") for i in range(1, 6)]
+        # B arrives while one of A's jobs is under way (not at the instant one ends, when the
+        # worker may already have taken A's next message off the queue before B's was on it)
+        wait_for(lambda: GenerationJob.objects.filter(status="running").exists(), timeout=60,
+                 interval=0.02, message=consumer.log()[-2000:])
         b = submit(second_editor, gan_world.image)
         queued = timezone.now()  # B's message is on the queue (enqueued on commit)
         wait_for(lambda: not GenerationJob.objects.filter(
