@@ -4,8 +4,6 @@ requests the work once the transaction commits (``enqueue_job``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.core.exceptions import PermissionDenied
 from wagtail.models import Collection
 
@@ -34,14 +32,13 @@ from .validation import (
 def submit_variant_job(
     *, user, image, operation: str | None = None, instruction: str | None = None,
     seed: int | None = None, strength: float | None = None, collection=None,
-    idempotency_key: str = "", admit: Callable[[], None] | None = None,
+    idempotency_key: str = "",
     source: str = GenerationJob.Source.ADMIN, mask=None,
 ) -> GenerationJob:
     """Validate, check permissions, create the job and enqueue it. Raises JobError (bad input)
     or PermissionDenied (no job row is created in either case). With an ``idempotency_key``
-    already used for the same request, returns that job (``job.replayed``); ``admit``, if
-    given, is called just before a new job is created, after the per-user budget
-    (``work.budget``, which refuses with ``OverBudget``). ``mask``: the inputs an
+    already used for the same request, returns that job (``job.replayed``). Over the
+    per-user budget (``work.budget``) it raises ``OverBudget``. ``mask``: the inputs an
     operation takes beside its spec (erase)."""
     if image is None:
         raise JobError("Choose a source image.", "image")
@@ -74,7 +71,7 @@ def submit_variant_job(
     params = step_params(steps, instruction, clean_inputs(steps, {"mask": mask}, sizes))
     return work_submit.create(
         GenerationJob, user=user, idempotency_key=idempotency_key,
-        request_fingerprint=request_fp, admit=admit, kind=GenerationJob.Kind.VARIANT,
+        request_fingerprint=request_fp, kind=GenerationJob.Kind.VARIANT,
         source=source, source_image=image, collection=collection,
         operation="|".join(spec.text for spec in steps), instruction=instruction,
         interpretation=interpretation, params=params, seed=seed, count=1,
@@ -120,7 +117,7 @@ def step_params(steps, instruction: str, inputs: list[dict] | None = None) -> di
 
 def submit_generate_job(
     *, user, prompt: str, collection, seed: int | None = None, count: int = 1,
-    idempotency_key: str = "", admit: Callable[[], None] | None = None,
+    idempotency_key: str = "",
     source: str = GenerationJob.Source.ADMIN,
 ) -> GenerationJob:
     """Text-to-image: 1..4 candidates for ``prompt`` into ``collection``."""
@@ -151,7 +148,7 @@ def submit_generate_job(
         raise JobError(f"Ask for 1 to {MAX_COUNT} candidates.", "count")
     return work_submit.create(
         GenerationJob, user=user, idempotency_key=idempotency_key,
-        request_fingerprint=request_fp, admit=admit, kind=GenerationJob.Kind.GENERATE,
+        request_fingerprint=request_fp, kind=GenerationJob.Kind.GENERATE,
         source=source, source_image=None, collection=collection,
         operation="generate", instruction=prompt, params={"prompt": prompt}, seed=seed,
         count=count,

@@ -23,7 +23,7 @@ def cancel_job(job: VideoJob, user) -> bool:
 
 def submit_interpolate_job(*, user, media, factor=2, mode="fps", engine="model",
                            collection=None, source=VideoJob.Source.ADMIN,
-                           idempotency_key: str = "", admit=None) -> VideoJob:
+                           idempotency_key: str = "") -> VideoJob:
     """2x/4x frame rate (``mode="fps"``) or slow motion (``"slowmo"``) of a library video;
     the result is a new video in ``collection`` (default: the source's). With a key already
     used for the same request, returns that job (``job.replayed``)."""
@@ -44,7 +44,7 @@ def submit_interpolate_job(*, user, media, factor=2, mode="fps", engine="model",
     collection = collection or media.collection
     validation.check_can_add_media(user, collection)
     return work_submit.create(
-        VideoJob, idempotency_key=idempotency_key, request_fingerprint=request_fp, admit=admit,
+        VideoJob, idempotency_key=idempotency_key, request_fingerprint=request_fp,
         kind=VideoJob.Kind.INTERPOLATE, source=source, user=user, collection=collection,
         source_media_id=media.pk, source_title=media.title[:255], engine=engine,
         params={"factor": factor, "mode": mode})
@@ -52,7 +52,7 @@ def submit_interpolate_job(*, user, media, factor=2, mode="fps", engine="model",
 
 def submit_stills_job(*, user, images, seconds=None, fps=None, hold=None, engine="model",
                       collection=None, title: str = "", source=VideoJob.Source.ADMIN,
-                      idempotency_key: str = "", admit=None) -> VideoJob:
+                      idempotency_key: str = "") -> VideoJob:
     """A clip through ``images`` (2..8, in order) of ``seconds`` at ``fps``, holding each
     still ``hold`` seconds; a new video in ``collection`` (default: the first image's)."""
     images = [i for i in images if i is not None]
@@ -70,7 +70,7 @@ def submit_stills_job(*, user, images, seconds=None, fps=None, hold=None, engine
     collection = collection or images[0].collection
     validation.check_can_add_media(user, collection)
     return work_submit.create(
-        VideoJob, idempotency_key=idempotency_key, request_fingerprint=request_fp, admit=admit,
+        VideoJob, idempotency_key=idempotency_key, request_fingerprint=request_fp,
         kind=VideoJob.Kind.STILLS, source=source, user=user, collection=collection,
         source_images=[{"id": i.pk, "title": i.title} for i in images],
         source_title=(title or f"Clip: {images[0].title}")[:255], engine=engine,

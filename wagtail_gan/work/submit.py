@@ -5,9 +5,9 @@
   request replays its job (``job.replayed``); for another request, or a job of another kind,
   it is refused (``IdempotencyConflict``).
 * ``create``: the row and its task id in one transaction, with the per-user budget
-  (``work.budget.admit``: every image and video job, whatever the way in) and the caller's
-  ``admit`` hook inside it (they count and lock there, so only a job about to be created
-  counts); a concurrent request that won the race on the key is replayed. The work is requested once
+  (``work.budget.admit``: every image and video job, whatever the way in) inside it (it
+  counts and locks there, so only a job about to be created counts); a concurrent request
+  that won the race on the key is replayed. The work is requested once
   the transaction commits (``enqueue``): a queue that cannot be reached fails the job with
   the reason instead of leaving it queued.
 * ``cancel``: a queued job (its queue message is revoked; the worker also skips it), one
@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -72,7 +71,7 @@ def key_in_use(user, idempotency_key: str) -> bool:
                for kind in KEY_SPACE)
 
 
-def create(model: type[Job], *, admit: Callable[[], None] | None = None, **fields):
+def create(model: type[Job], **fields):
     """Create a ``model`` job from ``fields`` and request its work once the transaction
     commits. With an ``idempotency_key`` a concurrent request just used for the same request,
     return that job instead. An image or video job over its user's budget raises
@@ -89,8 +88,6 @@ def create(model: type[Job], *, admit: Callable[[], None] | None = None, **field
                     return existing
             if model in budget.COUNTED:
                 budget.admit(fields.get("user"), fields.get("source"))
-            if admit is not None:
-                admit()
             job = model.objects.create(task_id=queue.new_task_id(), **fields)
     except IntegrityError:
         existing = replay(model, fields.get("user"), fields.get("idempotency_key", ""),
